@@ -1,0 +1,35 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_SHARED_CANDIDATES = [
+    Path(os.environ["TRAJDYN_SHARED_DIR"]) if os.environ.get("TRAJDYN_SHARED_DIR") else None,
+    REPO_ROOT.parent / "shared",
+]
+
+
+def _find_external() -> Path | None:
+    for candidate in _SHARED_CANDIDATES:
+        if candidate is not None and (candidate / "external").is_dir():
+            return candidate / "external"
+    return None
+
+
+EXTERNAL_DIR = _find_external()
+
+
+@pytest.fixture
+def external() -> Path:
+    """``../shared/external``: real public data from the source systems (see its SOURCES.md).
+
+    Skips the test when the shared directory is absent (a clone outside CI); set TRAJDYN_SHARED_DIR to point elsewhere.
+    """
+    if EXTERNAL_DIR is None:
+        pytest.skip("../shared/external is absent (clone outside CI); set TRAJDYN_SHARED_DIR to run real-data tests")
+    return EXTERNAL_DIR
