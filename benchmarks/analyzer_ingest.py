@@ -1,0 +1,254 @@
+"""Ingest benchmark (issue 3, "Performance"): a synthetic conventions-v1 dump, timed three ways in one run.
+
+(a) raw msgspec decoding of the file into the OTLP structs (no frames),
+(b) a straightforward pure-Python reference (json + dicts, as the source scripts do) computing simple
+    exploration metrics per trajectory (repeat count/rate, unique pairs, keeps, best),
+(c) ``trajdyn-analyze FILE --json /dev/null`` end to end in a subprocess, or, while the CLI does not exist yet,
+    ``read_spans`` + ``steps`` + ``trajectories`` in a subprocess (said in the output).
+
+Prints spans/s for each, the ratios (c)/(a) per core used and (c)/(b), and the peak RSS of (c) against the file
+size. Targets: (c) >= 0.5 x (a) per core used, (c) >= 3 x (b), peak memory below the file size.
+
+    python benchmarks/analyzer_ingest.py [--spans N] [--quick] [--workers W] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import msgspec
+
+from trajdyn import conventions as C
+from trajdyn.analyzer.io._otlp import TracesData
+
+BATCH = 512
+ITERATIONS = 50
+KNOBS = {"lr": ["1e-3", "3e-4", "1e-4"], "depth": ["6", "8", "12"], "width": ["512", "768"], "dropout": ["0", "0.1"]}
+
+
+def _attr(key: str, value: object) -> dict[str, object]:
+    if isinstance(value, bool):
+        return {"key": key, "value": {"boolValue": value}}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    if isinstance(value, float):
+        return {"key": key, "value": {"doubleValue": value}}
+    if isinstance(value, list):
+        return {"key": key, "value": {"arrayValue": {"values": [{"stringValue": v} for v in value]}}}
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
+    trace = f"{t + 1:032x}"
+    root = f"{(t << 8) + 1:016x}"
+    tid = f"traj-{t}"
+    t0 = 1_700_000_000_000_000_000 + t * 10**9
+    spans: list[dict[str, object]] = [
+        {
+            "traceId": trace,
+            "spanId": root,
+            "flags": 256,
+            "name": "invoke_agent tuner",
+            "kind": 1,
+            "startTimeUnixNano": str(t0),
+            "endTimeUnixNano": str(t0 + 10**8),
+            "attributes": [
+                _attr(C.GEN_AI_OPERATION_NAME, C.OPERATION_INVOKE_AGENT),
+                _attr(C.GEN_AI_AGENT_NAME, "tuner"),
+                _attr(C.TRAJECTORY_ID, tid),
+                _attr(C.TASK_ID, f"task-{t % 100}"),
+                _attr(C.KNOB_MENU, [*KNOBS, "unused"]),
+                _attr(C.OBJECTIVE, "minimize"),
+                _attr(C.BASELINE, 11.0),
+            ],
+            "status": {},
+        }
+    ]
+    n = 1
+    for i in range(1, ITERATIONS + 1):
+        knob = rng.choice(list(KNOBS))
+        value = rng.choice(KNOBS[knob])
+        metric = 11.0 - rng.random() * 0.2
+        decision = "keep" if rng.random() < 0.2 else "revert"
+        for phase, extra in (
+            (C.PHASE_PROPOSE, [_attr(C.KNOB, knob), _attr(C.VALUE, value), _attr(C.ACTION, f"{knob}={value}")]),
+            (C.PHASE_OBSERVE, [_attr(C.METRIC, metric)]),
+            (C.PHASE_DECIDE, [_attr(C.DECISION, decision)]),
+        ):
+            n += 1
+            start = t0 + n * 1000
+            spans.append(
+                {
+                    "traceId": trace,
+                    "spanId": f"{(t << 8) + n:016x}",
+                    "parentSpanId": root,
+                    "flags": 256,
+                    "name": phase,
+                    "kind": 1,
+                    "startTimeUnixNano": str(start),
+                    "endTimeUnixNano": str(start + 500),
+                    "attributes": [
+                        _attr(C.PHASE, phase),
+                        _attr(C.TRAJECTORY_ID, tid),
+                        _attr(C.ITERATION, i),
+                        *extra,
+                    ],
+                    "status": {},
+                }
+            )
+    return spans
+
+
+def generate(path: Path, n_spans: int) -> int:
+    """Write ~n_spans spans as the SDK's file exporter does (one TracesData per batch of 512 spans)."""
+    rng = random.Random(7)
+    resource_ = {"attributes": [_attr("service.name", "bench"), _attr("telemetry.sdk.language", "python")]}
+    encoder = msgspec.json.Encoder()
+    written = 0
+    batch: list[dict[str, object]] = []
+    t = 0
+    with path.open("wb") as fh:
+        while written < n_spans:
+            batch.extend(_trajectory(t, rng))
+            t += 1
+            while len(batch) >= BATCH or (written + len(batch) >= n_spans and batch):
+                chunk, batch = batch[:BATCH], batch[BATCH:]
+                doc = {
+                    "resourceSpans": [
+                        {"resource": resource_, "scopeSpans": [{"scope": {"name": "trajdyn"}, "spans": chunk}]}
+                    ]
+                }
+                fh.write(encoder.encode(doc) + b"\n")
+                written += len(chunk)
+    return written
+
+
+def raw_decode(path: Path) -> int:
+    decoder = msgspec.json.Decoder(TracesData)
+    n = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            doc = decoder.decode(line)
+            n += sum(len(ss.spans) for rs in doc.resource_spans for ss in rs.scope_spans)
+    return n
+
+
+def reference(path: Path) -> tuple[int, dict[str, dict[str, object]]]:
+    """Pure Python: json + dicts; per trajectory repeat count/rate, unique pairs, keeps, best (minimize)."""
+    steps: dict[str, list[tuple[int, str, dict[str, object]]]] = defaultdict(list)
+    n = 0
+    with path.open() as fh:
+        for line in fh:
+            doc = json.loads(line)
+            for rs in doc["resourceSpans"]:
+                for ss in rs["scopeSpans"]:
+                    for sp in ss["spans"]:
+                        n += 1
+                        attrs = {}
+                        for kv in sp.get("attributes", []):
+                            v = kv["value"]
+                            attrs[kv["key"]] = next(iter(v.values())) if v else None
+                        if C.PHASE in attrs:
+                            steps[attrs[C.TRAJECTORY_ID]].append((int(attrs[C.ITERATION]), attrs[C.PHASE], attrs))
+    out: dict[str, dict[str, object]] = {}
+    for tid, rows in steps.items():
+        rows.sort(key=lambda r: r[0])
+        seen: set[tuple[object, object]] = set()
+        repeats = keeps = 0
+        best = None
+        iters = 0
+        for _, phase, a in rows:
+            if phase == C.PHASE_PROPOSE and not a.get(C.BLOCKED):
+                iters += 1
+                pair = (a.get(C.KNOB), a.get(C.VALUE))
+                repeats += pair in seen
+                seen.add(pair)
+            elif phase == C.PHASE_OBSERVE and a.get(C.METRIC) is not None:
+                m = float(a[C.METRIC])  # type: ignore[arg-type]
+                best = m if best is None or m < best else best
+            elif phase == C.PHASE_DECIDE and a.get(C.DECISION) == C.DECISION_KEEP:
+                keeps += 1
+        out[tid] = {
+            "repeat_count": repeats,
+            "repeat_rate": repeats / iters if iters else None,
+            "unique_pairs": len(seen),
+            "keep_count": keeps,
+            "best_value": best,
+        }
+    return n, out
+
+
+_LIBRARY_E2E = """
+import sys
+from trajdyn.analyzer import read_spans, steps, trajectories
+data = read_spans(sys.argv[1], workers=int(sys.argv[2]), progress=False)
+st = steps(data); tr = trajectories(data)
+print(data.spans.height, st.height, tr.height, len(data.errors))
+"""
+
+
+def end_to_end(path: Path, workers: int) -> tuple[float, str, float]:
+    if importlib.util.find_spec("trajdyn.analyzer.cli") is not None:
+        cmd = [sys.executable, "-m", "trajdyn.analyzer.cli", str(path), "--json", os.devnull]
+        what = "trajdyn-analyze FILE --json /dev/null"
+    else:
+        cmd = [sys.executable, "-c", _LIBRARY_E2E, str(path), str(workers)]
+        what = "read_spans + steps + trajectories (trajdyn.analyzer.cli does not exist yet)"
+    env = {**os.environ}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0,):
+        print(proc.stdout, proc.stderr, file=sys.stderr)
+        raise SystemExit(f"end-to-end run failed with exit code {proc.returncode}")
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return elapsed, what, peak_mib
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="50k spans, for a smoke run")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", type=Path, help="write the dump here and keep it")
+    args = parser.parse_args()
+    n_target = 50_000 if args.quick else args.spans
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "spans.jsonl"
+        t = time.perf_counter()
+        n = generate(path, n_target)
+        size_mib = path.stat().st_size / 2**20
+        print(f"generated {n:,} spans, {size_mib:,.1f} MiB in {time.perf_counter() - t:.1f} s: {path}")
+
+        t = time.perf_counter()
+        assert raw_decode(path) == n
+        ta = time.perf_counter() - t
+        t = time.perf_counter()
+        nb, _ = reference(path)
+        assert nb == n
+        tb = time.perf_counter() - t
+        tc, what, peak = end_to_end(path, args.workers)
+
+        ra, rb, rc = n / ta, n / tb, n / tc
+        cores = args.workers if path.stat().st_size >= 32 << 20 else 1
+        print(f"(a) raw msgspec decode      {ra / 1e6:6.3f} M spans/s  ({ta:.2f} s, 1 core)")
+        print(f"(b) pure-Python reference   {rb / 1e6:6.3f} M spans/s  ({tb:.2f} s, 1 core)")
+        print(f"(c) end to end              {rc / 1e6:6.3f} M spans/s  ({tc:.2f} s, {cores} core(s); {what})")
+        print(f"(c)/(a) per core used: {rc / ra / cores:.2f}   (target >= 0.5)")
+        print(f"(c)/(b):               {rc / rb:.2f}   (target >= 3)")
+        print(f"peak RSS of (c): {peak:,.0f} MiB vs file {size_mib:,.0f} MiB: ratio {peak / size_mib:.2f} (target < 1)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Importers: foreign agent-loop logs become conventions-v1 OTLP/JSON spans.
+
+``trajdyn-import FORMAT INPUT -o spans.jsonl`` on the command line; from Python::
+
+    from trajdyn.analyzer.importers import convert, write_jsonl
+    result = convert(Path("trajectory.jsonl"), "autoresearch", menu=Path("perturbation_menu.json"))
+    write_jsonl(result.requests, Path("spans.jsonl"))
+
+Formats (:data:`FORMATS`): ``autoresearch`` (the agent-loop JSONL of nvidia-learn's autoresearch loop) and
+``autoresearch-tsv`` (karpathy/autoresearch ``results.tsv``). A new format is one new module defining
+``IMPORTER`` (see :mod:`trajdyn.analyzer.importers._registry`). Pure Python: no polars or numpy needed.
+"""
+
+from __future__ import annotations
+
+from trajdyn.analyzer.importers._base import ImportedStep, ImportedTrajectory, Importer, ImportResult
+from trajdyn.analyzer.importers._menu import load_menu, menu_from_json
+from trajdyn.analyzer.importers._otlp_writer import write_jsonl
+from trajdyn.analyzer.importers._registry import FORMATS, convert, detect_format, register
+
+__all__ = [
+    "FORMATS",
+    "ImportResult",
+    "ImportedStep",
+    "ImportedTrajectory",
+    "Importer",
+    "convert",
+    "detect_format",
+    "load_menu",
+    "menu_from_json",
+    "register",
+    "write_jsonl",
+]
