@@ -44,6 +44,26 @@ GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 
 # --------------------------------------------------------------------------------------------------
+# Other OpenTelemetry semantic-convention keys trajdyn reads or writes
+# --------------------------------------------------------------------------------------------------
+SERVICE_NAME: Final = "service.name"
+"""Resource attribute; the analyzer keeps it as the ``service_name`` column."""
+VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"
+"""The commit a step was evaluated at (set by the ``autoresearch-tsv`` importer on propose spans)."""
+
+# --------------------------------------------------------------------------------------------------
+# Import provenance (resource attributes of spans written by ``trajdyn-import``)
+# --------------------------------------------------------------------------------------------------
+IMPORT_SERVICE_NAME: Final = "trajdyn-import"
+"""``service.name`` of imported spans."""
+IMPORT_SOURCE: Final = "trajdyn.import.source"
+"""Resource attribute: the path of the file the spans were imported from."""
+IMPORT_FORMAT: Final = "trajdyn.import.format"
+"""Resource attribute: the importer's format name (``autoresearch`` …)."""
+IMPORT_SCOPE_PREFIX: Final = "trajdyn.import."
+"""Instrumentation scope of an importer: ``trajdyn.import.<format>``."""
+
+# --------------------------------------------------------------------------------------------------
 # Trajectory (root span) attributes
 # --------------------------------------------------------------------------------------------------
 TRAJECTORY_ID: Final = "trajdyn.trajectory.id"

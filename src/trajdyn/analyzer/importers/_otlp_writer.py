@@ -17,23 +17,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, TypeAlias
 
+from trajdyn import conventions as C
+
 AttrValue: TypeAlias = str | bool | int | float | Sequence[str]
 """An attribute value the writer can encode: scalars or a string array."""
 
 SPAN_KIND_INTERNAL: Final = 1
 STATUS_CODE_ERROR: Final = 2
 
-# Resource / span attribute keys that are not trajdyn keys (OpenTelemetry semantic conventions and the
-# import provenance); trajdyn's own keys come from trajdyn.conventions.
-SERVICE_NAME_KEY: Final = "service.name"
-IMPORT_SERVICE_NAME: Final = "trajdyn-import"
-IMPORT_SOURCE_KEY: Final = "trajdyn.import.source"
-"""Resource attribute: the path of the file the spans were imported from."""
-IMPORT_FORMAT_KEY: Final = "trajdyn.import.format"
-"""Resource attribute: the importer format name (``autoresearch`` …)."""
-VCS_REVISION_KEY: Final = "vcs.ref.head.revision"
-"""OpenTelemetry VCS semantic convention: the commit a step was evaluated at."""
-IMPORT_SCOPE_PREFIX: Final = "trajdyn.import."
+# Keys (trajdyn's and the OpenTelemetry ones it uses) come from trajdyn.conventions.
+SERVICE_NAME_KEY: Final = C.SERVICE_NAME
+IMPORT_SERVICE_NAME: Final = C.IMPORT_SERVICE_NAME
+IMPORT_SOURCE_KEY: Final = C.IMPORT_SOURCE
+IMPORT_FORMAT_KEY: Final = C.IMPORT_FORMAT
+VCS_REVISION_KEY: Final = C.VCS_REF_HEAD_REVISION
+IMPORT_SCOPE_PREFIX: Final = C.IMPORT_SCOPE_PREFIX
 
 
 def scope_name(format_name: str) -> str:
