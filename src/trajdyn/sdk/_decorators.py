@@ -1,0 +1,377 @@
+"""``@trajdyn.propose`` / ``@trajdyn.observe`` / ``@trajdyn.decide``: step spans around the user's functions.
+
+Each decorator works bare (``@trajdyn.propose``) or with arguments (``@trajdyn.propose(name=..., extract=...,
+content=...)``) on sync, async, generator and async-generator functions and on methods. Inside a trajectory every
+call is a step span named after the phase (or ``name``), a descendant of the trajectory's root span, carrying
+``trajdyn.phase``, ``trajdyn.iteration`` and ``trajdyn.trajectory.id``; the return value is read by the extractor
+(see :mod:`trajdyn.sdk._extract`) once the function returned (a generator: once it is exhausted; its return value,
+else its last yielded item; a generator closed early ends its span without extraction).
+
+**Outside a trajectory the decorators are transparent**: the function is just called, no span is made.
+
+Sync and async step spans are made current while the function runs (so spans the function opens nest under them);
+generator step spans are not made current, because a generator's frames can be resumed from any context.
+
+The user's exceptions propagate unchanged (span status ERROR plus an ``exception`` event). A propose inside a
+``trajectory(block_repeats=True)`` whose pair was already proposed ends its span with ``trajdyn.blocked = true`` and
+raises :class:`~trajdyn.exceptions.RepeatedProposal` after the function returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any, ParamSpec, TypeVar, cast, overload
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from trajdyn import conventions as C
+from trajdyn.exceptions import RepeatedProposal
+from trajdyn.sdk import _errors
+from trajdyn.sdk._extract import (
+    DecisionExtractor,
+    MetricsExtractor,
+    ProposalExtractor,
+    read_decision_fast,
+    read_metric_fields,
+    read_proposal_fields,
+)
+from trajdyn.sdk._trajectory import Trajectory, _current
+
+__all__ = ["ContentExtractor", "decide", "observe", "propose"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ContentExtractor = Callable[[Any], "str | None"]
+"""Maps a step's return value to the text recorded as ``trajdyn.content`` (with content capture on)."""
+
+_Ender = Callable[[Trajectory, Span, Any], None]
+_set_span_in_context = trace.set_span_in_context
+_attach = otel_context.attach
+_detach = otel_context.detach
+
+
+def _fail(span: Span, exc: BaseException) -> None:
+    if not isinstance(exc, GeneratorExit):
+        span.record_exception(exc)
+        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+    span.end()
+
+
+def _content(traj: Trajectory, result: Any, content: Callable[[Any], str | None] | None) -> dict[str, Any]:
+    text = content(result) if content is not None else (result if isinstance(result, str) else repr(result))
+    return traj.content(C.CONTENT, text) if text is not None else {}
+
+
+def _propose_ender(extract: ProposalExtractor | None, content: ContentExtractor | None) -> _Ender:
+    def end(traj: Trajectory, span: Span, result: Any) -> None:
+        tracker = traj._tracker
+        try:
+            knob, value, action = read_proposal_fields(extract(result) if extract is not None else result)
+        except Exception as exc:
+            # the function ran, so it is an iteration; its pair is unknown
+            it, _ = tracker.propose(None, None)
+            span.set_attribute(C.ITERATION, it)
+            span.end()
+            traj.touched()
+            _errors.report_internal_error("extract", exc)
+            return
+        attrs: dict[str, Any]
+        if knob is not None:
+            pair_knob: str | None = knob
+            if value is not None:
+                attrs = {C.KNOB: knob, C.VALUE: value, C.ACTION: action}
+            else:
+                attrs = {C.KNOB: knob, C.ACTION: action}
+        else:
+            pair_knob = action
+            attrs = {C.ACTION: action} if action is not None else {}
+        if traj.capture_content:
+            try:
+                attrs.update(_content(traj, result, content))
+            except Exception as exc:
+                _errors.report_internal_error("content", exc)
+        if traj.block_repeats and pair_knob is not None:
+            first = tracker.first_iteration(pair_knob, value)
+            if first is not None:
+                attrs[C.ITERATION] = tracker._n + 1
+                attrs[C.REPEAT] = True
+                attrs[C.BLOCKED] = True
+                span.set_attributes(attrs)
+                span.end()
+                raise RepeatedProposal(pair_knob, value, first)
+        it, repeat = tracker.propose(pair_knob, value)
+        attrs[C.ITERATION] = it
+        attrs[C.REPEAT] = repeat
+        span.set_attributes(attrs)
+        span.end()
+        w = traj._writer
+        if w is not None:
+            w.dirty = True
+
+    return end
+
+
+def _observe_ender(extract: MetricsExtractor | None, content: ContentExtractor | None) -> _Ender:
+    def end(traj: Trajectory, span: Span, result: Any) -> None:
+        try:
+            metric, others = read_metric_fields(extract(result) if extract is not None else result, traj.metric_name)
+        except Exception as exc:
+            span.end()
+            _errors.report_internal_error("extract", exc)
+            return
+        if others is not None:
+            attrs: dict[str, Any] = {C.METRICS_PREFIX + k: v for k, v in others.items()}
+            if metric is not None:
+                attrs[C.METRIC] = metric
+            span.set_attributes(attrs)
+        elif metric is not None:
+            span.set_attribute(C.METRIC, metric)
+        if traj.capture_content:
+            try:
+                span.set_attributes(_content(traj, result, content))
+            except Exception as exc:
+                _errors.report_internal_error("content", exc)
+        span.end()
+        traj._tracker.observe(metric)
+        w = traj._writer
+        if w is not None:
+            w.dirty = True
+
+    return end
+
+
+def _decide_ender(extract: DecisionExtractor | None, content: ContentExtractor | None) -> _Ender:
+    def end(traj: Trajectory, span: Span, result: Any) -> None:
+        try:
+            decision = read_decision_fast(extract(result) if extract is not None else result)
+        except Exception as exc:
+            span.end()
+            _errors.report_internal_error("extract", exc)
+            return
+        tracker = traj._tracker
+        tracker.decide(decision)
+        attrs = tracker.attributes()
+        if decision is not None:
+            attrs[C.DECISION] = decision
+        if traj.capture_content:
+            try:
+                attrs.update(_content(traj, result, content))
+            except Exception as exc:
+                _errors.report_internal_error("content", exc)
+        span.set_attributes(attrs)
+        span.end()
+        w = traj._writer
+        if w is not None:
+            w.dirty = True
+        if traj._gauges is not None:
+            traj.record_gauges(attrs)
+
+    return end
+
+
+def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -> Callable[..., Any]:
+    span_name = name or phase
+    is_propose = phase == C.PHASE_PROPOSE
+
+    def start(traj: Trajectory) -> Span:
+        attrs = traj.propose_start_attrs if is_propose else traj.step_attrs(phase)
+        return traj._tracer.start_span(span_name, attributes=attrs)
+
+    if inspect.isasyncgenfunction(fn):
+
+        @functools.wraps(fn)
+        async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            traj = _current.get()
+            agen = fn(*args, **kwargs)
+            if traj is None or traj._dead:
+                async for item in agen:
+                    yield item
+                return
+            span = start(traj)
+            last: Any = None
+            try:
+                item = await agen.__anext__()
+                while True:
+                    last = item
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        await agen.aclose()
+                        raise
+                    except BaseException as exc:
+                        item = await agen.athrow(exc)
+                    else:
+                        item = await agen.asend(sent)
+            except StopAsyncIteration:
+                pass
+            except BaseException as exc:
+                _fail(span, exc)
+                raise
+            ender(traj, span, last)
+
+        return agen_wrapper
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            traj = _current.get()
+            gen = fn(*args, **kwargs)
+            if traj is None or traj._dead:
+                return (yield from gen)
+            span = start(traj)
+            last: Any = None
+            try:
+                item = next(gen)
+                while True:
+                    last = item
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as exc:
+                        item = gen.throw(exc)
+                    else:
+                        item = gen.send(sent)
+            except StopIteration as stop:
+                result = stop.value if stop.value is not None else last
+            except BaseException as exc:
+                _fail(span, exc)
+                raise
+            ender(traj, span, result)
+            return result
+
+        return gen_wrapper
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            traj = _current.get()
+            if traj is None or traj._dead:
+                return await fn(*args, **kwargs)
+            span = start(traj)
+            token = _attach(_set_span_in_context(span))
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                _detach(token)
+                _fail(span, exc)
+                raise
+            _detach(token)
+            ender(traj, span, result)
+            return result
+
+        return async_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        traj = _current.get()
+        if traj is None or traj._dead:
+            return fn(*args, **kwargs)
+        if is_propose:
+            attrs = traj.propose_start_attrs
+        else:
+            n = traj._tracker._n
+            attrs = (
+                {C.PHASE: phase, C.TRAJECTORY_ID: traj.trajectory_id, C.ITERATION: n} if n else traj.step_attrs(phase)
+            )
+        span = traj._tracer.start_span(span_name, attributes=attrs)
+        token = _attach(_set_span_in_context(span))
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            _detach(token)
+            _fail(span, exc)
+            raise
+        _detach(token)
+        ender(traj, span, result)
+        return result
+
+    return wrapper
+
+
+def _decorator(
+    phase: str,
+    make_ender: Callable[[Any, ContentExtractor | None], _Ender],
+    fn: Callable[P, R] | None,
+    name: str | None,
+    extract: Any,
+    content: ContentExtractor | None,
+) -> Any:
+    if fn is not None:
+        if not callable(fn):
+            raise TypeError(f"@trajdyn.{phase} decorates a function, got {fn!r}")
+        return _wrap(fn, phase, name, make_ender(extract, content))
+
+    def deco(f: Callable[P, R]) -> Callable[P, R]:
+        return cast(Callable[P, R], _wrap(f, phase, name, make_ender(extract, content)))
+
+    return deco
+
+
+@overload
+def propose(fn: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def propose(
+    *, name: str | None = None, extract: ProposalExtractor | None = None, content: ContentExtractor | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def propose(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    extract: ProposalExtractor | None = None,
+    content: ContentExtractor | None = None,
+) -> Any:
+    """Decorate the function that proposes the next change; each call opens the next iteration.
+
+    It returns a ``{"knob", "value"}`` mapping, a ``(knob, value)`` tuple, an object with ``.knob``/``.value``, or a
+    ``str`` action (a tool call); ``extract`` maps another return value to one of these.
+    """
+    return _decorator(C.PHASE_PROPOSE, _propose_ender, fn, name, extract, content)
+
+
+@overload
+def observe(fn: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def observe(
+    *, name: str | None = None, extract: MetricsExtractor | None = None, content: ContentExtractor | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def observe(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    extract: MetricsExtractor | None = None,
+    content: ContentExtractor | None = None,
+) -> Any:
+    """Decorate the function that evaluates the current iteration; it returns a number or a mapping of metrics."""
+    return _decorator(C.PHASE_OBSERVE, _observe_ender, fn, name, extract, content)
+
+
+@overload
+def decide(fn: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def decide(
+    *, name: str | None = None, extract: DecisionExtractor | None = None, content: ContentExtractor | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def decide(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    extract: DecisionExtractor | None = None,
+    content: ContentExtractor | None = None,
+) -> Any:
+    """Decorate the function that keeps or reverts the current iteration (``"keep"``/``"revert"``/bool).
+
+    Its span carries the decision and the live ``trajdyn.coverage.*`` numbers.
+    """
+    return _decorator(C.PHASE_DECIDE, _decide_ender, fn, name, extract, content)

@@ -1,0 +1,160 @@
+"""The live-coverage sidecar: one JSON file, rewritten atomically, at most once per interval.
+
+Schema ``trajdyn.coverage/1``::
+
+    {"schema": "trajdyn.coverage/1", "updated_at": "2026-01-01T00:00:00.000000Z",
+     "trajectories": [{"trajectory_id", "task_id", "run_id", "model", "state": "running" | "finished",
+                       ...every exploration key of the analyzer report...}]}
+
+Writes never happen on the loop's hot path: an event only marks the file dirty; one daemon thread rewrites dirty
+files at most once per interval, and a trajectory's end writes its file once more, synchronously. A write goes to a
+temporary file in the same directory followed by ``os.replace``, so a reader never sees a torn file. Several
+trajectories (threads, tasks) may share one sidecar file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from trajdyn import conventions as C
+from trajdyn.sdk._errors import report_internal_error
+
+__all__ = ["SidecarWriter", "flush_sidecars", "get_sidecar", "reset_sidecars", "sidecar_path_for"]
+
+EntrySource = Callable[[], dict[str, Any]]
+_encoder = msgspec.json.Encoder()
+
+
+def sidecar_path_for(spans_file: str | os.PathLike[str]) -> Path:
+    """Default sidecar of a spans file: ``spans.jsonl`` → ``spans.coverage.json``."""
+    p = Path(spans_file)
+    return p.with_name(p.stem + C.SIDECAR_SUFFIX) if p.suffix else p.with_name(p.name + C.SIDECAR_SUFFIX)
+
+
+class SidecarWriter:
+    """The writer of one sidecar file; trajectories register an entry source (a snapshot callable)."""
+
+    def __init__(self, path: Path, interval: float) -> None:
+        self.path = path
+        self.interval = interval
+        self.dirty = False
+        self.writes = 0
+        self._last_write = 0.0
+        self._lock = threading.Lock()
+        self._sources: dict[str, EntrySource] = {}
+
+    def register(self, trajectory_id: str, source: EntrySource) -> None:
+        """Add (or replace) a trajectory's entry; the entries keep their registration order."""
+        with self._lock:
+            self._sources[trajectory_id] = source
+        self.dirty = True
+        _ensure_thread()
+
+    def due(self, now: float) -> bool:
+        """Whether the background thread should write now."""
+        return self.dirty and now - self._last_write >= self.interval
+
+    def write(self) -> None:
+        """Rewrite the file atomically with every registered trajectory's current entry."""
+        with self._lock:
+            self.dirty = False
+            document = {
+                "schema": C.SIDECAR_SCHEMA,
+                "updated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "trajectories": [source() for source in self._sources.values()],
+            }
+            data = _encoder.encode(document)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                Path(tmp).replace(self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._last_write = time.monotonic()
+            self.writes += 1
+
+
+_registry_lock = threading.Lock()
+_writers: dict[Path, SidecarWriter] = {}
+_thread: threading.Thread | None = None
+_wake = threading.Event()
+_TICK_MAX = 0.25
+
+
+def get_sidecar(path: str | os.PathLike[str], interval: float) -> SidecarWriter:
+    """The process-wide writer of ``path`` (one per resolved path)."""
+    key = Path(path).absolute()
+    with _registry_lock:
+        writer = _writers.get(key)
+        if writer is None:
+            writer = _writers[key] = SidecarWriter(key, interval)
+        else:
+            writer.interval = min(writer.interval, interval)
+        return writer
+
+
+def _ensure_thread() -> None:
+    global _thread
+    if _thread is not None and _thread.is_alive():
+        return
+    with _registry_lock:
+        if _thread is not None and _thread.is_alive():
+            return
+        _thread = threading.Thread(target=_run, name="trajdyn-sidecar", daemon=True)
+        _thread.start()
+
+
+def _run() -> None:
+    while True:
+        with _registry_lock:
+            writers = list(_writers.values())
+        tick = min([w.interval for w in writers] + [_TICK_MAX])
+        _wake.wait(max(tick, 0.005))
+        now = time.monotonic()
+        for w in writers:
+            if w.due(now):
+                try:
+                    w.write()
+                except Exception as exc:  # the background thread never raises; counted and logged once
+                    try:
+                        report_internal_error("sidecar", exc)
+                    except Exception:
+                        pass
+
+
+def flush_sidecars() -> None:
+    """Write every dirty sidecar now (at flush/shutdown)."""
+    with _registry_lock:
+        writers = list(_writers.values())
+    for w in writers:
+        if w.dirty:
+            try:
+                w.write()
+            except Exception as exc:
+                report_internal_error("sidecar", exc)
+
+
+def forget_in_child() -> None:
+    """In a forked child: new lock, no writers, no thread (the parent keeps writing its files)."""
+    global _registry_lock, _thread
+    _registry_lock = threading.Lock()
+    _writers.clear()
+    _thread = None
+
+
+def reset_sidecars() -> None:
+    """Forget every writer (test helper, and in a forked child)."""
+    with _registry_lock:
+        _writers.clear()

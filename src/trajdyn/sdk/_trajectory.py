@@ -1,0 +1,504 @@
+"""``trajdyn.trajectory()``: the root span of one attempt at one task, and the per-trajectory state.
+
+A trajectory is a sync or async context manager, or a decorator (each call of the decorated function runs in a
+fresh trajectory with the same arguments). The active trajectory lives in a ``ContextVar``, so trajectories in
+different threads and asyncio tasks never see each other. Trajectories do not nest: entering one while another is
+active in the same context raises :class:`~trajdyn.exceptions.TrajdynError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar, cast
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from trajdyn import conventions as C
+from trajdyn._values import canonical_value
+from trajdyn.exceptions import ConfigurationError, TrajdynError
+from trajdyn.sdk import _errors
+from trajdyn.sdk._config import get_config
+from trajdyn.sdk._coverage import CoverageTracker
+from trajdyn.sdk._redact import Redactor, content_attributes
+from trajdyn.sdk._sidecar import SidecarWriter, get_sidecar
+
+__all__ = [
+    "Trajectory",
+    "add_usage",
+    "adoption",
+    "cue_hit",
+    "current_trajectory",
+    "failure",
+    "open_trajectories",
+    "retry",
+    "set_outcome",
+    "set_reward",
+    "trajectory",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_current: ContextVar[Trajectory | None] = ContextVar("trajdyn_trajectory", default=None)
+_open_lock = threading.Lock()
+_open: dict[int, Trajectory] = {}
+
+STATE_RUNNING = "running"
+STATE_FINISHED = "finished"
+
+
+def current_trajectory() -> Trajectory | None:
+    """The trajectory active in this thread / asyncio task, or ``None`` (also in a forked child)."""
+    t = _current.get()
+    return None if t is None or t._dead else t
+
+
+def forget_in_child() -> None:
+    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent)."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    for traj in _open.values():
+        traj._dead = True
+    _open.clear()
+
+
+def open_trajectories() -> list[Trajectory]:
+    """Every trajectory entered and not yet finished in this process."""
+    with _open_lock:
+        return list(_open.values())
+
+
+class Trajectory:
+    """One attempt at one task: the root span, live coverage, and the outcome.
+
+    Create it with ``trajdyn.trajectory(task_id, ...)`` and use it as ``with``, ``async with`` or a decorator.
+    Inside it, ``@trajdyn.propose`` / ``observe`` / ``decide`` calls become step spans and feed the live
+    :attr:`coverage`.
+
+    Keyword arguments: ``agent_name``, ``model``, ``provider``, ``trajectory_id`` (default a fresh uuid4 hex),
+    ``task_category``, ``task_text`` (recorded only with content capture on), ``run_id``, ``attempt``,
+    ``perturbation_group``, ``variant``, ``split``, ``learning_key``, ``execution_mode``, ``knob_menu``,
+    ``objective`` (``"minimize"``/``"maximize"``, default maximize), ``metric_name``, ``baseline``, ``sidecar``
+    (overrides the configured sidecar path), ``block_repeats`` (raise :class:`~trajdyn.RepeatedProposal` from a
+    repeated propose), ``coverage_window`` (default 10), ``plateau_eta`` (relative plateau threshold η, default 0),
+    ``attributes`` (extra root-span attributes, e.g. from another convention).
+    """
+
+    def __init__(
+        self,
+        task_id: str,
+        *,
+        agent_name: str | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        trajectory_id: str | None = None,
+        task_category: str | None = None,
+        task_text: str | None = None,
+        run_id: str | None = None,
+        attempt: int | None = None,
+        perturbation_group: str | None = None,
+        variant: str | None = None,
+        split: str | None = None,
+        learning_key: str | None = None,
+        execution_mode: str | None = None,
+        knob_menu: Sequence[str] | None = None,
+        objective: str | None = None,
+        metric_name: str | None = None,
+        baseline: float | None = None,
+        sidecar: str | os.PathLike[str] | None = None,
+        block_repeats: bool = False,
+        coverage_window: int | None = None,
+        plateau_eta: float = 0.0,
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(task_id, str) or not task_id:
+            raise ConfigurationError(f"expected task_id to be a non-empty string, got {task_id!r}")
+        obj = objective if objective is not None else C.DEFAULT_OBJECTIVE
+        if obj not in C.OBJECTIVES:
+            raise ConfigurationError(f"expected objective in {C.OBJECTIVES}, got {objective!r}")
+        if split is not None and split not in C.SPLITS:
+            raise ConfigurationError(f"expected split in {C.SPLITS}, got {split!r}")
+        window = coverage_window if coverage_window is not None else C.DEFAULT_COVERAGE_WINDOW
+        if window < 1:
+            raise ConfigurationError(f"expected coverage_window >= 1, got {coverage_window!r}")
+        if plateau_eta < 0:
+            raise ConfigurationError(f"expected plateau_eta >= 0, got {plateau_eta!r}")
+        self._kwargs: dict[str, Any] = {
+            "agent_name": agent_name,
+            "model": model,
+            "provider": provider,
+            "trajectory_id": trajectory_id,
+            "task_category": task_category,
+            "task_text": task_text,
+            "run_id": run_id,
+            "attempt": attempt,
+            "perturbation_group": perturbation_group,
+            "variant": variant,
+            "split": split,
+            "learning_key": learning_key,
+            "execution_mode": execution_mode,
+            "knob_menu": knob_menu,
+            "objective": objective,
+            "metric_name": metric_name,
+            "baseline": baseline,
+            "sidecar": sidecar,
+            "block_repeats": block_repeats,
+            "coverage_window": coverage_window,
+            "plateau_eta": plateau_eta,
+            "attributes": attributes,
+        }
+        self.task_id = task_id
+        self.trajectory_id = trajectory_id or uuid.uuid4().hex
+        self.agent_name = agent_name
+        self.model = model
+        self.run_id = run_id
+        self.metric_name = metric_name
+        self.objective = obj
+        self.baseline = float(baseline) if baseline is not None else None
+        self.knob_menu = tuple(knob_menu) if knob_menu is not None else None
+        self.block_repeats = block_repeats
+        self.state = "created"
+        self._tracker = CoverageTracker(
+            knob_menu=self.knob_menu, objective=obj, baseline=self.baseline, window=window, eta=plateau_eta
+        )
+        root: dict[str, Any] = {
+            C.GEN_AI_OPERATION_NAME: C.OPERATION_INVOKE_AGENT,
+            C.TRAJECTORY_ID: self.trajectory_id,
+            C.TASK_ID: task_id,
+            C.OBJECTIVE: obj,
+        }
+        for key, val in (
+            (C.GEN_AI_AGENT_NAME, agent_name),
+            (C.GEN_AI_REQUEST_MODEL, model),
+            (C.GEN_AI_PROVIDER_NAME, provider),
+            (C.TASK_CATEGORY, task_category),
+            (C.RUN_ID, run_id),
+            (C.ATTEMPT, attempt),
+            (C.PERTURBATION_GROUP, perturbation_group),
+            (C.PERTURBATION_VARIANT, variant),
+            (C.SPLIT, split),
+            (C.LEARNING_KEY, learning_key),
+            (C.EXECUTION_MODE, execution_mode),
+            (C.METRIC_NAME, metric_name),
+            (C.BASELINE, self.baseline),
+        ):
+            if val is not None:
+                root[key] = val
+        if self.knob_menu is not None:
+            root[C.KNOB_MENU] = list(self.knob_menu)
+        if attributes:
+            root.update(attributes)
+        self._root_attrs = root
+        self._task_text = task_text
+        self._sidecar_arg = sidecar
+        self._input_tokens = 0
+        self._output_tokens = 0
+        self._has_usage = False
+        self._outcome_set = False
+        # filled in by _start
+        self._span: Span = trace.INVALID_SPAN
+        self._tracer: trace.Tracer = trace.NoOpTracer()
+        self._writer: SidecarWriter | None = None
+        self._gauges: dict[str, Any] | None = None
+        self._gauge_attrs: dict[str, str] = {C.TRAJECTORY_ID: self.trajectory_id, C.TASK_ID: task_id}
+        self.capture_content = False
+        self.redact: Redactor | None = None
+        self.max_content_length = C.DEFAULT_MAX_CONTENT_LENGTH
+        self._dead = False
+        self._token: Token[Trajectory | None] | None = None
+        self._ctx_token: object = None
+        self._step_base: dict[str, Any] = {C.TRAJECTORY_ID: self.trajectory_id}
+        self.propose_start_attrs: dict[str, Any] = {C.PHASE: C.PHASE_PROPOSE, C.TRAJECTORY_ID: self.trajectory_id}
+
+    # ------------------------------------------------------------------ lifecycle
+    def _start(self) -> None:
+        if self.state != "created":
+            raise TrajdynError(f"trajectory {self.trajectory_id} was already entered; create a new one per attempt")
+        active = _current.get()
+        if active is not None:
+            raise TrajdynError(
+                f"trajectories do not nest: trajectory {self.trajectory_id} (task {self.task_id!r}) entered inside "
+                f"{active.trajectory_id} (task {active.task_id!r}); run them one after the other or in separate "
+                "threads / asyncio tasks"
+            )
+        cfg = get_config()
+        self._tracer = cfg.tracer
+        self.capture_content = cfg.capture_content
+        self.redact = cfg.redact
+        self.max_content_length = cfg.max_content_length
+        self._gauges = cfg.gauges
+        attrs = self._root_attrs
+        if self.capture_content and self._task_text is not None:
+            attrs = {**attrs, **self.content(C.TASK_TEXT, self._task_text)}
+        self._span = self._tracer.start_span(
+            C.trajectory_span_name(self.agent_name), kind=SpanKind.INTERNAL, attributes=attrs
+        )
+        self._ctx_token = otel_context.attach(trace.set_span_in_context(self._span))
+        self._token = _current.set(self)
+        self.state = STATE_RUNNING
+        with _open_lock:
+            _open[id(self)] = self
+        path = self._sidecar_arg if self._sidecar_arg is not None else cfg.sidecar
+        if path is not None:
+            try:
+                self._writer = get_sidecar(path, cfg.sidecar_interval)
+                self._writer.register(self.trajectory_id, self.sidecar_entry)
+            except Exception as exc:
+                self._writer = None
+                _errors.report_internal_error("sidecar", exc)
+
+    def _finish(self, exc: BaseException | None, *, detach: bool = True) -> None:
+        if self._dead:  # the parent's trajectory seen from a forked child: the parent ends it
+            self.state = STATE_FINISHED
+            self._detach()
+            return
+        if self.state != STATE_RUNNING:
+            return
+        self.state = STATE_FINISHED
+        with _open_lock:
+            _open.pop(id(self), None)
+        span = self._span
+        if exc is not None:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            if not self._outcome_set:
+                span.set_attribute(C.OUTCOME, C.OUTCOME_ERROR)
+        if self._has_usage:
+            span.set_attribute(C.GEN_AI_USAGE_INPUT_TOKENS, self._input_tokens)
+            span.set_attribute(C.GEN_AI_USAGE_OUTPUT_TOKENS, self._output_tokens)
+        span.end()
+        if detach:
+            self._detach()
+        if self._writer is not None:
+            try:
+                self._writer.write()
+            except Exception as err:
+                _errors.report_internal_error("sidecar", err)
+
+    def _detach(self) -> None:
+        if self._token is not None:
+            try:
+                _current.reset(self._token)
+            except ValueError:  # exited in another context (an async CM crossing tasks): nothing to restore
+                pass
+            self._token = None
+        if self._ctx_token is not None:
+            try:
+                otel_context.detach(self._ctx_token)  # type: ignore[arg-type]
+            except Exception:
+                pass
+            self._ctx_token = None
+
+    def abort(self, reason: str) -> None:
+        """End a still-running trajectory from outside its loop (shutdown, SIGTERM): status ERROR with ``reason``."""
+        if self.state != STATE_RUNNING:
+            return
+        self._span.set_status(Status(StatusCode.ERROR, reason))
+        self.failure(reason)
+        self._finish(None, detach=False)
+
+    def __enter__(self) -> Trajectory:
+        self._start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._finish(exc)
+
+    async def __aenter__(self) -> Trajectory:
+        self._start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._finish(exc)
+
+    def fresh(self) -> Trajectory:
+        """A new, not yet entered trajectory with the same arguments (a fresh id unless one was given)."""
+        return Trajectory(self.task_id, **self._kwargs)
+
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
+        """Use as a decorator: every call of ``fn`` runs inside a fresh trajectory with these arguments."""
+        if inspect.iscoroutinefunction(fn):
+            afn = cast(Callable[P, Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                async with self.fresh():
+                    return await afn(*args, **kwargs)
+
+            return cast(Callable[P, R], async_wrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with self.fresh():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    # ------------------------------------------------------------------ per-step helpers (used by the decorators)
+    def step_attrs(self, phase: str) -> dict[str, Any]:
+        """Start attributes of an observe/decide step span."""
+        n = self._tracker._n
+        if n:
+            return {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id, C.ITERATION: n}
+        return {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id}
+
+    def content(self, key: str, text: str) -> dict[str, Any]:
+        """Captured-content attributes for ``key`` (redacted, scrubbed, truncated)."""
+        return content_attributes(key, text, redact=self.redact, max_length=self.max_content_length)
+
+    def touched(self) -> None:
+        """Mark the sidecar dirty (the background thread rewrites it at most once per interval)."""
+        w = self._writer
+        if w is not None:
+            w.dirty = True
+
+    def record_gauges(self, attrs: dict[str, Any]) -> None:
+        """Set the ``trajdyn.coverage.*`` gauges (only with a MeterProvider)."""
+        gauges = self._gauges
+        if gauges is None:
+            return
+        for key, value in attrs.items():
+            g = gauges.get(key)
+            if g is not None:
+                g.set(value, attributes=self._gauge_attrs)
+
+    @property
+    def tracker(self) -> CoverageTracker:
+        """The live coverage tracker."""
+        return self._tracker
+
+    @property
+    def span(self) -> Span:
+        """The root span (``INVALID_SPAN`` before the trajectory is entered)."""
+        return self._span
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def coverage(self) -> dict[str, Any]:
+        """A snapshot of the live coverage, with the analyzer report's exploration keys."""
+        return self._tracker.snapshot()
+
+    @property
+    def iteration(self) -> int:
+        """The current iteration number (0 before the first propose)."""
+        return self._tracker.iterations
+
+    def sidecar_entry(self) -> dict[str, Any]:
+        """This trajectory's object in the sidecar file."""
+        return {
+            "trajectory_id": self.trajectory_id,
+            "task_id": self.task_id,
+            "run_id": self.run_id,
+            "model": self.model,
+            "state": STATE_FINISHED if self.state == STATE_FINISHED else STATE_RUNNING,
+            **self._tracker.snapshot(),
+        }
+
+    def is_repeat(self, knob: str, value: object = None) -> bool:
+        """Whether (knob, value) — value canonicalised — was already proposed at an iteration of this trajectory."""
+        return self._tracker.first_iteration(knob, canonical_value(value)) is not None
+
+    def _event_span(self) -> Span:
+        span = trace.get_current_span()
+        return span if span.is_recording() else self._span
+
+    def set_reward(self, reward: float) -> None:
+        """Set ``trajdyn.reward`` on the root span."""
+        self._span.set_attribute(C.REWARD, float(reward))
+
+    def set_outcome(self, outcome: str) -> None:
+        """Set ``trajdyn.outcome`` (success | failure | error | …) on the root span."""
+        self._outcome_set = True
+        self._span.set_attribute(C.OUTCOME, outcome)
+
+    def add_usage(self, input_tokens: int = 0, output_tokens: int = 0) -> None:
+        """Add token usage; the totals are set on the root span when the trajectory ends."""
+        self._has_usage = True
+        self._input_tokens += int(input_tokens)
+        self._output_tokens += int(output_tokens)
+
+    def cue_hit(self, entry_id: str) -> None:
+        """Record that playbook entry ``entry_id`` was retrieved (event on the current span)."""
+        self._event_span().add_event(C.EVENT_CUE_HIT, {C.PLAYBOOK_ENTRY_ID: entry_id})
+
+    def adoption(self, entry_id: str, *, success: bool) -> None:
+        """Record that playbook entry ``entry_id`` was applied, and whether it worked."""
+        self._event_span().add_event(
+            C.EVENT_ADOPTION, {C.PLAYBOOK_ENTRY_ID: entry_id, C.PLAYBOOK_SUCCESS: bool(success)}
+        )
+
+    def retry(self, reason: str) -> None:
+        """Record a retry (event ``trajdyn.retry`` with its reason)."""
+        self._event_span().add_event(C.EVENT_RETRY, {C.REASON: reason})
+
+    def failure(self, reason: str) -> None:
+        """Record a failure (event ``trajdyn.failure`` with its reason)."""
+        self._event_span().add_event(C.EVENT_FAILURE, {C.REASON: reason})
+
+
+trajectory = Trajectory
+"""``trajdyn.trajectory(task_id, ...)``: the :class:`Trajectory` constructor, used as ``with``, ``async with`` or a
+decorator."""
+
+
+# ---------------------------------------------------------------------- module-level helpers
+def set_reward(reward: float) -> None:
+    """:meth:`Trajectory.set_reward` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.set_reward(reward)
+
+
+def set_outcome(outcome: str) -> None:
+    """:meth:`Trajectory.set_outcome` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.set_outcome(outcome)
+
+
+def add_usage(input_tokens: int = 0, output_tokens: int = 0) -> None:
+    """:meth:`Trajectory.add_usage` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.add_usage(input_tokens, output_tokens)
+
+
+def cue_hit(entry_id: str) -> None:
+    """:meth:`Trajectory.cue_hit` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.cue_hit(entry_id)
+
+
+def adoption(entry_id: str, *, success: bool) -> None:
+    """:meth:`Trajectory.adoption` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.adoption(entry_id, success=success)
+
+
+def retry(reason: str) -> None:
+    """:meth:`Trajectory.retry` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.retry(reason)
+
+
+def failure(reason: str) -> None:
+    """:meth:`Trajectory.failure` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.failure(reason)
