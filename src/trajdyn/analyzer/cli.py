@@ -1,0 +1,177 @@
+"""``trajdyn-analyze``: the command line, thin over :func:`trajdyn.analyzer.analyze.analyze`.
+
+Exit codes (also in ``--help`` and ``docs/cli.md``)::
+
+    0  success (input problems, if any, were reported and the rest analysed)
+    1  --strict and an input problem
+    2  usage error, or nothing readable (no spans in any input)
+    3  reserved for --fail-on-regression (trends)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final, TextIO
+
+__all__ = [
+    "EXIT_INPUT_ERROR",
+    "EXIT_OK",
+    "EXIT_REGRESSION",
+    "EXIT_USAGE",
+    "main",
+]
+
+EXIT_OK: Final = 0
+EXIT_INPUT_ERROR: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_REGRESSION: Final = 3
+"""Reserved for ``--fail-on-regression`` (trends issue)."""
+
+MAX_ERRORS_SHOWN: Final = 20
+PROG: Final = "trajdyn-analyze"
+
+_EPILOG = """\
+exit codes:
+  0  success (input problems, if any, were reported on stderr and everything else analysed)
+  1  --strict and an input problem
+  2  usage error, or nothing readable (no spans in any input)
+  3  reserved for --fail-on-regression
+
+examples:
+  trajdyn-analyze trajdyn-out/spans.jsonl
+  trajdyn-analyze runs/ --out report/
+  trajdyn-analyze trajectory.jsonl --menu perturbation_menu.json --json -
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _eta(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the documentation test)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Analyse trajdyn span dumps (OTLP/JSON) and foreign loop logs: per-trajectory exploration "
+        "coverage. With no output option the report is printed to the terminal.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="span files (.jsonl, .json, .gz), directories, globs or - (stdin)"
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the JSON report to FILE (- for stdout: JSON only)")
+    parser.add_argument("--markdown", metavar="FILE", help="write the Markdown report to FILE")
+    parser.add_argument("--out", metavar="DIR", help="write report.json and report.md into DIR")
+    parser.add_argument(
+        "--window", type=_positive_int, default=10, metavar="N", help="iterations per repeat-rate window (default 10)"
+    )
+    parser.add_argument(
+        "--eta",
+        type=_eta,
+        default=0.0,
+        metavar="X",
+        help="relative improvement threshold of the plateau metrics (default 0)",
+    )
+    parser.add_argument("--strict", action="store_true", help="stop with exit code 1 at the first input problem")
+    parser.add_argument("--quiet", action="store_true", help="do not list input problems on stderr")
+    parser.add_argument(
+        "--format",
+        metavar="FMT",
+        dest="fmt",
+        help="import every input file as this foreign log format (default: detect)",
+    )
+    parser.add_argument(
+        "--menu", metavar="FILE", help="knob menu file (for imported logs and trajectories without a menu)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    return parser
+
+
+def _fail(message: str, code: int, stderr: TextIO) -> int:
+    print(f"{PROG}: error: {message}", file=stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``trajdyn-analyze``; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    stdout, stderr = sys.stdout, sys.stderr
+    try:
+        from trajdyn.analyzer import InputParseError
+        from trajdyn.analyzer.analyze import analyze
+        from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
+    except ImportError as exc:  # MissingExtraError included
+        return _fail(str(exc), EXIT_USAGE, stderr)
+    from trajdyn.exceptions import TrajdynError
+
+    try:
+        report = analyze(
+            args.paths,
+            window=args.window,
+            eta=args.eta,
+            strict=args.strict,
+            fmt=args.fmt,
+            menu=args.menu,
+            progress=False if args.no_progress else None,
+        )
+    except InputParseError as exc:
+        return _fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)
+    except (TrajdynError, ValueError, OSError) as exc:
+        return _fail(str(exc), EXIT_USAGE, stderr)
+
+    if report.errors and not args.quiet:
+        for error in report.errors[:MAX_ERRORS_SHOWN]:
+            print(f"{error['path']}:{error['line']}: {error['message']}", file=stderr)
+        if len(report.errors) > MAX_ERRORS_SHOWN:
+            print(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more input problems", file=stderr)
+    total_spans = sum(i["spans"] for i in report.inputs if isinstance(i["spans"], int))
+    if total_spans == 0:
+        return _fail("nothing readable: no spans in the inputs", EXIT_USAGE, stderr)
+
+    try:
+        if args.out is not None:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "report.json").write_text(report_to_json(report) + "\n", encoding="utf-8")
+            (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+        if args.json is not None:
+            if args.json == "-":
+                stdout.write(report_to_json(report) + "\n")
+            else:
+                Path(args.json).write_text(report_to_json(report) + "\n", encoding="utf-8")
+        if args.markdown is not None:
+            Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write the report: {exc}", EXIT_USAGE, stderr)
+    if args.out is None and args.json is None and args.markdown is None:
+        render_terminal(report)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

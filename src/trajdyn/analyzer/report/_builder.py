@@ -1,0 +1,106 @@
+"""``build_report``: run every section over the model frames and assemble the ``trajdyn.report/1`` structure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from trajdyn import conventions as C
+from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.report._json import to_json_value
+from trajdyn.analyzer.report._model import InputLike, JSONValue, Report, ReportContext, ReportOptions
+from trajdyn.analyzer.report._registry import registered_sections
+from trajdyn.analyzer.report._section import ReportSection
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from trajdyn.analyzer.errors import ReadError
+
+__all__ = ["IDENTITY_KEYS", "build_report"]
+
+IDENTITY_KEYS = (K.TRAJECTORY_ID, K.TRACE_ID, K.TASK_ID, K.MODEL, K.RUN_ID)
+"""Keys that open every trajectory entry, followed by ``iterations`` and the sections."""
+
+
+def _trajectory_index(steps: pl.DataFrame, trajectories: pl.DataFrame) -> list[dict[str, JSONValue]]:
+    """One identity entry per trajectory (those of both frames), ordered by (run_id, task_id, start time, id)."""
+    import polars as pl
+
+    tid = K.TRAJECTORY_ID
+    meta = trajectories.select(
+        *(pl.col(c) if c in trajectories.columns else pl.lit(None, pl.Utf8).alias(c) for c in IDENTITY_KEYS),
+        (pl.col(K.START_NS) if K.START_NS in trajectories.columns else pl.lit(None, pl.Int64)).alias(K.START_NS),
+    ).unique(tid, keep="first", maintain_order=True)
+    from_steps = steps.group_by(tid).agg(
+        pl.col(K.TRACE_ID).first() if K.TRACE_ID in steps.columns else pl.lit(None, pl.Utf8).alias(K.TRACE_ID),
+        pl.col(K.START_NS).min() if K.START_NS in steps.columns else pl.lit(None, pl.Int64).alias(K.START_NS),
+    )
+    is_iteration = (
+        (pl.col(K.PHASE) == C.PHASE_PROPOSE) & ~pl.col(K.BLOCKED).fill_null(False) & pl.col(K.ITERATION).is_not_null()
+    )
+    counts = (
+        steps.filter(is_iteration).group_by(tid).agg(pl.col(K.ITERATION).n_unique().cast(pl.Int64).alias("iterations"))
+    )
+    orphans = from_steps.join(meta.select(tid), on=tid, how="anti").select(
+        tid,
+        pl.col(K.TRACE_ID),
+        *(pl.lit(None, pl.Utf8).alias(c) for c in (K.TASK_ID, K.MODEL, K.RUN_ID)),
+        pl.col(K.START_NS),
+    )
+    merged = (
+        pl.concat([meta, orphans.select(meta.columns)], how="vertical_relaxed")
+        .join(counts, on=tid, how="left")
+        .with_columns(pl.col("iterations").fill_null(0))
+        .sort([K.RUN_ID, K.TASK_ID, K.START_NS, tid], nulls_last=True)
+    )
+    return [
+        {key: to_json_value(row[key]) for key in (*IDENTITY_KEYS, "iterations")} for row in merged.iter_rows(named=True)
+    ]
+
+
+def build_report(
+    steps: pl.DataFrame,
+    trajectories: pl.DataFrame,
+    *,
+    events: pl.DataFrame | None = None,
+    inputs: Sequence[InputLike] = (),
+    errors: Sequence[ReadError] = (),
+    options: ReportOptions | None = None,
+    sections: Sequence[ReportSection] | None = None,
+    generated_at: datetime | str | None = None,
+) -> Report:
+    """Build the report from the model frames (:func:`trajdyn.analyzer.steps` / ``trajectories`` / ``events``).
+
+    ``sections`` defaults to the registered ones (:func:`registered_sections`). Trajectory entries are ordered by
+    (run_id, task_id, start time), nulls last, then trajectory id. ``generated_at`` defaults to now (UTC).
+    """
+    opts = options or ReportOptions()
+    chosen = tuple(registered_sections() if sections is None else sections)
+    names = [s.name for s in chosen]
+    if len(set(names)) != len(names):
+        raise ValueError(f"report sections must have distinct names, got {names}")
+    ctx = ReportContext(steps=steps, trajectories=trajectories, events=events, options=opts)
+    entries = _trajectory_index(steps, trajectories)
+    blocks: dict[str, JSONValue] = {}
+    for section in chosen:
+        result = section.compute(ctx)
+        if section.scope == "report":
+            blocks[section.name] = to_json_value(result.block)
+            continue
+        for entry in entries:
+            values = result.per_trajectory.get(str(entry[K.TRAJECTORY_ID]))
+            if values is not None:
+                entry[section.name] = to_json_value(values)
+    when = generated_at or datetime.now(UTC)
+    stamp = when if isinstance(when, str) else when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Report(
+        generated_at=stamp,
+        inputs=[{"path": i.path, "spans": i.spans, "errors": i.errors} for i in inputs],
+        errors=[{"path": e.path, "line": e.line, "message": e.message} for e in errors],
+        trajectories=entries,
+        blocks=blocks,
+        sections=chosen,
+        read_errors=tuple(errors),
+    )

@@ -1,0 +1,40 @@
+"""The extension point of the report: one :class:`ReportSection` per metric family."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from trajdyn.analyzer.report._model import Report, ReportContext, SectionResult
+
+__all__ = ["ReportSection", "Scope"]
+
+Scope = Literal["trajectory", "report"]
+
+
+class ReportSection(ABC):
+    """A metric family in the report.
+
+    ``name`` is its JSON key: with ``scope = "trajectory"`` an object under that key in every trajectory entry
+    (``exploration``, later ``dynamics``, ``playbook``), with ``scope = "report"`` one top-level block (later
+    ``fusion``, ``trends``). A new family is one module with a subclass, registered with
+    :func:`~trajdyn.analyzer.report.register_section`; nothing else changes.
+    """
+
+    name: ClassVar[str]
+    scope: ClassVar[Scope] = "trajectory"
+
+    @abstractmethod
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        """Compute the section's values from the model frames (JSON-ready: no NaN, canonical strings)."""
+
+    @abstractmethod
+    def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
+        """Markdown lines for this section (a heading of level 2 first); at most ``max_detail`` detailed trajectories."""
+
+    @abstractmethod
+    def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
+        """rich renderables for this section, fitted to ``width`` columns."""
