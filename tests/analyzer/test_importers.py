@@ -533,3 +533,45 @@ def test_builder_iterations_and_repeats_follow_the_definitions(steps: list[tuple
     assert len(_phase(spans, C.PHASE_OBSERVE)) == len(_phase(spans, C.PHASE_DECIDE)) == n
     starts = [int(s["startTimeUnixNano"]) for s in spans if "parentSpanId" in s]
     assert starts == sorted(starts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# turn-based logs: single-phase steps, content, events, extra root attributes
+# ---------------------------------------------------------------------------------------------------------
+def test_single_phase_steps_number_iterations_by_propose_and_carry_content_and_events() -> None:
+    """A propose turn opens the next iteration, observes carry it; content is scrubbed; events land where given."""
+    from trajdyn.analyzer.importers import ImportedEvent
+
+    steps = [
+        ImportedStep(line=1, shape="observe", content="user asks"),  # before any propose: no iteration
+        ImportedStep(
+            line=2, shape="propose", action="search", content="call search with api_key=sk-abcdefghijklmnopqrstu"
+        ),
+        ImportedStep(
+            line=2, shape="observe", content="3 results", events=[ImportedEvent(C.EVENT_RETRY, {C.REASON: "x"})]
+        ),
+        ImportedStep(line=3, shape="propose", action="respond"),
+        ImportedStep(line=4, shape="propose", action="search"),
+    ]
+    traj = ImportedTrajectory(
+        line=1,
+        task_id="t",
+        steps=steps,
+        attrs={C.ATTEMPT: 2, C.LEARNING_KEY: "k", C.REWARD: float("nan")},
+        events=[ImportedEvent(C.EVENT_CUE_HIT, {C.PLAYBOOK_ENTRY_ID: "e1"})],
+        content="book a flight",
+    )
+    (req,) = build_requests([traj], source=Path("turns.json"), format_name="planted")
+    spans = _spans(ImportResult(requests=[req], errors=[]))
+    (root,) = _roots(spans)
+    assert root["attrs"][C.ATTEMPT] == 2 and root["attrs"][C.LEARNING_KEY] == "k"
+    assert C.REWARD not in root["attrs"]  # a non-finite value is left out, never NaN in JSON
+    assert root["attrs"][C.TASK_TEXT] == "book a flight"
+    assert [e["name"] for e in root["events"]] == [C.EVENT_CUE_HIT]
+    children = [s for s in spans if "parentSpanId" in s]
+    assert [s["name"] for s in children] == ["observe", "propose", "observe", "propose", "propose"]
+    assert [s["attrs"].get(C.ITERATION) for s in children] == [None, 1, 1, 2, 3]
+    assert [s["attrs"].get(C.REPEAT) for s in children] == [None, False, None, False, True]
+    assert "sk-abcdefghijklmnopqrstu" not in children[1]["attrs"][C.CONTENT]
+    assert children[2]["events"][0]["name"] == C.EVENT_RETRY
+    assert len({s["spanId"] for s in spans}) == len(spans)  # two steps of line 2 still get distinct ids

@@ -11,14 +11,14 @@ report::
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.report import Report, ReportOptions, ReportSection, build_report
+from trajdyn.analyzer.report import Report, ReportOptions, ReportSection, build_report, load_previous_report
 from trajdyn.exceptions import InputError
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ def analyze(
     progress: bool | None = None,
     sections: Sequence[ReportSection] | None = None,
     generated_at: datetime | str | None = None,
+    compare_to: PathLike | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Report:
     """Read ``paths`` and build the report (``trajdyn.report/1``).
 
@@ -71,6 +73,8 @@ def analyze(
     names an import format, is converted to conventions-v1 spans first; its problems are reported with the
     original path. ``menu``: a knob-menu file for the importers, also given to trajectories that carry no menu.
     ``window``, ``eta``, ``top``: exploration options (:func:`trajdyn.analyzer.metrics.exploration`).
+    ``compare_to``: an earlier ``trajdyn.report/1`` JSON file; sections that support it report deltas against it.
+    ``extra``: options of plug-in sections (``ReportOptions.extra``).
 
     Input problems are collected in ``Report.errors`` and never abort the analysis; with ``strict=True`` the first
     one raises :class:`~trajdyn.analyzer.InputParseError`. An unknown format or an unreadable menu raises
@@ -89,6 +93,7 @@ def analyze(
         have_importers = False
     if (fmt is not None or menu is not None) and not have_importers:
         raise InputError("--format/--menu need trajdyn.analyzer.importers, which is missing from this installation")
+    previous = load_previous_report(compare_to) if compare_to is not None else None
     menu_path = Path(menu) if menu is not None else None
     menu_names = load_menu(menu_path) if menu_path is not None else None
 
@@ -129,7 +134,8 @@ def analyze(
         events=events(data),
         inputs=inputs,
         errors=[*import_errors, *read_errors],
-        options=ReportOptions(window=window, eta=eta, top=top),
+        options=ReportOptions(window=window, eta=eta, top=top, extra=dict(extra or {})),
         sections=sections,
         generated_at=generated_at,
+        previous=previous,
     )

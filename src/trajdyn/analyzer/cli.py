@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--menu", metavar="FILE", help="knob menu file (for imported logs and trajectories without a menu)"
     )
+    parser.add_argument(
+        "--compare-to",
+        metavar="REPORT",
+        help="an earlier JSON report (trajdyn.report/1): sections that support it add deltas against it",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return parser
 
@@ -138,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fmt=args.fmt,
             menu=args.menu,
             progress=False if args.no_progress else None,
+            compare_to=args.compare_to,
         )
     except InputParseError as exc:
         return _fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)

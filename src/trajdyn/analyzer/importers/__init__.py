@@ -13,7 +13,7 @@ Formats (:data:`FORMATS`): ``autoresearch`` (the agent-loop JSONL of nvidia-lear
 
 from __future__ import annotations
 
-from trajdyn.analyzer.importers._base import ImportedStep, ImportedTrajectory, Importer, ImportResult
+from trajdyn.analyzer.importers._base import ImportedEvent, ImportedStep, ImportedTrajectory, Importer, ImportResult
 from trajdyn.analyzer.importers._menu import load_menu, menu_from_json
 from trajdyn.analyzer.importers._otlp_writer import write_jsonl
 from trajdyn.analyzer.importers._registry import FORMATS, convert, detect_format, register
@@ -21,6 +21,7 @@ from trajdyn.analyzer.importers._registry import FORMATS, convert, detect_format
 __all__ = [
     "FORMATS",
     "ImportResult",
+    "ImportedEvent",
     "ImportedStep",
     "ImportedTrajectory",
     "Importer",

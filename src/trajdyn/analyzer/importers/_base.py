@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from trajdyn import conventions as C
 from trajdyn.analyzer.errors import ReadError
@@ -37,14 +37,43 @@ class ImportResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportedStep:
-    """One row of a foreign log: an iteration (propose → observe → decide) or a refused proposal.
+class ImportedEvent:
+    """A span event of an imported log (``trajdyn.retry``, ``trajdyn.playbook.cue_hit`` …, conventions keys).
 
-    ``knob``/``value``: the proposal (``value`` raw, canonicalised on output); a proposal without a knob
-    gives its ``action`` instead. ``blocked``: refused before evaluation (a propose span only, not an
-    iteration). ``error``: status-ERROR message (on the propose span of a blocked step, on the observe
-    span of an iteration whose evaluation failed). Times are unix nanoseconds of the row's end and its
-    duration, when the log has them; ``propose_s`` is how long the proposal took.
+    ``time_ns``: unix nanoseconds; ``None`` places it at the end of the span that carries it.
+    """
+
+    name: str
+    attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+    time_ns: int | None = None
+
+
+STEP_ITERATION: Final = "iteration"
+"""An :class:`ImportedStep` of an iteration-based loop: one propose, one observe and one decide span."""
+STEP_PROPOSE: Final = C.PHASE_PROPOSE
+"""A turn-based log's agent turn: one propose span that opens the next iteration (no observe/decide)."""
+STEP_OBSERVE: Final = C.PHASE_OBSERVE
+"""A turn-based log's observation (a tool result): one observe span that carries the current iteration."""
+STEP_DECIDE: Final = C.PHASE_DECIDE
+"""A lone decide span that carries the current iteration."""
+StepShape: TypeAlias = Literal["iteration", "propose", "observe", "decide"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedStep:
+    """One row of a foreign log: an iteration (propose → observe → decide), a single phase, or a refused proposal.
+
+    ``shape``: :data:`STEP_ITERATION` (default: three spans) or one phase (:data:`STEP_PROPOSE` opens the next
+    iteration, :data:`STEP_OBSERVE` / :data:`STEP_DECIDE` carry the current one: turn-based logs such as chat
+    transcripts). ``knob``/``value``: the proposal (``value`` raw, canonicalised on output); a proposal without a
+    knob gives its ``action`` instead (a tool name). ``blocked``: refused before evaluation (a propose span only,
+    not an iteration). ``error``: status-ERROR message (on the propose span of a blocked step, on the observe
+    span of an iteration whose evaluation failed, on the single span otherwise). Times are unix nanoseconds of
+    the row's end and its duration, when the log has them; ``propose_s`` is how long the proposal took.
+    ``content``: the step's text (``trajdyn.content``, on the propose span, or on the single span); importers
+    read logs the user already holds, so content is imported, but secret-looking strings are scrubbed.
+    ``attrs``: further conventions attributes of the single span (or of the observe span of an iteration);
+    ``events``: span events of the step (on the propose span of an iteration, or on the single span).
     """
 
     line: int
@@ -61,11 +90,20 @@ class ImportedStep:
     duration_s: float | None = None
     propose_s: float | None = None
     propose_attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+    shape: StepShape = "iteration"
+    content: str | None = None
+    attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+    events: Sequence[ImportedEvent] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ImportedTrajectory:
-    """One trajectory of a foreign log with its root-span facts and its steps in log order."""
+    """One trajectory of a foreign log with its root-span facts and its steps in log order.
+
+    ``attrs``: further root-span attributes by conventions key (``trajdyn.attempt``, ``trajdyn.run.id``,
+    ``trajdyn.learning_key``, ``gen_ai.usage.input_tokens`` …); ``events``: events of the root span
+    (session-level retries, failures, playbook cue hits); ``content``: the task text (``trajdyn.task.text``).
+    """
 
     line: int
     task_id: str
@@ -78,6 +116,9 @@ class ImportedTrajectory:
     reward: float | None = None
     outcome: str | None = None
     steps: Sequence[ImportedStep] = ()
+    attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+    events: Sequence[ImportedEvent] = ()
+    content: str | None = None
 
 
 ConvertFn: TypeAlias = Callable[[Path, Sequence[str] | None], tuple[list[ImportedTrajectory], list[ReadError]]]

@@ -9,7 +9,14 @@ Span layout (one request per trajectory, one resource, scope ``trajdyn.import.<f
   ``trajdyn.value``, ``trajdyn.action``, ``trajdyn.repeat``), ``observe`` (``trajdyn.metric`` and
   ``trajdyn.metrics.<name>``; status ERROR when the evaluation failed) and ``decide`` (``trajdyn.decision``);
 - per refused or failed proposal, one ``propose`` child with ``trajdyn.blocked = true``, ``trajdyn.reason``,
-  the iteration number its re-proposal opens, and status ERROR plus a ``trajdyn.failure`` event when it failed.
+  the iteration number its re-proposal opens, and status ERROR plus a ``trajdyn.failure`` event when it failed;
+- per single-phase step (turn-based logs: an agent turn, a tool result), one child span of that phase: a
+  ``propose`` opens the next iteration, an ``observe`` or ``decide`` carries the current one (0 before any
+  propose).
+
+Content (``trajdyn.content`` on steps, ``trajdyn.task.text`` on the root) is scrubbed of secret-looking strings
+and truncated like the SDK's content capture (:func:`trajdyn.sdk._redact.content_attributes`). Events given by
+the importer are attached to the root or to the step's span.
 
 Every step span carries ``trajdyn.trajectory.id`` and ``trajdyn.phase``. Times come from the log when it has
 them (clamped so that steps never overlap or go backwards), else they are synthetic: one second per row
@@ -27,7 +34,14 @@ from typing import Any, Final
 from trajdyn import conventions as C
 from trajdyn._values import canonical_action, canonical_value
 from trajdyn.analyzer.importers import _otlp_writer as W
-from trajdyn.analyzer.importers._base import ImportedStep, ImportedTrajectory
+from trajdyn.analyzer.importers._base import (
+    STEP_ITERATION,
+    STEP_PROPOSE,
+    ImportedEvent,
+    ImportedStep,
+    ImportedTrajectory,
+)
+from trajdyn.sdk._redact import content_attributes
 
 SYNTHETIC_EPOCH_NS: Final = 1_704_067_200 * 1_000_000_000
 """2024-01-01T00:00:00Z: where synthetic times start for a log without timestamps."""
@@ -79,6 +93,21 @@ def _finite_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     return {C.metrics_key(k): float(v) for k, v in metrics.items() if math.isfinite(v)}
 
 
+def _finite_attrs(attrs: Mapping[str, W.AttrValue]) -> dict[str, W.AttrValue | None]:
+    """``attrs`` without non-finite floats (JSON has no NaN)."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in attrs.items()}
+
+
+def _content(key: str, text: str | None) -> dict[str, W.AttrValue | None]:
+    if text is None:
+        return {}
+    return dict(content_attributes(key, text, redact=None, max_length=C.DEFAULT_MAX_CONTENT_LENGTH))
+
+
+def _events(events: Sequence[ImportedEvent], default_ns: int) -> list[dict[str, Any]]:
+    return [W.event(e.name, e.time_ns if e.time_ns is not None else default_ns, _finite_attrs(e.attrs)) for e in events]
+
+
 class _TrajectoryWriter:
     def __init__(self, traj: ImportedTrajectory, ids: W.IdSource, trajectory_id: str) -> None:
         self.traj = traj
@@ -89,6 +118,13 @@ class _TrajectoryWriter:
         self.spans: list[dict[str, Any]] = []
         self.seen: set[tuple[str, str | None]] = set()
         self.iteration = 0
+        self.used: dict[str, int] = {}
+
+    def _span_id(self, key: str) -> str:
+        """A deterministic span id for ``key``; a key used again (several steps of one line) gets a suffix."""
+        n = self.used.get(key, 0)
+        self.used[key] = n + 1
+        return self.ids.span_id(key if n == 0 else f"{key}#{n}")
 
     def _span(
         self,
@@ -99,20 +135,21 @@ class _TrajectoryWriter:
         attrs: Mapping[str, W.AttrValue | None],
         error: str | None = None,
         reason: str | None = None,
+        extra_events: Sequence[ImportedEvent] = (),
     ) -> None:
         base: dict[str, W.AttrValue | None] = {
             C.PHASE: phase,
-            C.ITERATION: self.iteration if not step.blocked else self.iteration + 1,
+            C.ITERATION: (self.iteration if not step.blocked else self.iteration + 1) or None,
             C.TRAJECTORY_ID: self.trajectory_id,
         }
         base.update(attrs)
-        events = []
+        events = _events(extra_events, end)
         if error is not None:
             events.append(W.event(C.EVENT_FAILURE, end, {C.REASON: reason or error}))
         self.spans.append(
             W.span(
                 trace_id=self.trace_id,
-                span_id=self.ids.span_id(f"{phase}:{step.line}"),
+                span_id=self._span_id(f"{phase}:{step.line}"),
                 parent_span_id=self.root_id,
                 name=phase,
                 start_ns=start,
@@ -124,6 +161,9 @@ class _TrajectoryWriter:
         )
 
     def add(self, step: ImportedStep, start: int, end: int) -> None:
+        if step.shape != STEP_ITERATION and not step.blocked:
+            self._single(step, start, end)
+            return
         value = canonical_value(step.value) if step.knob is not None else None
         action = canonical_action(step.knob, value) if step.knob is not None else step.action
         pair_key = step.knob if step.knob is not None else action
@@ -136,10 +176,20 @@ class _TrajectoryWriter:
             C.REPEAT: repeat,
         }
         propose_attrs.update(step.propose_attrs)
+        propose_attrs.update(_content(C.CONTENT, step.content))
         if step.blocked:
             propose_attrs[C.BLOCKED] = True
             propose_attrs[C.REASON] = step.reason
-            self._span(step, C.PHASE_PROPOSE, start, end, propose_attrs, error=step.error, reason=step.reason)
+            self._span(
+                step,
+                C.PHASE_PROPOSE,
+                start,
+                end,
+                propose_attrs,
+                error=step.error,
+                reason=step.reason,
+                extra_events=step.events,
+            )
             return
         self.iteration += 1
         if pair is not None:
@@ -152,13 +202,44 @@ class _TrajectoryWriter:
         )
         propose_end = start + min(propose_ns, total // 2)
         decide_start = end - max(min(1_000_000, total // 100), 1)
-        self._span(step, C.PHASE_PROPOSE, start, propose_end, propose_attrs)
+        self._span(step, C.PHASE_PROPOSE, start, propose_end, propose_attrs, extra_events=step.events)
         observe_attrs: dict[str, W.AttrValue | None] = {
             C.METRIC: step.metric if step.metric is not None and math.isfinite(step.metric) else None
         }
         observe_attrs.update(_finite_metrics(step.metrics))
+        observe_attrs.update(_finite_attrs(step.attrs))
         self._span(step, C.PHASE_OBSERVE, propose_end, decide_start, observe_attrs, error=step.error)
         self._span(step, C.PHASE_DECIDE, decide_start, end, {C.DECISION: step.decision})
+
+    def _single(self, step: ImportedStep, start: int, end: int) -> None:
+        """One span of the step's phase (turn-based logs); a propose opens the next iteration."""
+        attrs: dict[str, W.AttrValue | None] = {}
+        if step.shape == STEP_PROPOSE:
+            self.iteration += 1
+            value = canonical_value(step.value) if step.knob is not None else None
+            action = canonical_action(step.knob, value) if step.knob is not None else step.action
+            pair_key = step.knob if step.knob is not None else action
+            pair = (pair_key, value) if pair_key is not None else None
+            attrs.update(
+                {
+                    C.KNOB: step.knob,
+                    C.VALUE: value,
+                    C.ACTION: action,
+                    C.REPEAT: pair in self.seen if pair is not None else None,
+                }
+            )
+            if pair is not None:
+                self.seen.add(pair)
+            attrs.update(step.propose_attrs)
+        elif step.metric is not None and math.isfinite(step.metric):
+            attrs[C.METRIC] = step.metric
+        if step.metrics:
+            attrs.update(_finite_metrics(step.metrics))
+        if step.decision is not None:
+            attrs[C.DECISION] = step.decision
+        attrs.update(_content(C.CONTENT, step.content))
+        attrs.update(_finite_attrs(step.attrs))
+        self._span(step, step.shape, start, end, attrs, error=step.error, reason=step.reason, extra_events=step.events)
 
     def root(self, start: int, end: int) -> dict[str, Any]:
         t = self.traj
@@ -172,9 +253,11 @@ class _TrajectoryWriter:
             C.OBJECTIVE: t.objective,
             C.METRIC_NAME: t.metric_name,
             C.BASELINE: t.baseline,
-            C.REWARD: t.reward,
+            C.REWARD: t.reward if t.reward is None or math.isfinite(t.reward) else None,
             C.OUTCOME: t.outcome,
         }
+        attrs.update(_content(C.TASK_TEXT, t.content))
+        attrs.update(_finite_attrs(t.attrs))
         return W.span(
             trace_id=self.trace_id,
             span_id=self.root_id,
@@ -183,6 +266,7 @@ class _TrajectoryWriter:
             start_ns=start,
             end_ns=end,
             attrs=attrs,
+            events=_events(t.events, end),
         )
 
 

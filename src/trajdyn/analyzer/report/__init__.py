@@ -6,7 +6,7 @@ builder, the renderers and the CLI pick it up without change. ``exploration`` is
 
 from __future__ import annotations
 
-from trajdyn.analyzer.report._builder import build_report
+from trajdyn.analyzer.report._builder import build_report, load_previous_report
 from trajdyn.analyzer.report._exploration import ExplorationSection
 from trajdyn.analyzer.report._json import report_to_json, to_json_value, write_json
 from trajdyn.analyzer.report._markdown import render_markdown
@@ -30,6 +30,7 @@ __all__ = [
     "Scope",
     "SectionResult",
     "build_report",
+    "load_previous_report",
     "register_section",
     "registered_sections",
     "render_markdown",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
@@ -18,7 +20,9 @@ if TYPE_CHECKING:
 
     from trajdyn.analyzer.errors import ReadError
 
-__all__ = ["IDENTITY_KEYS", "build_report"]
+from trajdyn.exceptions import InputError
+
+__all__ = ["IDENTITY_KEYS", "build_report", "load_previous_report"]
 
 IDENTITY_KEYS = (K.TRAJECTORY_ID, K.TRACE_ID, K.TASK_ID, K.MODEL, K.RUN_ID)
 """Keys that open every trajectory entry, followed by ``iterations`` and the sections."""
@@ -60,6 +64,27 @@ def _trajectory_index(steps: pl.DataFrame, trajectories: pl.DataFrame) -> list[d
     ]
 
 
+def load_previous_report(path: str | Path) -> dict[str, Any]:
+    """Read a ``trajdyn.report/1`` JSON document written earlier (for ``--compare-to``).
+
+    Raises :class:`~trajdyn.exceptions.InputError` naming the file when it cannot be read, is not JSON, or is not
+    a trajdyn report of a schema this version reads.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read the report to compare with: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{p}: the report to compare with is not JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != C.REPORT_SCHEMA:
+        got = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(f"{p}: expected a {C.REPORT_SCHEMA} report to compare with, got schema {got!r}")
+    return doc
+
+
 def build_report(
     steps: pl.DataFrame,
     trajectories: pl.DataFrame,
@@ -70,18 +95,20 @@ def build_report(
     options: ReportOptions | None = None,
     sections: Sequence[ReportSection] | None = None,
     generated_at: datetime | str | None = None,
+    previous: Mapping[str, Any] | None = None,
 ) -> Report:
     """Build the report from the model frames (:func:`trajdyn.analyzer.steps` / ``trajectories`` / ``events``).
 
     ``sections`` defaults to the registered ones (:func:`registered_sections`). Trajectory entries are ordered by
     (run_id, task_id, start time), nulls last, then trajectory id. ``generated_at`` defaults to now (UTC).
+    ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
     """
     opts = options or ReportOptions()
     chosen = tuple(registered_sections() if sections is None else sections)
     names = [s.name for s in chosen]
     if len(set(names)) != len(names):
         raise ValueError(f"report sections must have distinct names, got {names}")
-    ctx = ReportContext(steps=steps, trajectories=trajectories, events=events, options=opts)
+    ctx = ReportContext(steps=steps, trajectories=trajectories, events=events, options=opts, previous=previous)
     entries = _trajectory_index(steps, trajectories)
     blocks: dict[str, JSONValue] = {}
     for section in chosen:

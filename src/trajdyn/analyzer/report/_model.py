@@ -45,12 +45,18 @@ class ReportOptions:
 
 @dataclass(frozen=True, slots=True)
 class ReportContext:
-    """Everything a section may compute from: the model's frames and the options."""
+    """Everything a section may compute from: the model's frames, the options, and the previous report.
+
+    ``previous``: the ``trajdyn.report/1`` document given with ``--compare-to`` (already parsed and checked to be
+    a report), or ``None``. A section that supports comparison reads its own block there (``previous[name]`` for a
+    report-scope section, the trajectory entries' ``[name]`` otherwise) and adds deltas to its own output.
+    """
 
     steps: pl.DataFrame
     trajectories: pl.DataFrame
     events: pl.DataFrame | None
     options: ReportOptions
+    previous: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
