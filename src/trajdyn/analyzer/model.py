@@ -8,7 +8,11 @@
   ``trajdyn.trajectory.id`` if set, else to its nearest ``invoke_agent`` ancestor (at any depth), else to its trace.
 * *Events* are the span events of any span of a trajectory.
 
-Column names are those of :mod:`trajdyn.analyzer._columns`.
+Column names are those of :mod:`trajdyn.analyzer._columns`. The functions read ``SpanData.span_frame`` (only the
+attribute columns present in the input; absent conventions keys are typed nulls in the outputs) and cache what
+they derive on the ``SpanData``, so calling ``steps``, ``trajectories`` and ``events`` on one read shares the work.
+Only spans without their own ``trajdyn.trajectory.id`` need the ancestor walk (vectorised joins over id columns);
+with the SDK's and the importers' output that is none of the step spans.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import polars as pl
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.io import SpanData
+from trajdyn.analyzer.io._decode import span_schema
 
 __all__ = ["events", "span_trajectories", "steps", "trajectories"]
 
@@ -29,78 +34,145 @@ MAX_DEPTH: Final = 256
 _IS_AGENT: Final = "_is_agent"
 _CUR: Final = "_cur"
 _PARENT: Final = "_parent"
+_ROW: Final = "_row"
+_SCHEMA: Final = span_schema()
 
 
-def _is_agent() -> pl.Expr:
-    return (pl.col(C.GEN_AI_OPERATION_NAME) == C.OPERATION_INVOKE_AGENT).fill_null(False)
+def _col(frame: pl.DataFrame, key: str) -> pl.Expr:
+    """``pl.col(key)``, or a typed null when the input has no such column."""
+    if key in frame.columns:
+        return pl.col(key)
+    return pl.lit(None, dtype=_SCHEMA.get(key, pl.Utf8())).alias(key)
 
 
-def _root_tid() -> pl.Expr:
-    return pl.coalesce(pl.col(C.TRAJECTORY_ID), pl.col(K.SPAN_ID))
+def _is_agent(frame: pl.DataFrame) -> pl.Expr:
+    return (_col(frame, C.GEN_AI_OPERATION_NAME) == C.OPERATION_INVOKE_AGENT).fill_null(False)
 
 
-def _nearest_agent(spans: pl.DataFrame) -> pl.DataFrame:
-    """(trace_id, span_id) → root_span_id of the nearest ``invoke_agent`` span among the span itself and its ancestors.
+def _is_step(frame: pl.DataFrame) -> pl.Expr:
+    return _col(frame, C.PHASE).is_in(C.PHASES).fill_null(False)
 
-    Vectorised: one self-join per level over the spans not yet resolved, at most :data:`MAX_DEPTH` levels; spans
-    whose chain ends at a missing parent (orphans) are left out.
+
+def _nearest_agent(spans: pl.DataFrame, start: pl.DataFrame) -> pl.DataFrame:
+    """``_row`` of ``start`` → the span id and trajectory id of its nearest ``invoke_agent`` ancestor-or-self.
+
+    ``start`` holds ``_row``, trace_id and ``_cur`` (the span to begin at). Vectorised: one join per level over
+    the spans not yet resolved, at most :data:`MAX_DEPTH` levels; a chain that ends at a missing parent (an orphan)
+    gives no row.
     """
-    nodes = spans.filter(pl.col(K.TRACE_ID).is_not_null() & pl.col(K.SPAN_ID).is_not_null()).select(
-        K.TRACE_ID, pl.col(K.SPAN_ID).alias(_CUR), pl.col(K.PARENT_SPAN_ID).alias(_PARENT), _is_agent().alias(_IS_AGENT)
+    nodes = (
+        spans.filter(pl.col(K.TRACE_ID).is_not_null() & pl.col(K.SPAN_ID).is_not_null())
+        .select(
+            K.TRACE_ID,
+            pl.col(K.SPAN_ID).alias(_CUR),
+            pl.col(K.PARENT_SPAN_ID).alias(_PARENT),
+            _is_agent(spans).alias(_IS_AGENT),
+            pl.coalesce(_col(spans, C.TRAJECTORY_ID), pl.col(K.SPAN_ID)).alias("_root_tid"),
+        )
+        .unique(subset=[K.TRACE_ID, _CUR], keep="last")
     )
-    nodes = nodes.unique(subset=[K.TRACE_ID, _CUR], keep="last")
-    state = nodes.select(K.TRACE_ID, pl.col(_CUR).alias(K.SPAN_ID), _CUR)
+    state = start
     found: list[pl.DataFrame] = []
     for _ in range(MAX_DEPTH):
         if state.height == 0:
             break
         joined = state.join(nodes, on=[K.TRACE_ID, _CUR], how="inner")
-        hit = joined.filter(pl.col(_IS_AGENT))
-        found.append(hit.select(K.TRACE_ID, K.SPAN_ID, pl.col(_CUR).alias(K.ROOT_SPAN_ID)))
+        found.append(joined.filter(pl.col(_IS_AGENT)).select(_ROW, pl.col(_CUR).alias(K.ROOT_SPAN_ID), "_root_tid"))
         state = joined.filter(~pl.col(_IS_AGENT) & pl.col(_PARENT).is_not_null()).select(
-            K.TRACE_ID, K.SPAN_ID, pl.col(_PARENT).alias(_CUR)
+            _ROW, K.TRACE_ID, pl.col(_PARENT).alias(_CUR)
         )
-    if not found:
-        return pl.DataFrame(schema={K.TRACE_ID: pl.Utf8, K.SPAN_ID: pl.Utf8, K.ROOT_SPAN_ID: pl.Utf8})
-    return pl.concat(found)
+    schema = {_ROW: pl.UInt32, K.ROOT_SPAN_ID: pl.Utf8, "_root_tid": pl.Utf8}
+    return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
+
+
+def _trajectory_ids(data: SpanData) -> pl.Series:
+    """Every span's trajectory id, aligned with ``data.span_frame`` (cached on ``data``)."""
+    cached = data.cached("trajectory_ids")
+    if isinstance(cached, pl.Series):
+        return cached
+    spans = data.span_frame
+    own = pl.when(_is_agent(spans)).then(pl.coalesce(_col(spans, C.TRAJECTORY_ID), pl.col(K.SPAN_ID)))
+    tid = spans.select(own.otherwise(_col(spans, C.TRAJECTORY_ID)).alias(K.TRAJECTORY_ID)).to_series()
+    if tid.null_count():
+        start = (
+            spans.select(K.TRACE_ID, pl.col(K.SPAN_ID).alias(_CUR))
+            .with_row_index(_ROW)
+            .filter(tid.is_null() & pl.col(K.TRACE_ID).is_not_null() & pl.col(_CUR).is_not_null())
+        )
+        walked = _nearest_agent(spans, start)
+        if walked.height:
+            tid = tid.scatter(walked[_ROW], walked["_root_tid"])
+        tid = pl.select(pl.coalesce(tid, spans[K.TRACE_ID]).alias(K.TRAJECTORY_ID)).to_series()
+    data.store("trajectory_ids", tid)
+    return tid
 
 
 def span_trajectories(data: SpanData) -> pl.DataFrame:
-    """Every span's trajectory: the spans frame with ``trajectory_id`` and ``root_span_id`` added.
+    """Every span's trajectory: the spans frame (``data.spans``) with ``trajectory_id`` and ``root_span_id`` added.
 
     ``trajectory_id`` = the span's own ``trajdyn.trajectory.id``, else that of its nearest ``invoke_agent``
-    ancestor-or-self (its ``trajdyn.trajectory.id`` or span id), else the trace id. ``root_span_id`` is that
-    ancestor's span id (null without one).
+    ancestor-or-self (its ``trajdyn.trajectory.id`` or span id), else the trace id. ``root_span_id`` is the span
+    id of that trajectory's ``invoke_agent`` span in the same trace (null when it never arrived).
     """
-    spans = data.spans
-    roots = spans.filter(_is_agent()).select(
-        K.TRACE_ID, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID), _root_tid().alias("_root_tid")
+    spans = data.spans.with_columns(_trajectory_ids(data))
+    roots = (
+        spans.filter(_is_agent(spans))
+        .select(K.TRACE_ID, K.TRAJECTORY_ID, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID))
+        .unique(subset=[K.TRACE_ID, K.TRAJECTORY_ID], keep="first", maintain_order=True)
     )
-    roots = roots.unique(subset=[K.TRACE_ID, K.ROOT_SPAN_ID], keep="last")
-    links = _nearest_agent(spans).join(roots, on=[K.TRACE_ID, K.ROOT_SPAN_ID], how="left")
-    out = spans.join(links, on=[K.TRACE_ID, K.SPAN_ID], how="left", maintain_order="left", nulls_equal=False)
-    own = pl.when(_is_agent()).then(_root_tid()).otherwise(pl.col(C.TRAJECTORY_ID))
-    return out.with_columns(pl.coalesce(own, pl.col("_root_tid"), pl.col(K.TRACE_ID)).alias(K.TRAJECTORY_ID)).drop(
-        "_root_tid"
+    return spans.join(roots, on=[K.TRACE_ID, K.TRAJECTORY_ID], how="left", maintain_order="left")
+
+
+def _in_step_order(frame: pl.DataFrame) -> bool:
+    """Whether each trajectory's rows are contiguous and ordered by (iteration, start_ns), nulls last (one pass)."""
+    if frame.height < 2:
+        return True
+    tid, it, start = pl.col(K.TRAJECTORY_ID), pl.col(K.ITERATION), pl.col(K.START_NS)
+    prev_it, prev_start = it.shift(1), start.shift(1)
+    same_tid = (tid == tid.shift(1)).fill_null(False)
+    it_up = (it > prev_it).fill_null(False) | (it.is_null() & prev_it.is_not_null())
+    it_same = (it == prev_it).fill_null(False) | (it.is_null() & prev_it.is_null())
+    start_ok = (start >= prev_start).fill_null(False) | start.is_null()
+    checks = frame.select(
+        ((~same_tid).sum() == tid.n_unique()).alias("grouped"),
+        (~same_tid | it_up | (it_same & start_ok)).all().alias("ordered"),
+        tid.is_not_null().all().alias("ids"),
+    ).row(0)
+    return all(bool(c) for c in checks)
+
+
+def _step_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` grouped by trajectory (in order of first appearance), then by (iteration, start_ns), nulls last.
+
+    Integer sort keys: the first-appearance rank of the trajectory id replaces a sort on the id strings.
+    """
+    if _in_step_order(frame):
+        return frame
+    first = pl.int_range(pl.len(), dtype=pl.UInt32).min().over(K.TRAJECTORY_ID)
+    return (
+        frame.with_columns(first.alias("_first"))
+        .sort(["_first", K.ITERATION, K.START_NS], nulls_last=True, maintain_order=True)
+        .drop("_first")
     )
 
 
 def steps(data: SpanData) -> pl.DataFrame:
-    """The propose / observe / decide spans, one row each, ordered by (trajectory_id, iteration, start_ns).
+    """The propose / observe / decide spans, one row each: each trajectory's steps together (trajectories in order
+    of first appearance) and ordered by (iteration, start_ns) within it, nulls last.
 
     Columns: trajectory_id, trace_id, span_id, parent_span_id, start_ns, end_ns, status_code, the
     ``STEP_COLUMNS`` of :mod:`._columns` (``decision`` normalised to keep | revert via ``DECISION_ALIASES``,
     unreadable spellings → null; ``blocked`` null → false), then the ``trajdyn.metrics.*`` columns.
     """
-    return _steps(span_trajectories(data))
-
-
-def _steps(spans: pl.DataFrame) -> pl.DataFrame:
+    cached = data.cached("steps")
+    if isinstance(cached, pl.DataFrame):
+        return cached
+    spans = data.span_frame
     metrics = [c for c in spans.columns if c.startswith(C.METRICS_PREFIX)]
     step_cols: list[pl.Expr] = []
     for column, key in K.STEP_COLUMNS.items():
-        expr = pl.col(key)
-        if column == K.DECISION:
+        expr = _col(spans, key)
+        if column == K.DECISION and key in spans.columns:
             expr = (
                 expr.str.strip_chars()
                 .str.to_lowercase()
@@ -109,8 +181,10 @@ def _steps(spans: pl.DataFrame) -> pl.DataFrame:
         elif column == K.BLOCKED:
             expr = expr.fill_null(False)
         step_cols.append(expr.alias(column))
-    return (
-        spans.filter(pl.col(C.PHASE).is_in(C.PHASES))
+    out = (
+        spans.lazy()
+        .with_columns(_trajectory_ids(data))
+        .filter(_is_step(spans))
         .select(
             K.TRAJECTORY_ID,
             K.TRACE_ID,
@@ -122,8 +196,11 @@ def _steps(spans: pl.DataFrame) -> pl.DataFrame:
             *step_cols,
             *metrics,
         )
-        .sort([K.TRAJECTORY_ID, K.ITERATION, K.START_NS], nulls_last=True, maintain_order=True)
+        .collect()
     )
+    out = _step_order(out)
+    data.store("steps", out)
+    return out
 
 
 def trajectories(data: SpanData) -> pl.DataFrame:
@@ -134,15 +211,18 @@ def trajectories(data: SpanData) -> pl.DataFrame:
     ``objective`` defaults to ``maximize``), start_ns, end_ns, status_code (the root's; root-less: earliest start,
     latest end, highest status), n_steps (step spans) and n_iterations (proposes that are not blocked).
     """
-    spans = span_trajectories(data)
-    step_frame = _steps(spans)
+    cached = data.cached("trajectories")
+    if isinstance(cached, pl.DataFrame):
+        return cached
+    spans = data.span_frame.with_columns(_trajectory_ids(data))
+    step_frame = steps(data)
     counts = step_frame.group_by(K.TRAJECTORY_ID).agg(
         pl.len().cast(pl.Int64).alias(K.N_STEPS),
         ((pl.col(K.PHASE) == C.PHASE_PROPOSE) & ~pl.col(K.BLOCKED)).sum().cast(pl.Int64).alias("n_iterations"),
     )
-    attr_cols = [pl.col(key).alias(column) for column, key in K.TRAJECTORY_COLUMNS.items()]
+    attr_cols = [_col(spans, key).alias(column) for column, key in K.TRAJECTORY_COLUMNS.items()]
     rooted = (
-        spans.filter(_is_agent())
+        spans.filter(_is_agent(spans))
         .select(
             K.TRAJECTORY_ID,
             K.TRACE_ID,
@@ -155,24 +235,30 @@ def trajectories(data: SpanData) -> pl.DataFrame:
         )
         .unique(subset=[K.TRAJECTORY_ID], keep="first", maintain_order=True)
     )
-    orphan_spans = spans.filter(
-        pl.col(C.PHASE).is_in(C.PHASES) & ~pl.col(K.TRAJECTORY_ID).is_in(rooted[K.TRAJECTORY_ID].implode())
-    ).sort(K.START_NS, nulls_last=True, maintain_order=True)
+    orphan_spans = (
+        spans.lazy()
+        .filter(_is_step(spans))
+        .join(rooted.lazy().select(K.TRAJECTORY_ID), on=K.TRAJECTORY_ID, how="anti")
+        .collect()
+        .sort(K.START_NS, nulls_last=True, maintain_order=True)
+    )
     rootless = orphan_spans.group_by(K.TRAJECTORY_ID, maintain_order=True).agg(
         pl.col(K.TRACE_ID).drop_nulls().first(),
         pl.lit(None, dtype=pl.Utf8).alias(K.ROOT_SPAN_ID),
         pl.lit(False).alias(K.HAS_ROOT),
-        *[pl.col(key).drop_nulls().first().alias(column) for column, key in K.TRAJECTORY_COLUMNS.items()],
+        *[_col(orphan_spans, key).drop_nulls().first().alias(column) for column, key in K.TRAJECTORY_COLUMNS.items()],
         pl.col(K.START_NS).min(),
         pl.col(K.END_NS).max(),
         pl.col(K.STATUS_CODE).max(),
     )
     out = pl.concat([rooted, rootless.select(rooted.columns)], how="vertical_relaxed")
-    return (
+    out = (
         out.with_columns(pl.col(K.OBJECTIVE).fill_null(C.DEFAULT_OBJECTIVE))
         .join(counts, on=K.TRAJECTORY_ID, how="left", maintain_order="left")
         .with_columns(pl.col(K.N_STEPS).fill_null(0), pl.col("n_iterations").fill_null(0))
     )
+    data.store("trajectories", out)
+    return out
 
 
 def events(data: SpanData) -> pl.DataFrame:
@@ -181,9 +267,22 @@ def events(data: SpanData) -> pl.DataFrame:
     Columns: trajectory_id, trace_id, span_id, event, time_ns, entry_id, success, reason (``EVENT_COLUMNS`` of
     :mod:`._columns`), exception_type, exception_message, attributes (JSON of the other event attributes).
     """
-    owners = span_trajectories(data).select(K.TRACE_ID, K.SPAN_ID, K.TRAJECTORY_ID)
-    owners = owners.filter(pl.col(K.SPAN_ID).is_not_null()).unique(subset=[K.TRACE_ID, K.SPAN_ID], keep="last")
-    return data.events.join(owners, on=[K.TRACE_ID, K.SPAN_ID], how="left", maintain_order="left").select(
+    cached = data.cached("events")
+    if isinstance(cached, pl.DataFrame):
+        return cached
+    ev = data.events
+    if ev.height:
+        owners = (
+            data.span_frame.select(K.TRACE_ID, K.SPAN_ID)
+            .with_columns(_trajectory_ids(data))
+            .join(ev.select(K.TRACE_ID, K.SPAN_ID).unique(), on=[K.TRACE_ID, K.SPAN_ID], how="semi")
+            .filter(pl.col(K.SPAN_ID).is_not_null())
+            .unique(subset=[K.TRACE_ID, K.SPAN_ID], keep="last")
+        )
+        ev = ev.join(owners, on=[K.TRACE_ID, K.SPAN_ID], how="left", maintain_order="left")
+    else:
+        ev = ev.with_columns(pl.lit(None, dtype=pl.Utf8).alias(K.TRAJECTORY_ID))
+    out = ev.select(
         pl.coalesce(K.TRAJECTORY_ID, K.TRACE_ID).alias(K.TRAJECTORY_ID),
         K.TRACE_ID,
         K.SPAN_ID,
@@ -194,3 +293,5 @@ def events(data: SpanData) -> pl.DataFrame:
         pl.col(C.EXCEPTION_MESSAGE).alias("exception_message"),
         K.ATTRIBUTES,
     )
+    data.store("events", out)
+    return out

@@ -1,22 +1,19 @@
 """``read_spans``: OTLP/JSON inputs → a spans frame, an events frame and the input problems found.
 
-Inputs are split into jobs (see :mod:`._sources`); jobs are decoded in this process for small inputs and in a
-``ProcessPoolExecutor`` (spawn context: polars is not fork-safe) for large ones, because msgspec holds the GIL while
-decoding so threads would not run in parallel. Results are consumed in input order, so line numbers, error order
-and the "last duplicate wins" rule do not depend on scheduling.
+Inputs are split into jobs (see :mod:`._sources`); jobs are decoded in this process for small inputs and by a
+pool of worker processes (:mod:`._pool`) for large ones, because msgspec holds the GIL while decoding so threads
+would not run in parallel. Results are consumed in input order, so line numbers, error order and the "last
+duplicate wins" rule do not depend on scheduling.
 """
 
 from __future__ import annotations
 
 import gzip
-import multiprocessing
 import os
 import sys
 import time
 import zlib
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -28,6 +25,7 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.errors import ReadError
 from trajdyn.analyzer.io._decode import ROW, ChunkResult, Job, event_schema, run_job, span_schema
 from trajdyn.analyzer.io._errors import InputParseError
+from trajdyn.analyzer.io._pool import WorkerPool
 from trajdyn.analyzer.io._sources import Source, expand, jobs
 from trajdyn.exceptions import ConfigurationError
 
@@ -57,14 +55,58 @@ class InputSummary:
         return {"path": self.path, "spans": self.spans, "errors": self.errors}
 
 
-@dataclass(frozen=True, slots=True)
 class SpanData:
-    """What :func:`read_spans` returns: the spans and events frames, the problems, and a summary per input."""
+    """What :func:`read_spans` returns: the spans and events frames, the problems, and a summary per input.
 
-    spans: pl.DataFrame
-    events: pl.DataFrame
-    errors: list[ReadError]
-    inputs: list[InputSummary]
+    ``spans`` has every key of conventions v1 as a typed column (all null when no span carries it), built on first
+    access; ``span_frame`` is the same frame with only the attribute columns present in the input, which is what
+    the trajectory model reads (absent keys cost no memory there). ``events``, ``errors``, ``inputs`` as read.
+    Results derived by :mod:`trajdyn.analyzer.model` are cached on the object.
+    """
+
+    __slots__ = ("_cache", "_full", "errors", "events", "inputs", "span_frame")
+
+    def __init__(
+        self, spans: pl.DataFrame, events: pl.DataFrame, errors: list[ReadError], inputs: list[InputSummary]
+    ) -> None:
+        self.span_frame = spans
+        self.events = events
+        self.errors = errors
+        self.inputs = inputs
+        self._full: pl.DataFrame | None = None
+        self._cache: dict[str, object] = {}
+
+    @property
+    def spans(self) -> pl.DataFrame:
+        """The spans frame with every conventions key as a typed column (see :func:`span_schema`)."""
+        if self._full is None:
+            self._full = with_typed_columns(self.span_frame)
+        return self._full
+
+    def cached(self, key: str) -> object | None:
+        """A derived result stored with :meth:`store` (used by the trajectory model), or ``None``."""
+        return self._cache.get(key)
+
+    def store(self, key: str, value: object) -> None:
+        """Keep a derived result for later calls."""
+        self._cache[key] = value
+
+    def __repr__(self) -> str:
+        return (
+            f"SpanData(spans={self.span_frame.height} rows, events={self.events.height} rows, "
+            f"errors={len(self.errors)}, inputs={len(self.inputs)})"
+        )
+
+
+def with_typed_columns(spans: pl.DataFrame) -> pl.DataFrame:
+    """``spans`` with the conventions columns it lacks added as typed nulls, in :func:`span_schema` order."""
+    schema = span_schema()
+    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in spans.columns]
+    if not missing:
+        return spans
+    fixed = [c for c in schema if c not in (K.ATTRIBUTES, K.SOURCE, K.LINE)]
+    metrics = [c for c in spans.columns if c not in schema]
+    return spans.with_columns(missing).select(*fixed, *metrics, K.ATTRIBUTES, K.SOURCE, K.LINE)
 
 
 class _Progress:
@@ -160,28 +202,49 @@ def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.Da
 
 
 def _finish_frames(collector: _Collector) -> tuple[pl.DataFrame, pl.DataFrame]:
-    spans = _concat(collector.span_frames, span_schema())
-    events = _concat(collector.event_frames, event_schema())
-    fixed = list(span_schema())
-    fixed.remove(K.ATTRIBUTES)
-    fixed.remove(K.SOURCE)
-    fixed.remove(K.LINE)
-    metrics = sorted(c for c in spans.columns if c.startswith(C.METRICS_PREFIX))
-    spans = spans.select(*fixed, *metrics, K.ATTRIBUTES, K.SOURCE, K.LINE).with_row_index(ROW)
+    """Concatenate the chunks' frames; drop duplicate spans (the last one read wins); attach span ids to events.
+
+    The spans frame keeps only the attribute columns present in some input (:class:`SpanData` adds the others on
+    demand); chunks are concatenated without copying when their columns agree.
+    """
+    frames, collector.span_frames = collector.span_frames, []
+    event_frames, collector.event_frames = collector.event_frames, []
+    if frames:
+        columns = frames[0].columns
+        same = all(f.columns == columns for f in frames) and all(f.schema == frames[0].schema for f in frames)
+        spans = pl.concat(frames, how="vertical" if same else "diagonal_relaxed", rechunk=False)
+    else:
+        spans = pl.DataFrame(schema={c: d for c, d in span_schema().items() if c not in C.ATTRIBUTE_TYPES})
+    del frames
+    schema = span_schema()
+    fixed = [c for c in schema if c not in (K.ATTRIBUTES, K.SOURCE, K.LINE) and c in spans.columns]
+    metrics = sorted(c for c in spans.columns if c.startswith(C.METRICS_PREFIX) and c not in schema)
+    spans = spans.select(*fixed, *metrics, K.ATTRIBUTES, K.SOURCE, K.LINE)
+    events = _concat(event_frames, event_schema())
+    del event_frames
     # duplicates (same trace and span id, e.g. a span exported twice): keep the last one read
     has_ids = pl.col(K.TRACE_ID).is_not_null() & pl.col(K.SPAN_ID).is_not_null()
+    keep: pl.Series | None = None
     if spans.height:
-        n_distinct = spans.filter(has_ids).select(pl.struct(K.TRACE_ID, K.SPAN_ID).n_unique()).item()
-        if n_distinct < spans.filter(has_ids).height:
-            spans = spans.filter(~has_ids | pl.struct(K.TRACE_ID, K.SPAN_ID).is_last_distinct())
+        ids = spans.select(K.TRACE_ID, K.SPAN_ID)
+        # cheap test first: distinct 64-bit hashes prove there is no duplicate; equal hashes are checked exactly
+        hashed = ids.filter(has_ids).select(pl.struct(K.TRACE_ID, K.SPAN_ID).hash(seed=0).alias("_h"))
+        if hashed["_h"].n_unique() < hashed.height:
+            keep = ids.select(~has_ids | pl.struct(K.TRACE_ID, K.SPAN_ID).is_last_distinct()).to_series()
     ev_metrics = sorted(c for c in events.columns if c.startswith(C.METRICS_PREFIX))
     ev_typed = [c for c in event_schema() if c not in (ROW, K.EVENT_NAME, K.TIME_NS, K.ATTRIBUTES)]
-    events = (
-        events.with_columns(pl.col(ROW).cast(pl.UInt32))
-        .join(spans.select(ROW, K.TRACE_ID, K.SPAN_ID), on=ROW, how="inner", maintain_order="left")
-        .select(K.TRACE_ID, K.SPAN_ID, K.EVENT_NAME, K.TIME_NS, *ev_typed, *ev_metrics, K.ATTRIBUTES)
-    )
-    return spans.drop(ROW), events
+    if events.height:
+        rows = events[ROW].cast(pl.UInt32)
+        owners = spans.select(K.TRACE_ID, K.SPAN_ID)[rows]  # gather: the owning span of each event
+        events = events.with_columns(owners.to_series(0), owners.to_series(1))
+        if keep is not None:
+            events = events.filter(keep.gather(rows))
+    else:
+        events = events.with_columns(pl.lit(None, pl.Utf8).alias(K.TRACE_ID), pl.lit(None, pl.Utf8).alias(K.SPAN_ID))
+    events = events.select(K.TRACE_ID, K.SPAN_ID, K.EVENT_NAME, K.TIME_NS, *ev_typed, *ev_metrics, K.ATTRIBUTES)
+    if keep is not None:
+        spans = spans.filter(keep)
+    return spans, events
 
 
 def read_spans(
@@ -225,23 +288,10 @@ def read_spans(
     stream = _job_stream(sources, chunk_bytes, collector)
     try:
         if parallel:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-                pending: deque[tuple[int, Job, Future[ChunkResult]]] = deque()
-                try:
-                    for index, job in stream:
-                        pending.append((index, job, pool.submit(run_job, job)))
-                        while len(pending) >= 2 * n_workers:
-                            done_index, done_job, future = pending.popleft()
-                            collector.add(done_index, future.result())
-                            bar.advance(done_job.nbytes)
-                    while pending:
-                        index, done_job, future = pending.popleft()
-                        collector.add(index, future.result())
-                        bar.advance(done_job.nbytes)
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
+            with WorkerPool(n_workers) as pool:
+                for index, job, result in pool.map(stream):
+                    collector.add(index, result)
+                    bar.advance(job.nbytes)
         else:
             for index, job in stream:
                 collector.add(index, run_job(job))

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct, fmt_value
-from trajdyn.analyzer.report._json import to_json_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
 from trajdyn.analyzer.report._section import ReportSection
 from trajdyn.analyzer.report._sparkline import sparkline
@@ -117,7 +116,7 @@ class ExplorationSection(ReportSection):
         for row in frame.iter_rows(named=True):
             tid = row.pop(K.TRAJECTORY_ID)
             row["knob_counts"] = {c["knob"]: c["n"] for c in row["knob_counts"]}
-            out[str(tid)] = {key: to_json_value(value) for key, value in row.items()}
+            out[str(tid)] = row  # made JSON-ready (NaN → null) once, by the report builder
         return SectionResult(per_trajectory=out)
 
     def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:

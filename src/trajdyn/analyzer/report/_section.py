@@ -29,7 +29,13 @@ class ReportSection(ABC):
 
     @abstractmethod
     def compute(self, ctx: ReportContext) -> SectionResult:
-        """Compute the section's values from the model frames (JSON-ready: no NaN, canonical strings)."""
+        """Compute the section's values from the model frames.
+
+        Per-trajectory values must be JSON-ready as returned (plain dicts, lists, str, int, finite floats or None:
+        no NaN, no tuples, canonical strings): the builder passes them through untouched, because normalising
+        thousands of blocks in Python costs more than computing them. A report-scope ``block`` is normalised with
+        :func:`~trajdyn.analyzer.report.to_json_value`. The JSON writer turns a stray NaN into null regardless.
+        """
 
     @abstractmethod
     def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
