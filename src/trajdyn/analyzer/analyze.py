@@ -128,10 +128,12 @@ def analyze(
     traj = trajectories(data)
     if menu_names:
         traj = _apply_menu(traj, menu_names)
+    step_frame, event_frame = steps(data), events(data)
+    del data  # the spans frame is not needed any more: free it before the metrics allocate theirs
     return build_report(
-        steps(data),
+        step_frame,
         traj,
-        events=events(data),
+        events=event_frame,
         inputs=inputs,
         errors=[*import_errors, *read_errors],
         options=ReportOptions(window=window, eta=eta, top=top, extra=dict(extra or {})),

@@ -181,11 +181,10 @@ def steps(data: SpanData) -> pl.DataFrame:
         elif column == K.BLOCKED:
             expr = expr.fill_null(False)
         step_cols.append(expr.alias(column))
+    mask = spans.select(_is_step(spans)).to_series()
     out = (
-        spans.lazy()
-        .with_columns(_trajectory_ids(data))
-        .filter(_is_step(spans))
-        .select(
+        spans.with_columns(_trajectory_ids(data))
+        .select(  # zero-copy column selection first, so that the filter copies only these columns
             K.TRAJECTORY_ID,
             K.TRACE_ID,
             K.SPAN_ID,
@@ -196,7 +195,7 @@ def steps(data: SpanData) -> pl.DataFrame:
             *step_cols,
             *metrics,
         )
-        .collect()
+        .filter(mask)
     )
     out = _step_order(out)
     data.store("steps", out)
@@ -235,11 +234,13 @@ def trajectories(data: SpanData) -> pl.DataFrame:
         )
         .unique(subset=[K.TRAJECTORY_ID], keep="first", maintain_order=True)
     )
+    present = [key for key in K.TRAJECTORY_COLUMNS.values() if key in spans.columns]
+    orphan_mask = spans.select(
+        _is_step(spans) & ~pl.col(K.TRAJECTORY_ID).is_in(rooted[K.TRAJECTORY_ID].implode())
+    ).to_series()
     orphan_spans = (
-        spans.lazy()
-        .filter(_is_step(spans))
-        .join(rooted.lazy().select(K.TRAJECTORY_ID), on=K.TRAJECTORY_ID, how="anti")
-        .collect()
+        spans.select(K.TRAJECTORY_ID, K.TRACE_ID, *present, K.START_NS, K.END_NS, K.STATUS_CODE)
+        .filter(orphan_mask)
         .sort(K.START_NS, nulls_last=True, maintain_order=True)
     )
     rootless = orphan_spans.group_by(K.TRAJECTORY_ID, maintain_order=True).agg(
