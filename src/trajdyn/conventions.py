@@ -270,6 +270,8 @@ DEFAULT_SIDECAR_INTERVAL_S: Final = 1.0
 # Report
 # --------------------------------------------------------------------------------------------------
 REPORT_SCHEMA: Final = "trajdyn.report/1"
+PLAYBOOK_LINT_SCHEMA: Final = "trajdyn.playbook-lint/1"
+"""``trajdyn-analyze --playbook FILE --json OUT`` writes this document (see docs/metrics/playbook.md)."""
 
 # --------------------------------------------------------------------------------------------------
 # Environment variables (argument > TRAJDYN_* > OTEL_* where one exists > default)

@@ -15,7 +15,12 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
+
+from trajdyn.analyzer._playbook_cli import add_playbook_arguments, playbook_extra, run_lint
+
+if TYPE_CHECKING:
+    from trajdyn.analyzer.report import Report
 
 __all__ = [
     "EXIT_INPUT_ERROR",
@@ -37,7 +42,7 @@ PROG: Final = "trajdyn-analyze"
 _EPILOG = """\
 exit codes:
   0  success (input problems, if any, were reported on stderr and everything else analysed)
-  1  --strict and an input problem
+  1  --strict and an input problem (lint only: also an entry failing a gate)
   2  usage error, or nothing readable (no spans in any input)
   3  reserved for --fail-on-regression
 
@@ -45,6 +50,8 @@ examples:
   trajdyn-analyze trajdyn-out/spans.jsonl
   trajdyn-analyze runs/ --out report/
   trajdyn-analyze trajectory.jsonl --menu perturbation_menu.json --json -
+  trajdyn-analyze sessions.jsonl --compare-to last/report.json --out report/
+  trajdyn-analyze --playbook entries.yaml --allowed-handles 'logs.search,data.query*'
 """
 
 
@@ -73,12 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Analyse trajdyn span dumps (OTLP/JSON) and foreign loop logs: per-trajectory exploration "
-        "coverage. With no output option the report is printed to the terminal.",
+        "coverage, playbook impact and learning-key reports; lint playbook entries. With no output option the report "
+        "is printed to the terminal.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="span files (.jsonl, .json, .gz), directories, globs or - (stdin)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="span files (.jsonl, .json, .gz), directories, globs or - (stdin); optional with --playbook (lint only)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report to FILE (- for stdout: JSON only)")
     parser.add_argument("--markdown", metavar="FILE", help="write the Markdown report to FILE")
@@ -110,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an earlier JSON report (trajdyn.report/1): sections that support it add deltas against it",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    add_playbook_arguments(parser)
     return parser
 
 
@@ -126,6 +138,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     stdout, stderr = sys.stdout, sys.stderr
+    if not args.paths and args.playbook is None:
+        return _fail("give at least one PATH (or --playbook FILE to lint playbook entries)", EXIT_USAGE, stderr)
+    if (args.playbook_config or args.allowed_handles) and args.playbook is None:
+        return _fail("--playbook-config and --allowed-handles need --playbook FILE", EXIT_USAGE, stderr)
+    lint_doc: dict[str, object] | None = None
+    if args.playbook is not None:
+        try:
+            code, lint_doc = run_lint(args, stdout, stderr)
+        except ImportError as exc:  # rich missing: MissingExtraError names the extra
+            return _fail(str(exc), EXIT_USAGE, stderr)
+        if code is not None:
+            return code
     try:
         from trajdyn.analyzer import InputParseError
         from trajdyn.analyzer.analyze import analyze
@@ -144,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             menu=args.menu,
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
+            extra=playbook_extra(args, lint_doc),
         )
     except InputParseError as exc:
         return _fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)
@@ -165,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             (out / "report.json").write_text(report_to_json(report) + "\n", encoding="utf-8")
             (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+            _write_artifacts(report, out)
         if args.json is not None:
             if args.json == "-":
                 stdout.write(report_to_json(report) + "\n")
@@ -177,6 +203,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is None and args.json is None and args.markdown is None:
         render_terminal(report)
     return EXIT_OK
+
+
+def _write_artifacts(report: Report, out: Path) -> None:
+    """Each section's extra files (``ReportSection.artifacts``) under ``out``; unsafe relative paths are refused."""
+    root = out.resolve()
+    for section in report.sections:
+        for relative, text in section.artifacts(report).items():
+            target = (out / relative).resolve()
+            if Path(relative).is_absolute() or root not in target.parents:
+                raise OSError(f"section {section.name!r} asked to write outside {out}: {relative!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,6 +40,8 @@ __all__ = [
     "failure",
     "open_trajectories",
     "retry",
+    "set_execution_mode",
+    "set_learning_key",
     "set_outcome",
     "set_reward",
     "trajectory",
@@ -412,12 +414,40 @@ class Trajectory:
         return self._tracker.first_iteration(knob, canonical_value(value)) is not None
 
     def _event_span(self) -> Span:
+        """The span that carries an event: the current span when it is recorded with this trajectory's spans, else
+        the root.
+
+        The current span may be a trajdyn step span, the root, or a span of the user's own (a tool call, an LLM
+        call). A user span is used when it is recording and goes to the same provider as the root (same SDK resource
+        object; without an SDK, the same trace); it then gets ``trajdyn.trajectory.id`` so that the analyzer assigns
+        it (and its events) to this trajectory even when spans between it and the root are missing from the file.
+        A span of another provider (exported elsewhere) or a non-recording one leaves the event on the root.
+        """
         span = trace.get_current_span()
-        return span if span.is_recording() else self._span
+        root = self._span
+        if span is root or not span.is_recording():
+            return root
+        own_resource, root_resource = getattr(span, "resource", None), getattr(root, "resource", None)
+        if own_resource is not None or root_resource is not None:
+            same = own_resource is root_resource
+        else:
+            same = span.get_span_context().trace_id == root.get_span_context().trace_id
+        if not same:
+            return root
+        span.set_attribute(C.TRAJECTORY_ID, self.trajectory_id)
+        return span
 
     def set_reward(self, reward: float) -> None:
         """Set ``trajdyn.reward`` on the root span."""
         self._span.set_attribute(C.REWARD, float(reward))
+
+    def set_learning_key(self, learning_key: str) -> None:
+        """Set ``trajdyn.learning_key`` on the root span (when it is known only after the trajectory started)."""
+        self._span.set_attribute(C.LEARNING_KEY, str(learning_key))
+
+    def set_execution_mode(self, execution_mode: str) -> None:
+        """Set ``trajdyn.execution_mode`` on the root span (e.g. after an adaptive probe chose the mode)."""
+        self._span.set_attribute(C.EXECUTION_MODE, str(execution_mode))
 
     def set_outcome(self, outcome: str) -> None:
         """Set ``trajdyn.outcome`` (success | failure | error | …) on the root span."""
@@ -431,7 +461,7 @@ class Trajectory:
         self._output_tokens += int(output_tokens)
 
     def cue_hit(self, entry_id: str) -> None:
-        """Record that playbook entry ``entry_id`` was retrieved (event on the current span)."""
+        """Record that playbook entry ``entry_id``'s cue matched (event on the current span, see :meth:`_event_span`)."""
         self._event_span().add_event(C.EVENT_CUE_HIT, {C.PLAYBOOK_ENTRY_ID: entry_id})
 
     def adoption(self, entry_id: str, *, success: bool) -> None:
@@ -460,6 +490,20 @@ def set_reward(reward: float) -> None:
     t = _current.get()
     if t is not None:
         t.set_reward(reward)
+
+
+def set_learning_key(learning_key: str) -> None:
+    """:meth:`Trajectory.set_learning_key` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.set_learning_key(learning_key)
+
+
+def set_execution_mode(execution_mode: str) -> None:
+    """:meth:`Trajectory.set_execution_mode` on the current trajectory (no-op outside one)."""
+    t = _current.get()
+    if t is not None:
+        t.set_execution_mode(execution_mode)
 
 
 def set_outcome(outcome: str) -> None:

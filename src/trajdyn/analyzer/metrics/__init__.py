@@ -1,10 +1,12 @@
-"""Metric families: pure functions from the analyzer's polars frames to one row per trajectory.
+"""Metric families: pure functions from the analyzer's polars frames to result frames.
 
-Each function's docstring states its definitions and references (mirrored in ``docs/metrics/``).
+Each function's docstring states its definitions and references (mirrored in ``docs/metrics/``): ``exploration``
+(one row per trajectory), ``playbook`` (one row per playbook entry / per learning key).
 """
 
 from __future__ import annotations
 
 from trajdyn.analyzer.metrics.exploration import EXPLORATION_KEYS, exploration
+from trajdyn.analyzer.metrics.playbook import PlaybookOptions, learning_key_report, playbook_entries
 
-__all__ = ["EXPLORATION_KEYS", "exploration"]
+__all__ = ["EXPLORATION_KEYS", "PlaybookOptions", "exploration", "learning_key_report", "playbook_entries"]

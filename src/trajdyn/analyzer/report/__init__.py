@@ -1,7 +1,7 @@
 """The report layer: sections (one per metric family), the builder, and JSON / Markdown / terminal renderings.
 
 A metric family plugs in as one :class:`ReportSection` subclass registered with :func:`register_section`; the
-builder, the renderers and the CLI pick it up without change. ``exploration`` is registered here.
+builder, the renderers and the CLI pick it up without change. ``exploration`` and ``playbook`` are registered here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from trajdyn.analyzer.report._exploration import ExplorationSection
 from trajdyn.analyzer.report._json import report_to_json, to_json_value, write_json
 from trajdyn.analyzer.report._markdown import render_markdown
 from trajdyn.analyzer.report._model import InputLike, JSONValue, Report, ReportContext, ReportOptions, SectionResult
+from trajdyn.analyzer.report._playbook import PlaybookSection
 from trajdyn.analyzer.report._registry import register_section, registered_sections, unregister_section
 from trajdyn.analyzer.report._section import ReportSection, Scope
 from trajdyn.analyzer.report._sparkline import sparkline
@@ -18,11 +19,14 @@ from trajdyn.analyzer.report._terminal import render_terminal
 
 if "exploration" not in {s.name for s in registered_sections()}:
     register_section(ExplorationSection())
+if "playbook" not in {s.name for s in registered_sections()}:
+    register_section(PlaybookSection())
 
 __all__ = [
     "ExplorationSection",
     "InputLike",
     "JSONValue",
+    "PlaybookSection",
     "Report",
     "ReportContext",
     "ReportOptions",

@@ -102,6 +102,7 @@ def build_report(
     ``sections`` defaults to the registered ones (:func:`registered_sections`). Trajectory entries are ordered by
     (run_id, task_id, start time), nulls last, then trajectory id. ``generated_at`` defaults to now (UTC).
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
+    A report-scope section whose block is ``None`` is left out of the report (no key).
     """
     opts = options or ReportOptions()
     chosen = tuple(registered_sections() if sections is None else sections)
@@ -114,7 +115,8 @@ def build_report(
     for section in chosen:
         result = section.compute(ctx)
         if section.scope == "report":
-            blocks[section.name] = to_json_value(result.block)
+            if result.block is not None:  # a report-scope section with nothing to say is left out
+                blocks[section.name] = to_json_value(result.block)
             continue
         for entry in entries:
             values = result.per_trajectory.get(str(entry[K.TRAJECTORY_ID]))

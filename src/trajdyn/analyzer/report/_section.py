@@ -19,8 +19,8 @@ class ReportSection(ABC):
     """A metric family in the report.
 
     ``name`` is its JSON key: with ``scope = "trajectory"`` an object under that key in every trajectory entry
-    (``exploration``, later ``dynamics``, ``playbook``), with ``scope = "report"`` one top-level block (later
-    ``fusion``, ``trends``). A new family is one module with a subclass, registered with
+    (``exploration``, later ``dynamics``), with ``scope = "report"`` one top-level block (``playbook``, later
+    ``fusion``, ``trends``; left out of the report when the block is ``None``). A new family is one module with a subclass, registered with
     :func:`~trajdyn.analyzer.report.register_section`; nothing else changes.
     """
 
@@ -44,3 +44,11 @@ class ReportSection(ABC):
     @abstractmethod
     def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
         """rich renderables for this section, fitted to ``width`` columns."""
+
+    def artifacts(self, report: Report) -> dict[str, str]:
+        """Extra files this section writes next to the report with ``--out DIR``: relative path → text.
+
+        Paths use ``/``, stay inside DIR (no ``..``, not absolute) and must not collide with another section's; the
+        default is none. ``playbook`` writes one JSON and one Markdown file per learning key.
+        """
+        return {}
