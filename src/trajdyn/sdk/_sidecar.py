@@ -58,6 +58,7 @@ class SidecarWriter:
             self._sources[trajectory_id] = source
         self.dirty = True
         _ensure_thread()
+        _wake.set()  # the thread may be sleeping a longer tick computed before this writer existed
 
     def due(self, now: float) -> bool:
         """Whether the background thread should write now."""
@@ -122,6 +123,7 @@ def _run() -> None:
             writers = list(_writers.values())
         tick = min([w.interval for w in writers] + [_TICK_MAX])
         _wake.wait(max(tick, 0.005))
+        _wake.clear()
         now = time.monotonic()
         for w in writers:
             if w.due(now):
