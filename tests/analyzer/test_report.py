@@ -153,13 +153,15 @@ def test_a_section_plugs_in_without_touching_the_others() -> None:
 def test_registry_rejects_duplicates_and_unregisters() -> None:
     with pytest.raises(ValueError, match="exploration"):
         register_section(registered_sections()[0])
+    base = [s.name for s in registered_sections()]
+    assert base[0] == "exploration"
     register_section(_CountSection())
     try:
-        assert [s.name for s in registered_sections()] == ["exploration", "stepcount"]
+        assert [s.name for s in registered_sections()] == [*base, "stepcount"]
         assert "stepcount" in _report().trajectories[0]
     finally:
         unregister_section("stepcount")
-    assert [s.name for s in registered_sections()] == ["exploration"]
+    assert [s.name for s in registered_sections()] == base
 
 
 def test_duplicate_section_names_in_one_report_raise() -> None:

@@ -1,7 +1,7 @@
 """The report layer: sections (one per metric family), the builder, and JSON / Markdown / terminal renderings.
 
 A metric family plugs in as one :class:`ReportSection` subclass registered with :func:`register_section`; the
-builder, the renderers and the CLI pick it up without change. ``exploration`` is registered here.
+builder, the renderers and the CLI pick it up without change. ``exploration`` and ``trends`` are registered here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from trajdyn.analyzer.report._registry import register_section, registered_secti
 from trajdyn.analyzer.report._section import ReportSection, Scope
 from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._terminal import render_terminal
+from trajdyn.analyzer.report._trends import TrendsSection
 
 if "exploration" not in {s.name for s in registered_sections()}:
     register_section(ExplorationSection())
+if "trends" not in {s.name for s in registered_sections()}:
+    register_section(TrendsSection())
 
 __all__ = [
     "ExplorationSection",
@@ -29,6 +32,7 @@ __all__ = [
     "ReportSection",
     "Scope",
     "SectionResult",
+    "TrendsSection",
     "build_report",
     "load_previous_report",
     "register_section",
