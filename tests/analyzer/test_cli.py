@@ -229,7 +229,7 @@ def test_unknown_format_is_a_usage_error(spans: Path) -> None:
 def test_help_documents_exit_codes() -> None:
     proc = run("--help")
     assert proc.returncode == EXIT_OK
-    for code in ("0  success", "1  --strict", "2  usage error", "3  reserved"):
+    for code in ("0  success", "1  --strict", "2  usage error", "3  --fail-on-regression"):
         assert code in proc.stdout
 
 

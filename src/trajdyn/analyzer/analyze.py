@@ -71,10 +71,13 @@ def analyze(
     ``paths``: files, directories, globs or ``"-"`` (see :func:`trajdyn.analyzer.read_spans`). A file whose
     content is a foreign loop log (:func:`trajdyn.analyzer.importers.detect_format`), or every file when ``fmt``
     names an import format, is converted to conventions-v1 spans first; its problems are reported with the
-    original path. ``menu``: a knob-menu file for the importers, also given to trajectories that carry no menu.
+    original path. A benchmark result file (:func:`trajdyn.analyzer.results.detect_result`, also inside a
+    directory or glob) is read as a run summary for the ``trends`` section instead of as spans.
+    ``menu``: a knob-menu file for the importers, also given to trajectories that carry no menu.
     ``window``, ``eta``, ``top``: exploration options (:func:`trajdyn.analyzer.metrics.exploration`).
     ``compare_to``: an earlier ``trajdyn.report/1`` JSON file; sections that support it report deltas against it.
-    ``extra``: options of plug-in sections (``ReportOptions.extra``).
+    ``extra``: options of plug-in sections (``ReportOptions.extra``), e.g. ``{"trends.group_by": "dir",
+    "trends.min_effect": 2.0}`` (see :mod:`trajdyn.analyzer.report._trends`).
 
     Input problems are collected in ``Report.errors`` and never abort the analysis; with ``strict=True`` the first
     one raises :class:`~trajdyn.analyzer.InputParseError`. An unknown format or an unreadable menu raises
@@ -94,6 +97,12 @@ def analyze(
     if (fmt is not None or menu is not None) and not have_importers:
         raise InputError("--format/--menu need trajdyn.analyzer.importers, which is missing from this installation")
     previous = load_previous_report(compare_to) if compare_to is not None else None
+    from trajdyn.analyzer.results import read_results, split_inputs
+
+    raw, result_files = split_inputs(raw) if fmt is None else (raw, [])
+    results = read_results(result_files) if result_files else None
+    if strict and results is not None and results.errors:
+        raise InputParseError(results.errors[0])
     menu_path = Path(menu) if menu is not None else None
     menu_names = load_menu(menu_path) if menu_path is not None else None
 
@@ -125,6 +134,10 @@ def analyze(
     read_errors = [replace(e, path=where(e.path)) for e in data.errors]
     per_input_import = {item: sum(1 for e in import_errors if e.path == item) for item in original.values()}
     inputs = [_Input(where(i.path), i.spans, i.errors + per_input_import.get(where(i.path), 0)) for i in data.inputs]
+    result_errors: list[ReadError] = []
+    if results is not None:
+        inputs += [_Input(i.path, 0, i.errors) for i in results.inputs]
+        result_errors = results.errors
     traj = trajectories(data)
     if menu_names:
         traj = _apply_menu(traj, menu_names)
@@ -135,9 +148,10 @@ def analyze(
         traj,
         events=event_frame,
         inputs=inputs,
-        errors=[*import_errors, *read_errors],
+        errors=[*import_errors, *read_errors, *result_errors],
         options=ReportOptions(window=window, eta=eta, top=top, extra=dict(extra or {})),
         sections=sections,
         generated_at=generated_at,
         previous=previous,
+        results=None if results is None else results.records,
     )

@@ -4,8 +4,8 @@ Exit codes (also in ``--help`` and ``docs/cli.md``)::
 
     0  success (input problems, if any, were reported and the rest analysed)
     1  --strict and an input problem
-    2  usage error, or nothing readable (no spans in any input)
-    3  reserved for --fail-on-regression (trends)
+    2  usage error, or nothing readable (no spans or benchmark results in any input)
+    3  --fail-on-regression and a group's trends verdict is regression
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ EXIT_OK: Final = 0
 EXIT_INPUT_ERROR: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_REGRESSION: Final = 3
-"""Reserved for ``--fail-on-regression`` (trends issue)."""
+"""``--fail-on-regression`` and at least one group of the ``trends`` section has the verdict ``regression``."""
 
 MAX_ERRORS_SHOWN: Final = 20
 PROG: Final = "trajdyn-analyze"
@@ -43,8 +43,8 @@ _EPILOG = """\
 exit codes:
   0  success (input problems, if any, were reported on stderr and everything else analysed)
   1  --strict and an input problem (lint only: also an entry failing a gate)
-  2  usage error, or nothing readable (no spans in any input)
-  3  reserved for --fail-on-regression
+  2  usage error, or nothing readable (no spans or benchmark results in any input)
+  3  --fail-on-regression and a group's trends verdict is regression (the report is still written)
 
 examples:
   trajdyn-analyze trajdyn-out/spans.jsonl
@@ -52,6 +52,7 @@ examples:
   trajdyn-analyze trajectory.jsonl --menu perturbation_menu.json --json -
   trajdyn-analyze sessions.jsonl --compare-to last/report.json --out report/
   trajdyn-analyze --playbook entries.yaml --allowed-handles 'logs.search,data.query*'
+  trajdyn-analyze pinchbench-results/ --group-by dir --fail-on-regression
 """
 
 
@@ -75,12 +76,22 @@ def _eta(text: str) -> float:
     return value
 
 
+def _min_effect(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected percentage points >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected percentage points >= 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the documentation test)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Analyse trajdyn span dumps (OTLP/JSON) and foreign loop logs: per-trajectory exploration "
-        "coverage, playbook impact and learning-key reports; lint playbook entries. With no output option the report "
+        "coverage, regression trends across runs, playbook impact and learning-key reports; lint playbook entries. With no output option the report "
         "is printed to the terminal.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -120,6 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REPORT",
         help="an earlier JSON report (trajdyn.report/1): sections that support it add deltas against it",
     )
+    parser.add_argument(
+        "--group-by",
+        metavar="KEY",
+        default="model",
+        help="trends: group runs by this key: model (gen_ai.request.model, default), agent, provider, task, dir "
+        "(a result file's directory), benchmark_version, suite, none, ...",
+    )
+    parser.add_argument(
+        "--min-effect",
+        type=_min_effect,
+        default=2.0,
+        metavar="PP",
+        help="trends: smallest change that counts, in percentage points of the score (and %% of cost/tokens; "
+        "default 2)",
+    )
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help=f"exit with code {EXIT_REGRESSION} when a group's trends verdict is regression",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_playbook_arguments(parser)
     return parser
@@ -154,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from trajdyn.analyzer import InputParseError
         from trajdyn.analyzer.analyze import analyze
         from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
+        from trajdyn.analyzer.report._trends import OPTION_GROUP_BY, OPTION_MIN_EFFECT, regressions
     except ImportError as exc:  # MissingExtraError included
         return _fail(str(exc), EXIT_USAGE, stderr)
     from trajdyn.exceptions import TrajdynError
@@ -168,7 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             menu=args.menu,
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
-            extra=playbook_extra(args, lint_doc),
+            extra={
+                **playbook_extra(args, lint_doc),
+                OPTION_GROUP_BY: args.group_by,
+                OPTION_MIN_EFFECT: args.min_effect,
+            },
         )
     except InputParseError as exc:
         return _fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)
@@ -181,8 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(report.errors) > MAX_ERRORS_SHOWN:
             print(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more input problems", file=stderr)
     total_spans = sum(i["spans"] for i in report.inputs if isinstance(i["spans"], int))
-    if total_spans == 0:
-        return _fail("nothing readable: no spans in the inputs", EXIT_USAGE, stderr)
+    if total_spans == 0 and not report.blocks.get("trends"):
+        return _fail("nothing readable: no spans or benchmark results in the inputs", EXIT_USAGE, stderr)
 
     try:
         if args.out is not None:
@@ -202,6 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"cannot write the report: {exc}", EXIT_USAGE, stderr)
     if args.out is None and args.json is None and args.markdown is None:
         render_terminal(report)
+    if args.fail_on_regression:
+        worse = regressions(report)
+        if worse:
+            names = ", ".join(f"{g['group_by']}={g['group']}" for g in worse)
+            print(f"{PROG}: regression in {len(worse)} group(s): {names}", file=stderr)
+            return EXIT_REGRESSION
     return EXIT_OK
 
 

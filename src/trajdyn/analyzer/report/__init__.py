@@ -1,7 +1,8 @@
 """The report layer: sections (one per metric family), the builder, and JSON / Markdown / terminal renderings.
 
 A metric family plugs in as one :class:`ReportSection` subclass registered with :func:`register_section`; the
-builder, the renderers and the CLI pick it up without change. ``exploration`` and ``playbook`` are registered here.
+builder, the renderers and the CLI pick it up without change. ``exploration``, ``playbook`` and ``trends`` are registered
+here.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from trajdyn.analyzer.report._registry import register_section, registered_secti
 from trajdyn.analyzer.report._section import ReportSection, Scope
 from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._terminal import render_terminal
+from trajdyn.analyzer.report._trends import TrendsSection
 
 if "exploration" not in {s.name for s in registered_sections()}:
     register_section(ExplorationSection())
 if "playbook" not in {s.name for s in registered_sections()}:
     register_section(PlaybookSection())
+if "trends" not in {s.name for s in registered_sections()}:
+    register_section(TrendsSection())
 
 __all__ = [
     "ExplorationSection",
@@ -33,6 +37,7 @@ __all__ = [
     "ReportSection",
     "Scope",
     "SectionResult",
+    "TrendsSection",
     "build_report",
     "load_previous_report",
     "register_section",

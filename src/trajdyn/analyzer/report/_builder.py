@@ -96,20 +96,24 @@ def build_report(
     sections: Sequence[ReportSection] | None = None,
     generated_at: datetime | str | None = None,
     previous: Mapping[str, Any] | None = None,
+    results: pl.DataFrame | None = None,
 ) -> Report:
     """Build the report from the model frames (:func:`trajdyn.analyzer.steps` / ``trajectories`` / ``events``).
 
     ``sections`` defaults to the registered ones (:func:`registered_sections`). Trajectory entries are ordered by
     (run_id, task_id, start time), nulls last, then trajectory id. ``generated_at`` defaults to now (UTC).
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
-    A report-scope section whose block is ``None`` is left out of the report (no key).
+    ``results``: records of benchmark result files (:mod:`trajdyn.analyzer.results`), handed to the sections.
+    A report-scope section that returns no block (``None``) is left out.
     """
     opts = options or ReportOptions()
     chosen = tuple(registered_sections() if sections is None else sections)
     names = [s.name for s in chosen]
     if len(set(names)) != len(names):
         raise ValueError(f"report sections must have distinct names, got {names}")
-    ctx = ReportContext(steps=steps, trajectories=trajectories, events=events, options=opts, previous=previous)
+    ctx = ReportContext(
+        steps=steps, trajectories=trajectories, events=events, options=opts, previous=previous, results=results
+    )
     entries = _trajectory_index(steps, trajectories)
     blocks: dict[str, JSONValue] = {}
     for section in chosen:

@@ -50,6 +50,9 @@ class ReportContext:
     ``previous``: the ``trajdyn.report/1`` document given with ``--compare-to`` (already parsed and checked to be
     a report), or ``None``. A section that supports comparison reads its own block there (``previous[name]`` for a
     report-scope section, the trajectory entries' ``[name]`` otherwise) and adds deltas to its own output.
+
+    ``results``: records of benchmark result files (run summaries, not spans: see :mod:`trajdyn.analyzer.results`,
+    one row per task of a run), or ``None`` when the inputs held none.
     """
 
     steps: pl.DataFrame
@@ -57,11 +60,15 @@ class ReportContext:
     events: pl.DataFrame | None
     options: ReportOptions
     previous: Mapping[str, Any] | None = None
+    results: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SectionResult:
-    """What a section computed: a JSON object per trajectory id, and/or one top-level block."""
+    """What a section computed: a JSON object per trajectory id, and/or one top-level block.
+
+    A report-scope section whose ``block`` is ``None`` does not apply to these inputs and is left out of the report.
+    """
 
     per_trajectory: Mapping[str, dict[str, JSONValue]] = field(default_factory=dict)
     block: JSONValue = None

@@ -1,0 +1,332 @@
+"""The ``trends`` report section: regression trends across sequential runs (METHODS §5), one object per group.
+
+Options (``ReportOptions.extra``, set by ``trajdyn-analyze --group-by / --min-effect``):
+
+======================  ==================================================================================
+key                     meaning
+======================  ==================================================================================
+``trends.group_by``     the grouping key (default ``model``; see :data:`trajdyn.analyzer.metrics.trends.GROUP_BY_KEYS`)
+``trends.min_effect``   the practical effect gate in percentage points (default 2)
+``trends.alpha``        the significance level (default 0.05)
+``trends.permutations`` B of the E-divisive permutation test (default 999)
+``trends.seed``         the seed of the permutations and bootstrap resamples
+``trends.per_task``     whether to analyse every task of a group too (default true)
+======================  ==================================================================================
+
+The section is present when the inputs hold benchmark result files or at least two runs of one group of spans
+(trajectories sharing ``trajdyn.run.id``); otherwise it is left out of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from trajdyn.analyzer.report._format import fmt_num
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
+from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._sparkline import sparkline
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import RenderableType
+
+__all__ = [
+    "OPTION_ALPHA",
+    "OPTION_GROUP_BY",
+    "OPTION_MIN_EFFECT",
+    "OPTION_PERMUTATIONS",
+    "OPTION_PER_TASK",
+    "OPTION_SEED",
+    "TrendsSection",
+    "regressions",
+]
+
+OPTION_GROUP_BY: Final = "trends.group_by"
+OPTION_MIN_EFFECT: Final = "trends.min_effect"
+OPTION_ALPHA: Final = "trends.alpha"
+OPTION_PERMUTATIONS: Final = "trends.permutations"
+OPTION_SEED: Final = "trends.seed"
+OPTION_PER_TASK: Final = "trends.per_task"
+DEFAULT_GROUP_BY: Final = "model"
+MAX_TASKS_SHOWN: Final = 10
+_STYLE: Final = {"regression": "bold red", "improvement": "green", "stable": "", "insufficient-data": "dim"}
+
+
+def regressions(report: Report) -> list[dict[str, Any]]:
+    """The groups of the report's ``trends`` section whose verdict is ``regression`` (for ``--fail-on-regression``)."""
+    block = report.blocks.get(TrendsSection.name)
+    if not isinstance(block, list):
+        return []
+    return [g for g in block if isinstance(g, dict) and g.get("verdict") == "regression"]
+
+
+def _settings(extra: Mapping[str, Any]) -> tuple[str, Any, bool]:
+    from trajdyn.analyzer.metrics.trends import Settings, resolve_group_by
+    from trajdyn.analyzer.metrics.trends._stats import PERMUTATIONS, SEED
+
+    group_by = resolve_group_by(str(extra.get(OPTION_GROUP_BY) or DEFAULT_GROUP_BY))
+    settings = Settings(
+        min_effect=float(extra.get(OPTION_MIN_EFFECT, 2.0)),
+        alpha=float(extra.get(OPTION_ALPHA, 0.05)),
+        permutations=int(extra.get(OPTION_PERMUTATIONS, PERMUTATIONS)),
+        seed=int(extra.get(OPTION_SEED, SEED)),
+    )
+    return group_by, settings, bool(extra.get(OPTION_PER_TASK, True))
+
+
+def _applies(records: pl.DataFrame, results: pl.DataFrame | None) -> bool:
+    import polars as pl
+
+    if results is not None and results.height:
+        return True
+    spans = records.filter(~pl.col("in_progress"))
+    if spans.height == 0:
+        return False
+    most = spans.group_by("source", "group").agg(pl.col("run").n_unique().alias("n"))["n"].max()
+    return isinstance(most, int) and most >= 2
+
+
+def _compare(groups: list[dict[str, Any]], previous: Mapping[str, Any] | None) -> None:
+    """Add ``compare`` (deltas against the previous report's matching group) to every group; None without one."""
+    if previous is None:
+        return
+    old = previous.get(TrendsSection.name)
+    index: dict[tuple[object, object, object], Mapping[str, Any]] = {}
+    if isinstance(old, list):
+        for g in old:
+            if isinstance(g, Mapping):
+                index[(g.get("source"), g.get("group_by"), g.get("group"))] = g
+    for group in groups:
+        match = index.get((group["source"], group["group_by"], group["group"]))
+        runs_now = [r["run_id"] for r in group["runs"]]
+        runs_then = {r.get("run_id") for r in match.get("runs") or [] if isinstance(r, Mapping)} if match else set()
+        last_now = group["series"][-1] if group["series"] else None
+        then_series = match.get("series") if match else None
+        last_then = then_series[-1] if isinstance(then_series, list) and then_series else None
+        delta = None
+        if isinstance(last_now, int | float) and isinstance(last_then, int | float) and not isinstance(last_then, bool):
+            delta = float(last_now) - float(last_then)
+        group["compare"] = {
+            "previous_generated_at": previous.get("generated_at"),
+            "previous_verdict": match.get("verdict") if match else None,
+            "previous_n_runs": match.get("n_runs") if match else 0,
+            "new_runs": [r for r in runs_now if r not in runs_then],
+            "last_score_delta": delta,
+            "verdict_changed": None if match is None else match.get("verdict") != group["verdict"],
+        }
+
+
+def _pp(value: object, digits: int = 1) -> str:
+    """A score difference in percentage points, signed."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    return f"{value * 100:+.{digits}f} pp"
+
+
+def _pct(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    return f"{value * 100:.1f} %"
+
+
+def _effect(body: Mapping[str, Any], *, relative: bool = False) -> str:
+    """Δ [CI] of the evidence behind the verdict, else of the last run vs the previous one (marked ``last``)."""
+    delta, ci, tag = body.get("delta"), body.get("delta_ci"), ""
+    if delta is None and body.get("last_vs_previous"):
+        lvp = body["last_vs_previous"]
+        delta, ci, tag = lvp["delta"], lvp["delta_ci"], " (last)"
+    if delta is None:
+        return "–"
+
+    def f(v: object) -> str:
+        return fmt_num(v, 3) if relative else _pp(v)
+
+    band = f" [{f(ci[0])}, {f(ci[1])}]" if isinstance(ci, list) else ""
+    return f"{f(delta)}{band}{tag}"
+
+
+def _label(group: Mapping[str, Any]) -> str:
+    value = group["group"]
+    name = "–" if value is None else str(value)
+    return name if group["source"] == "spans" else f"{name} ({group['source']})"
+
+
+def _notes(group: Mapping[str, Any]) -> str:
+    notes: list[str] = []
+    for metric in ("cost", "tokens"):
+        body = group.get(metric)
+        if isinstance(body, Mapping) and body.get("verdict") in ("regression", "improvement"):
+            notes.append(f"{metric} {body['verdict']}")
+    flagged = [t["task_id"] for t in group.get("tasks") or [] if t["verdict"] == "regression"]
+    if flagged:
+        notes.append(f"{len(flagged)} task regression(s)")
+    if group.get("autocorrelated"):
+        notes.append("autocorrelated")
+    if group.get("warnings"):
+        notes.append(f"{len(group['warnings'])} warning(s)")
+    compare = group.get("compare")
+    if isinstance(compare, Mapping):
+        was = compare.get("previous_verdict") or "absent"
+        notes.append(f"+{len(compare['new_runs'])} run(s) since, was {was}")
+    return "; ".join(notes)
+
+
+_HEADERS: Final = ("group", "runs", "score", "last", "Δ [95 % CI]", "p", "verdict", "notes")
+
+
+def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
+    series = group["series"] or []
+    return (
+        _label(group),
+        str(group["n_runs"]),
+        sparkline(series, width=40),
+        _pct(series[-1]) if series else "–",
+        _effect(group),
+        fmt_num(group.get("p_value"), 2),
+        str(group["verdict"]),
+        _notes(group),
+    )
+
+
+def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = [("reason", str(group["reason"]))]
+    for cp in group.get("change_points") or []:
+        rows.append(
+            (
+                f"change at {cp['run']}",
+                f"index {cp['index']}, p = {fmt_num(cp['p_value'], 3)}, median {_pct(cp['before_median'])} → "
+                f"{_pct(cp['after_median'])}, Δ {_effect(cp)}",
+            )
+        )
+    if group.get("mann_kendall_p") is not None:
+        rows.append(
+            (
+                "trend",
+                f"Sen slope {_pp(group['sen_slope'], 2)}/run, Mann–Kendall τ = {fmt_num(group['mann_kendall_tau'], 3)}, "
+                f"p = {fmt_num(group['mann_kendall_p'], 3)} ({group['mann_kendall_method']})",
+            )
+        )
+    lvp = group.get("last_vs_previous")
+    if isinstance(lvp, Mapping):
+        rows.append(
+            ("last vs previous", f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']})}, n = {lvp['n']}")
+        )
+    rule = group.get("pinchbench_rule")
+    if isinstance(rule, Mapping) and rule.get("slope_pct_per_run") is not None:
+        rows.append(
+            (
+                "PinchBench rule",
+                f"OLS {rule['slope_pct_per_run']:+.2f} %/run over {rule['runs']} runs "
+                f"({'flagged' if rule['flagged'] else 'not flagged'} at {rule['threshold_pct_per_run']} %/run)",
+            )
+        )
+    for metric in ("cost", "tokens"):
+        body = group.get(metric)
+        if isinstance(body, Mapping):
+            rows.append(
+                (
+                    f"{metric} per task",
+                    f"{sparkline(body['series'], width=30)} {body['verdict']}: {body['reason']}",
+                )
+            )
+    for warning in group.get("warnings") or []:
+        rows.append(("warning", str(warning)))
+    tasks = [t for t in group.get("tasks") or [] if t["verdict"] in ("regression", "improvement")]
+    for task in tasks[:MAX_TASKS_SHOWN]:
+        rows.append(
+            (f"task {task['task_id']}", f"{task['verdict']}: {_effect(task)} (q = {fmt_num(task['q_value'], 3)})")
+        )
+    if len(tasks) > MAX_TASKS_SHOWN:
+        rows.append(("tasks", f"… {len(tasks) - MAX_TASKS_SHOWN} more changed tasks (see the JSON report)"))
+    return rows
+
+
+def _worth_detail(group: Mapping[str, Any]) -> bool:
+    return group["verdict"] != "insufficient-data" or bool(group.get("warnings"))
+
+
+class TrendsSection(ReportSection):
+    """Regression trends across sequential runs (METHODS §5); options in ``ReportOptions.extra`` (``trends.*``)."""
+
+    name: ClassVar[str] = "trends"
+    scope = "report"
+
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        import polars as pl
+
+        from trajdyn.analyzer.metrics.trends import records_from_results, records_from_trajectories, trends
+
+        group_by, settings, per_task = _settings(ctx.options.extra)
+        parts = [records_from_trajectories(ctx.trajectories, ctx.steps, group_by=group_by)]
+        if ctx.results is not None:
+            parts.append(records_from_results(ctx.results, group_by=group_by))
+        records = pl.concat(parts, how="vertical")
+        if not _applies(records, ctx.results):
+            return SectionResult(block=None)
+        groups = trends(records, settings=settings, per_task=per_task)
+        _compare(groups, ctx.previous)
+        block: list[JSONValue] = list(groups)
+        return SectionResult(block=block)
+
+    def _groups(self, report: Report) -> list[dict[str, Any]] | None:
+        block = report.blocks.get(self.name)
+        if not isinstance(block, list):
+            return None
+        return [g for g in block if isinstance(g, dict)]
+
+    def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
+        groups = self._groups(report)
+        if groups is None:
+            return []
+        by = groups[0]["group_by"] if groups else "–"
+        lines = ["## Trends", "", f"{len(groups)} group(s) by `{by}`.", ""]
+        if not groups:
+            return lines
+        lines += ["| " + " | ".join(_HEADERS) + " |", "|" + "|".join("---" for _ in _HEADERS) + "|"]
+        lines += ["| " + " | ".join(_md(c) for c in _row(g)) + " |" for g in groups]
+        lines.append("")
+        shown = [g for g in groups if _worth_detail(g)]
+        for group in shown[:max_detail]:
+            lines += [f"### {_md(_label(group))}", "", "| item | value |", "|---|---|"]
+            lines += [f"| {_md(k)} | {_md(v)} |" for k, v in _details(group)]
+            lines.append("")
+        if len(shown) > max_detail:
+            lines += [f"_{len(shown) - max_detail} more groups omitted from the detail (see the JSON report)._", ""]
+        return lines
+
+    def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
+        from rich.table import Table
+        from rich.text import Text
+
+        groups = self._groups(report)
+        if groups is None:
+            return []
+        if not groups:
+            return ["[bold]Trends[/bold]: no runs."]
+        narrow = width < 110
+        keep = [0, 1, 2, 4, 6] if narrow else list(range(len(_HEADERS)))
+        table = Table(title=f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}", expand=False)
+        for i in keep:
+            table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5) else "left", overflow="fold")
+        for group in groups:
+            cells = _row(group)
+            style = _STYLE.get(str(group["verdict"]), "")
+            table.add_row(*(Text(cells[i], style=style) if i == 6 else cells[i] for i in keep))
+        out: list[RenderableType] = [table]
+        shown = [g for g in groups if _worth_detail(g)]
+        for group in shown[:max_detail]:
+            detail = Table(title=f"Trends — {_label(group)}", show_header=False, expand=False)
+            detail.add_column("item", style="bold", no_wrap=True)
+            detail.add_column("value", overflow="fold")
+            for k, v in _details(group):
+                detail.add_row(k, Text(v, style="yellow") if k == "warning" else v)
+            out.append(detail)
+        if len(shown) > max_detail:
+            out.append(f"{len(shown) - max_detail} more groups omitted from the detail (use --json for all).")
+        return out
+
+
+def _md(text: str) -> str:
+    """Escape a markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,169 @@
+"""Benchmark result files: run summaries (not trajectories) that feed the ``trends`` report section.
+
+Span importers turn foreign *trajectory* logs into spans; a benchmark result file instead summarises one whole run
+(a score per task), so it is read here into a records frame, one row per (run, task), and never becomes spans.
+``trajdyn-analyze`` detects these files by content (:func:`detect_result`), also inside directories and globs
+(:func:`split_inputs`), so they can be mixed with span dumps on one command line. Formats: ``pinchbench``
+(:mod:`trajdyn.analyzer.results.pinchbench`).
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from trajdyn.analyzer.errors import ReadError
+from trajdyn.analyzer.results import pinchbench
+
+__all__ = [
+    "RESULT_SCHEMA",
+    "ResultData",
+    "ResultInput",
+    "detect_result",
+    "read_results",
+    "split_inputs",
+]
+
+HEAD_BYTES: Final = 64 * 1024
+"""Bytes read to detect a result file."""
+_DIRECTORY_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".gz")
+"""The files a directory input contributes (the same as the span reader's)."""
+_GLOB_CHARS: Final = frozenset("*?[")
+
+RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "path": pl.Utf8(),
+    "dir": pl.Utf8(),
+    "format": pl.Utf8(),
+    "model": pl.Utf8(),
+    "run_id": pl.Utf8(),
+    "time": pl.Float64(),
+    "benchmark_version": pl.Utf8(),
+    "suite": pl.Utf8(),
+    "in_progress": pl.Boolean(),
+    "task_id": pl.Utf8(),
+    "score": pl.Float64(),
+    "cost": pl.Float64(),
+    "tokens": pl.Float64(),
+    "duplicates": pl.Int64(),
+}
+"""Columns of :attr:`ResultData.records`: one row per task of a run (``path`` identifies the run), ``time`` in unix
+seconds, ``score`` in [0, 1], ``cost`` in USD and ``tokens`` per task (null when not measured), ``dir`` the run
+file's parent directory (its name; the whole path where two parents share a name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultInput:
+    """One result file as read: its path, the runs it held (0 or 1) and its problems."""
+
+    path: str
+    runs: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultData:
+    """What :func:`read_results` returns: the records frame (:data:`RESULT_SCHEMA`), the problems, the inputs."""
+
+    records: pl.DataFrame
+    errors: list[ReadError]
+    inputs: list[ResultInput]
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except OSError:
+        return b""
+
+
+def detect_result(path: str | Path) -> str | None:
+    """The result format of the file at ``path`` judged from its first bytes (``"pinchbench"`` …), or ``None``.
+
+    The PinchBench skill summary is detected too (``"pinchbench-skill-summary"``) so that it is rejected with a
+    clear message instead of being read as spans. Never raises.
+    """
+    return pinchbench.sniff(_head(Path(path)))
+
+
+def _members(item: str) -> list[Path] | None:
+    """The files a directory or glob input stands for (as the span reader expands them); None for anything else."""
+    path = Path(item)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_DIRECTORY_SUFFIXES))
+    if not path.exists() and _GLOB_CHARS & set(item):
+        return sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())  # noqa: PTH207
+    return None
+
+
+def split_inputs(items: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split inputs into (the others, result files), keeping order.
+
+    A plain file is a result file when :func:`detect_result` says so. A directory or glob that contains result
+    files is replaced by its members: the result files go to the second list, the others to the first, one by one;
+    a directory or glob without any stays as it is. ``-`` (stdin) and missing paths stay in the first list.
+    """
+    others: list[str] = []
+    results: list[str] = []
+    for item in items:
+        if item == "-":
+            others.append(item)
+            continue
+        path = Path(item)
+        if path.is_file():
+            (results if detect_result(path) else others).append(item)
+            continue
+        members = _members(item)
+        found = [m for m in members or [] if detect_result(m)]
+        if not found:
+            others.append(item)
+            continue
+        chosen = set(found)
+        results.extend(str(m) for m in found)
+        others.extend(str(m) for m in members or [] if m not in chosen)
+    return others, results
+
+
+def _dir_labels(paths: Sequence[str]) -> dict[str, str]:
+    """path → its parent directory's name, or the parent's whole path where two parents share a name."""
+    parents = {p: Path(p).parent for p in paths}
+    by_name: dict[str, set[Path]] = {}
+    for parent in parents.values():
+        by_name.setdefault(parent.name, set()).add(parent.resolve())
+    out: dict[str, str] = {}
+    for p, parent in parents.items():
+        name = parent.name or str(parent)
+        out[p] = str(parent) if len(by_name.get(parent.name, set())) > 1 else name
+    return out
+
+
+def read_results(paths: Sequence[str | Path]) -> ResultData:
+    """Read benchmark result files (any format of this package) into one records frame; never raises on bad input."""
+    rows: list[dict[str, object]] = []
+    errors: list[ReadError] = []
+    inputs: list[ResultInput] = []
+    names = [str(p) for p in paths]
+    labels = _dir_labels(names)
+    for name in names:
+        path = Path(name)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = ReadError(name, 0, f"cannot read the result file: {exc}")
+            errors.append(problem)
+            inputs.append(ResultInput(name, 0, 1))
+            continue
+        records, problems = pinchbench.parse_result(name, text)
+        for record in records:
+            record["dir"] = labels[name]
+            record["format"] = pinchbench.FORMAT
+        rows.extend(records)
+        errors.extend(problems)
+        inputs.append(ResultInput(name, 1 if records else 0, len(problems)))
+    frame = pl.DataFrame(rows, schema=RESULT_SCHEMA) if rows else pl.DataFrame(schema=RESULT_SCHEMA)
+    return ResultData(frame, errors, inputs)
