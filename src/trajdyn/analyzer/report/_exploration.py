@@ -101,6 +101,11 @@ def _summary_row(entry: dict[str, JSONValue], block: dict[str, Any]) -> tuple[st
     )
 
 
+def _no_spans(report: Report) -> bool:
+    """Whether no input held spans (e.g. only benchmark result files): the section then says nothing."""
+    return bool(report.inputs) and all(i.get("spans") == 0 for i in report.inputs)
+
+
 class ExplorationSection(ReportSection):
     """Per-trajectory exploration coverage (METHODS §1); options ``window``, ``eta``, ``top``."""
 
@@ -123,7 +128,7 @@ class ExplorationSection(ReportSection):
         rows = report.section(self.name)
         lines = ["## Exploration", ""]
         if not rows:
-            return [*lines, "No trajectories.", ""]
+            return [] if _no_spans(report) else [*lines, "No trajectories.", ""]
         if len(rows) > 1:
             lines += [
                 "| " + " | ".join(_SUMMARY_HEADERS) + " |",
@@ -148,7 +153,7 @@ class ExplorationSection(ReportSection):
         rows = report.section(self.name)
         out: list[RenderableType] = []
         if not rows:
-            return ["[bold]Exploration[/bold]: no trajectories."]
+            return [] if _no_spans(report) else ["[bold]Exploration[/bold]: no trajectories."]
         if len(rows) > 1:
             narrow = width < 100
             keep = [0, 1, 2, 4, 5, 7, 9] if narrow else list(range(len(_SUMMARY_HEADERS)))
