@@ -241,8 +241,10 @@ def _group(
     source: str, group_by: str, group: str | None, records: pl.DataFrame, s: Settings, per_task: bool
 ) -> dict[str, Any]:
     complete = records.filter(~pl.col("in_progress"))
-    tasks = complete.group_by(["run", "task_id"]).agg(
-        pl.col("score").mean(), pl.col("cost").mean(), pl.col("tokens").mean(), pl.len().alias("n")
+    tasks = (
+        complete.group_by(["run", "task_id"])
+        .agg(pl.col("score").mean(), pl.col("cost").mean(), pl.col("tokens").mean(), pl.len().alias("n"))
+        .sort(["run", "task_id"], nulls_last=True)  # a fixed order: the bootstraps below resample by position
     )
     runs = (
         complete.group_by("run")
