@@ -43,6 +43,7 @@ from trajdyn.sdk import (
     shutdown,
     trajectory,
 )
+from trajdyn.sdk._perturb import Variant, perturb
 
 __version__ = "0.1.0"
 
@@ -52,6 +53,7 @@ __all__ = [
     "RepeatedProposal",
     "TrajdynError",
     "Trajectory",
+    "Variant",
     "__version__",
     "add_usage",
     "adoption",
@@ -66,6 +68,7 @@ __all__ = [
     "internal_error_count",
     "normalize_decision",
     "observe",
+    "perturb",
     "propose",
     "retry",
     "set_outcome",

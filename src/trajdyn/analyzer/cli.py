@@ -45,6 +45,7 @@ examples:
   trajdyn-analyze trajdyn-out/spans.jsonl
   trajdyn-analyze runs/ --out report/
   trajdyn-analyze trajectory.jsonl --menu perturbation_menu.json --json -
+  trajdyn-analyze tau-bench-gpt-4o-airline.json --embeddings minilm --out report/
 """
 
 
@@ -68,12 +69,23 @@ def _eta(text: str) -> float:
     return value
 
 
+def _shuffles(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 0 or an integer >= 2, got {text!r}") from None
+    if value < 0 or value == 1:
+        raise argparse.ArgumentTypeError(f"expected 0 or an integer >= 2, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the documentation test)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Analyse trajdyn span dumps (OTLP/JSON) and foreign loop logs: per-trajectory exploration "
-        "coverage. With no output option the report is printed to the terminal.",
+        "coverage and temporal dynamics, per-task sensitivity. With no output option the report is printed to the "
+        "terminal.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -109,6 +121,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REPORT",
         help="an earlier JSON report (trajdyn.report/1): sections that support it add deltas against it",
     )
+    parser.add_argument(
+        "--embeddings",
+        choices=("hashing", "minilm"),
+        default="hashing",
+        help="turn embeddings of the dynamics metrics: hashing (default, no model) or minilm (extra 'embeddings')",
+    )
+    parser.add_argument(
+        "--embeddings-device", metavar="DEV", help="device of --embeddings minilm (cpu, cuda, …; default: automatic)"
+    )
+    parser.add_argument(
+        "--dynamics-window",
+        type=_positive_int,
+        default=10,
+        metavar="W",
+        help="turns per windowed-entropy window (default 10)",
+    )
+    parser.add_argument(
+        "--shuffles",
+        type=_shuffles,
+        default=100,
+        metavar="N",
+        help="shuffled copies behind the LZ76 and laminarity z-scores (default 100; 0 turns them off)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return parser
 
@@ -134,6 +169,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE, stderr)
     from trajdyn.exceptions import TrajdynError
 
+    extra: dict[str, object] = {
+        "dynamics_window": args.dynamics_window,
+        "shuffles": args.shuffles,
+    }
+    try:
+        from trajdyn.analyzer.embeddings import get_embedder
+
+        # built before reading the inputs, so that a missing extra is reported at once
+        extra["embeddings"] = get_embedder(args.embeddings, device=args.embeddings_device)
+    except (TrajdynError, ImportError) as exc:
+        return _fail(str(exc), EXIT_USAGE, stderr)
     try:
         report = analyze(
             args.paths,
@@ -144,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             menu=args.menu,
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
+            extra=extra,
         )
     except InputParseError as exc:
         return _fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)
