@@ -211,6 +211,12 @@ def test_clawbench_cq_follows_its_formula() -> None:
         assert out[t]["C_q"] == pytest.approx(-z_pr - z_h + out[t]["z_BOPS"])
     single = cq_scores(["x"], [np.ones((1, 4))], [["m"]])
     assert single["x"]["C_q"] is None
+    # tasks of one model are scored stacked: the same numbers as one by one
+    stacked = cq_scores(tasks, vectors, [["m"] * 4] * 4)
+    for i, t in enumerate(tasks):
+        assert stacked[t]["PR"] == pytest.approx(pr[i]) and stacked[t]["entropy"] == pytest.approx(ent[i])
+        cos = vectors[i] @ vectors[i].T
+        assert stacked[t]["BOPS"] == pytest.approx(cos[np.triu_indices(4, k=1)].mean())
 
 
 def test_markdown_and_terminal_render_both_sections() -> None:

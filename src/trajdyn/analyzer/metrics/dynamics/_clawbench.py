@@ -132,20 +132,60 @@ def _z(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return (values - values.mean()) / sd if sd > 1e-12 else np.zeros_like(values)
 
 
+def _batch_scores(x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:
+    """PR, kernel entropy and all-runs BOPS of G tasks with m runs each, ``x`` ``(G, m, d)`` (one model per task)."""
+    g, m, _ = x.shape
+    centred = x - x.mean(axis=1, keepdims=True)
+    gram_c = np.einsum("gid,gjd->gij", centred, centred)
+    trace = np.einsum("gii->g", gram_c)
+    frob = (gram_c * gram_c).sum(axis=(1, 2))
+    pr = np.where(frob < 1e-12 * max(1.0, (m - 1) ** 2), 1.0, trace**2 / np.where(frob > 0, frob, 1.0))
+    gram = np.einsum("gid,gjd->gij", x, x)
+    sq_norm = np.einsum("gii->gi", gram)
+    sq = np.maximum(sq_norm[:, :, None] + sq_norm[:, None, :] - 2.0 * gram, 0.0)
+    diagonal = np.arange(m)
+    sq[:, diagonal, diagonal] = 0.0
+    median = np.median(sq.reshape(g, -1), axis=1)
+    safe = np.where(median < 1e-12, 1.0, median)
+    kernel = np.exp(-sq / (2.0 * safe[:, None, None])) + np.eye(m)[None] * 1e-6
+    kernel /= np.einsum("gii->g", kernel)[:, None, None]
+    eig = np.clip(np.linalg.eigvalsh(kernel), 1e-12, None)
+    entropy = np.where(median < 1e-12, 0.0, -(eig * np.log2(eig)).sum(axis=1))
+    norms = np.sqrt(np.maximum(sq_norm, 0.0))
+    ok = norms > 0
+    cos = gram / np.where(ok[:, :, None] & ok[:, None, :], norms[:, :, None] * norms[:, None, :], np.inf)
+    iu, ju = np.triu_indices(m, k=1)
+    pair_ok = ok[:, iu] & ok[:, ju]
+    counts = pair_ok.sum(axis=1)
+    bops = np.where(counts > 0, (cos[:, iu, ju] * pair_ok).sum(axis=1) / np.maximum(counts, 1), 0.0)
+    return pr, entropy, bops
+
+
 def cq_scores(
     tasks: Sequence[str], run_vectors: Sequence[npt.NDArray[np.float64]], models: Sequence[Sequence[str | None]]
 ) -> dict[str, dict[str, Any]]:
-    """``{task: {runs, PR, entropy, BOPS, z_PR, z_entropy, z_BOPS, C_q}}`` (module docstring); ``C_q`` null below 2 runs."""
+    """``{task: {runs, PR, entropy, BOPS, z_PR, z_entropy, z_BOPS, C_q}}`` (module docstring); ``C_q`` null below 2 runs.
+
+    Tasks with the same number of runs, all of one model, are scored together (stacked numpy); the others one by one.
+    """
     out: dict[str, dict[str, Any]] = {}
     scored: list[str] = []
-    for task, x, m in zip(tasks, run_vectors, models, strict=True):
+    batches: dict[tuple[int, int], list[int]] = {}
+    for i, (task, x, m) in enumerate(zip(tasks, run_vectors, models, strict=True)):
         entry: dict[str, Any] = {"runs": int(x.shape[0])}
-        if x.shape[0] >= 2:
-            entry.update(PR=_participation_ratio(x), entropy=_kernel_entropy(x), BOPS=_bops(x, m))
-            scored.append(task)
-        else:
-            entry.update(PR=None, entropy=None, BOPS=None, z_PR=None, z_entropy=None, z_BOPS=None, C_q=None)
         out[task] = entry
+        if x.shape[0] < 2:
+            entry.update(PR=None, entropy=None, BOPS=None, z_PR=None, z_entropy=None, z_BOPS=None, C_q=None)
+            continue
+        scored.append(task)
+        if len(set(m)) == 1:
+            batches.setdefault((int(x.shape[0]), int(x.shape[1])), []).append(i)
+        else:
+            entry.update(PR=_participation_ratio(x), entropy=_kernel_entropy(x), BOPS=_bops(x, m))
+    for members in batches.values():
+        pr, entropy, bops = _batch_scores(np.stack([run_vectors[i] for i in members]).astype(np.float64))
+        for k, i in enumerate(members):
+            out[tasks[i]].update(PR=float(pr[k]), entropy=float(entropy[k]), BOPS=float(bops[k]))
     if scored:
         z_pr = _z(np.array([out[t]["PR"] for t in scored]))
         z_h = _z(np.array([out[t]["entropy"] for t in scored]))

@@ -42,6 +42,7 @@ groups: the mean over (group, variant) cells with at least k runs — the τ-ben
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Sequence
@@ -80,9 +81,15 @@ BOOTSTRAP: Final = 2000
 MIN_GROUPS: Final = 5
 
 
+@functools.lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    i, j = np.triu_indices(n, k=1)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
 def theil_sen_slope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:
     """Median of the pairwise slopes ``(y_j − y_i) / (x_j − x_i)`` over i < j with x_j ≠ x_i; NaN without any."""
-    i, j = np.triu_indices(len(x), k=1)
+    i, j = _pairs(len(x))
     dx = x[j] - x[i]
     ok = dx != 0
     if not ok.any():
@@ -123,6 +130,17 @@ class GroupDivergence:
             "replicates": self.replicate,
             "perturbation": self.perturbation,
         }
+
+
+def _q90(curve: npt.NDArray[np.float64]) -> float:
+    """The 90th percentile of a curve (linear interpolation, as numpy's default); +inf for an empty one."""
+    if curve.size == 0:
+        return math.inf
+    ordered = np.sort(curve)
+    pos = 0.9 * (ordered.size - 1)
+    lo = int(pos)
+    hi = min(lo + 1, ordered.size - 1)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
 
 
 def _mean_curve(curves: Sequence[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
@@ -225,12 +243,7 @@ def divergence_from_curves(
     out = GroupDivergence(noise_floor=floor, saturation_angle=saturation)
 
     def describe(pairs: Sequence[tuple[int, int]], curves: Sequence[npt.NDArray[np.float64]]) -> dict[str, Any]:
-        fitted = [
-            pair_lambda(
-                c, floor, min(ceiling, saturation_fraction * float(np.percentile(c, 90))) if c.size else ceiling
-            )
-            for c in curves
-        ]
+        fitted = [pair_lambda(c, floor, min(ceiling, saturation_fraction * _q90(c))) for c in curves]
         lambdas = [lam for lam, _ in fitted]
         finite = [v for v in lambdas if math.isfinite(v)]
         reasons = sorted({why for _, why in fitted if why is not None})

@@ -2,8 +2,8 @@
 
 Each turn has a unit vector e_t (:mod:`trajdyn.analyzer.embeddings`: of the turn's text, or of its action string
 when the trajectory's group lacks captured content — the ``basis``). Angles are geodesic distances on the unit
-sphere, ``θ(u, v) = arccos(u·v)``, computed as ``2·arcsin(|u − v| / 2)`` (exact, and well conditioned for small
-angles); ``1 − cos`` is not used because it is quadratic for small offsets (METHODS §2). A zero vector (a text
+sphere, ``θ(u, v) = arccos(u·v)``, computed as ``2·atan2(|u − v|, |u + v|)`` (exact, and well conditioned near 0
+and π, unlike arccos); ``1 − cos`` is not used because it is quadratic for small offsets (METHODS §2). A zero vector (a text
 without a token) is at π/2 from everything and at 0 from another zero vector.
 
 **Mean-centring** (embedding anisotropy: all sentences of a model share a common direction, Ethayarajh 2019; Mu &
@@ -49,6 +49,7 @@ __all__ = [
     "angles",
     "angles_at",
     "centred_chunks",
+    "consecutive_angles",
     "drift_summary",
     "group_sums",
     "mann_kendall_z",
@@ -61,6 +62,20 @@ _CHUNK_ROWS: Final = 16384
 _ANGLE_BLOCK: Final = 4096
 
 
+def _theta(x: npt.NDArray[np.floating[Any]], y: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
+    """``2·atan2(|x − y|, |x + y|)``: the angle between unit rows, well conditioned near 0 and near π (Kahan)."""
+    diff, total = x - y, x + y
+    d = np.sqrt(np.einsum("ij,ij->i", diff, diff).astype(np.float64))
+    s = np.sqrt(np.einsum("ij,ij->i", total, total).astype(np.float64))
+    return np.asarray(2.0 * np.arctan2(d, s), dtype=np.float64)
+
+
+def _conventions(
+    theta: npt.NDArray[np.float64], zx: npt.NDArray[np.bool_], zy: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    return np.where(zx & zy, 0.0, np.where(zx | zy, HALF_PI, theta))
+
+
 def angles(a: npt.NDArray[np.floating[Any]], b: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
     """Row-wise angle (radians) between unit-or-zero rows of ``a`` and ``b`` (module docstring)."""
     out = np.empty(a.shape[0], dtype=np.float64)
@@ -68,20 +83,37 @@ def angles(a: npt.NDArray[np.floating[Any]], b: npt.NDArray[np.floating[Any]]) -
         x, y = a[s0 : s0 + _ANGLE_BLOCK], b[s0 : s0 + _ANGLE_BLOCK]
         zx = np.einsum("ij,ij->i", x, x) < _ZERO
         zy = np.einsum("ij,ij->i", y, y) < _ZERO
-        diff = x - y
-        dist = np.sqrt(np.einsum("ij,ij->i", diff, diff, dtype=np.float64))
-        theta = 2.0 * np.arcsin(np.clip(dist / 2.0, 0.0, 1.0))
-        out[s0 : s0 + _ANGLE_BLOCK] = np.where(zx & zy, 0.0, np.where(zx | zy, HALF_PI, theta))
+        out[s0 : s0 + _ANGLE_BLOCK] = _conventions(_theta(x, y), zx, zy)
     return out
 
 
 def angles_at(
-    vectors: npt.NDArray[np.floating[Any]], i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]
+    vectors: npt.NDArray[np.floating[Any]],
+    i: npt.NDArray[np.int64],
+    j: npt.NDArray[np.int64],
+    zero: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """``angles(vectors[i], vectors[j])`` gathered block by block (no full-size copies)."""
+    """``angles(vectors[i], vectors[j])`` block by block (no full-size copies); ``zero`` flags the zero rows."""
+    if zero is None:
+        zero = np.einsum("ij,ij->i", vectors, vectors) < _ZERO
     out = np.empty(i.shape[0], dtype=np.float64)
     for s0 in range(0, i.shape[0], _ANGLE_BLOCK):
-        out[s0 : s0 + _ANGLE_BLOCK] = angles(vectors[i[s0 : s0 + _ANGLE_BLOCK]], vectors[j[s0 : s0 + _ANGLE_BLOCK]])
+        bi, bj = i[s0 : s0 + _ANGLE_BLOCK], j[s0 : s0 + _ANGLE_BLOCK]
+        out[s0 : s0 + _ANGLE_BLOCK] = _conventions(_theta(vectors[bi], vectors[bj]), zero[bi], zero[bj])
+    return out
+
+
+def consecutive_angles(
+    vectors: npt.NDArray[np.floating[Any]], zero: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.float64]:
+    """Angle between every row and the next one (``n − 1`` values)."""
+    if zero is None:
+        zero = np.einsum("ij,ij->i", vectors, vectors) < _ZERO
+    n = vectors.shape[0]
+    out = np.empty(max(n - 1, 0), dtype=np.float64)
+    for s0 in range(0, n - 1, _ANGLE_BLOCK):
+        s1 = min(s0 + _ANGLE_BLOCK, n - 1)
+        out[s0:s1] = _conventions(_theta(vectors[s0 + 1 : s1 + 1], vectors[s0:s1]), zero[s0 + 1 : s1 + 1], zero[s0:s1])
     return out
 
 
@@ -177,8 +209,9 @@ def mann_kendall_z(series: npt.NDArray[np.float64], *, autocorrelation: bool = T
 
     ``S = Σ_{i<j} sign(x_j − x_i)``, variance ``(m(m−1)(2m+5) − Σ_ties t(t−1)(2t+5)) / 18``, continuity-corrected
     ``z = (S − sign S) / sqrt(var)``. With ``autocorrelation`` the variance is multiplied by ``1 + 2(m−3)r₁/m`` when
-    the lag-1 autocorrelation r₁ of the ranks of the Sen-detrended series is positive (Hamed & Rao 1998, first lag
-    only): consecutive step sizes share a turn, so they are positively correlated and the plain test over-rejects.
+    the lag-1 autocorrelation r₁ of the ranks of the detrended series (least-squares trend) is positive (Hamed & Rao
+    1998, first lag only): consecutive step sizes share a turn and may be positively correlated, which makes the
+    plain test over-reject.
     """
     t, m = series.shape
     if m < 4:
@@ -186,12 +219,14 @@ def mann_kendall_z(series: npt.NDArray[np.float64], *, autocorrelation: bool = T
     out = np.empty(t)
     per_chunk = max(1, (1 << 21) // (m * m))
     upper = np.triu(np.ones((m, m), dtype=bool), k=1)
-    iu, ju = np.triu_indices(m, k=1)
     position = np.arange(m, dtype=np.float64)
     for s0 in range(0, t, per_chunk):
         x = np.round(series[s0 : s0 + per_chunk], 12)
         rows = x.shape[0]
-        total = (np.sign(x[:, None, :] - x[:, :, None]) * upper).sum(axis=(1, 2))
+        later, earlier = x[:, None, :], x[:, :, None]  # [r, i, j] compares x_j with x_i
+        total = np.count_nonzero((later > earlier) & upper, axis=(1, 2)) - np.count_nonzero(
+            (later < earlier) & upper, axis=(1, 2)
+        )
         ordered = np.sort(x, axis=1)
         boundary = np.ones(ordered.shape, dtype=bool)
         boundary[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
@@ -200,7 +235,8 @@ def mann_kendall_z(series: npt.NDArray[np.float64], *, autocorrelation: bool = T
         correction = (ties * (ties - 1) * (2 * ties + 5)).sum(axis=1)
         variance = (m * (m - 1) * (2 * m + 5) - correction) / 18.0
         if autocorrelation:
-            slope = np.median((x[:, ju] - x[:, iu]) / (ju - iu), axis=1)
+            centred_t = position - position.mean()
+            slope = (x * centred_t).sum(axis=1) / (centred_t * centred_t).sum()
             residual = x - slope[:, None] * position[None, :]
             ranks = residual.argsort(axis=1).argsort(axis=1).astype(np.float64)
             ranks -= ranks.mean(axis=1, keepdims=True)
@@ -208,8 +244,9 @@ def mann_kendall_z(series: npt.NDArray[np.float64], *, autocorrelation: bool = T
             with np.errstate(invalid="ignore", divide="ignore"):
                 r1 = np.where(denom > 0, (ranks[:, 1:] * ranks[:, :-1]).sum(axis=1) / denom, 0.0)
             variance = variance * np.where(r1 > 0, 1.0 + 2.0 * (m - 3) * r1 / m, 1.0)
+        total_f = total.astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[s0 : s0 + rows] = np.where(variance > 0, (total - np.sign(total)) / np.sqrt(variance), np.nan)
+            out[s0 : s0 + rows] = np.where(variance > 0, (total_f - np.sign(total_f)) / np.sqrt(variance), np.nan)
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -35,8 +35,8 @@ class LengthGroup:
     """Indices into :attr:`SequenceBatch.ids`."""
     codes: npt.NDArray[np.int64]
     """``(len(rows), n)`` corpus-wide symbol codes."""
-    local: npt.NDArray[np.int64]
-    """``(len(rows), n)`` per-row dense codes 0..k−1, in order of the corpus codes."""
+    local: npt.NDArray[np.signedinteger[Any]]
+    """``(len(rows), n)`` per-row dense codes 0..k−1, in order of the corpus codes (int16 below 32767 turns)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def encode(turns: pl.DataFrame, id_column: str, symbol_column: str) -> SequenceB
     )
 
 
-def local_codes(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def local_codes(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.signedinteger[Any]]:
     """Re-code each row of ``codes`` densely: the row's distinct symbols become 0..k−1 in increasing order."""
     t, n = codes.shape
     if codes.size == 0:
@@ -92,7 +92,9 @@ def local_codes(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     keys = (np.arange(t, dtype=np.int64)[:, None] * span + codes).ravel()
     _, inverse = np.unique(keys, return_inverse=True)
     inverse = inverse.reshape(t, n)
-    out: npt.NDArray[np.int64] = (inverse - inverse.min(axis=1, keepdims=True)).astype(np.int64)
+    local = inverse - inverse.min(axis=1, keepdims=True)
+    # small codes sort and gather faster; every kernel widens them where it computes indices
+    out: npt.NDArray[np.signedinteger[Any]] = local.astype(np.int16 if n < 32767 else np.int64)
     return out
 
 
