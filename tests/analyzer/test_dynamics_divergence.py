@@ -30,6 +30,9 @@ def test_theil_sen_ignores_outliers() -> None:
     y[[3, 11, 17]] += [5.0, -7.0, 9.0]
     assert theil_sen_slope(x, y) == pytest.approx(0.3)
     assert math.isnan(theil_sen_slope(np.array([1.0, 1.0]), np.array([0.0, 2.0])))
+    long_x = np.arange(2000, dtype=float)  # beyond 300 points: the median over a fixed sample of pairs
+    long_y = 0.05 * long_x + np.random.default_rng(0).normal(size=2000)
+    assert theil_sen_slope(long_x, long_y) == pytest.approx(0.05, rel=0.01)
 
 
 def planted_curve(

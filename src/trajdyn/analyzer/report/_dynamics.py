@@ -202,12 +202,8 @@ class DynamicsSection(ReportSection):
     name: ClassVar[str] = "dynamics"
 
     def compute(self, ctx: ReportContext) -> SectionResult:
-        result = _result(ctx)
-        return SectionResult(
-            per_trajectory={
-                tid: {k: to_json_value(v) for k, v in row.items()} for tid, row in result.per_trajectory.items()
-            }
-        )
+        # plain Python values already (the builder turns them into JSON values, NaN → null)
+        return SectionResult(per_trajectory=_result(ctx).per_trajectory)
 
     def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
         rows = report.section(self.name)

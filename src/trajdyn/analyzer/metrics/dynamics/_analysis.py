@@ -74,6 +74,10 @@ _GID: Final = "_gid"
 BASIS_CONTENT: Final = "content"
 BASIS_ACTION: Final = "action"
 
+SERIES_DECIMALS: Final = 6
+"""Series (anchor, step, windowed entropy, replicate band) are rounded to this many decimals in the results: far
+below the angle resolution (1e-3 rad), and it keeps the JSON of a large report small."""
+
 DYNAMICS_KEYS: Final = (
     "turns",
     "group",
@@ -463,8 +467,8 @@ def _process_chunk(
             drift[key] = {
                 "basis": basis,
                 "centred": bool(centred[g]),
-                "anchor": anchor.tolist(),
-                "step": step.tolist(),
+                "anchor": np.round(anchor, SERIES_DECIMALS).tolist(),
+                "step": np.round(step, SERIES_DECIMALS).tolist(),
                 **drift_summary(anchor, step),
             }
         head = meta_rows[batch.ids[int(members[0])]]

@@ -81,14 +81,28 @@ BOOTSTRAP: Final = 2000
 MIN_GROUPS: Final = 5
 
 
-@functools.lru_cache(maxsize=256)
+MAX_SLOPE_PAIRS: Final = 45_000
+"""Above this many point pairs (windows of more than 300 turns) the Theil–Sen median is taken over this many pairs
+drawn with a fixed generator, so that very long runs cost O(1) memory."""
+
+
+@functools.lru_cache(maxsize=64)
 def _pairs(n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    i, j = np.triu_indices(n, k=1)
-    return i.astype(np.int64), j.astype(np.int64)
+    if n * (n - 1) // 2 <= MAX_SLOPE_PAIRS:
+        i, j = np.triu_indices(n, k=1)
+        return i.astype(np.int64), j.astype(np.int64)
+    rng = np.random.default_rng(n)
+    a = rng.integers(0, n, MAX_SLOPE_PAIRS)
+    b = rng.integers(0, n - 1, MAX_SLOPE_PAIRS)
+    b = b + (b >= a)  # a pair of distinct points
+    return np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
 
 
 def theil_sen_slope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:
-    """Median of the pairwise slopes ``(y_j − y_i) / (x_j − x_i)`` over i < j with x_j ≠ x_i; NaN without any."""
+    """Median of the pairwise slopes ``(y_j − y_i) / (x_j − x_i)`` over i < j with x_j ≠ x_i; NaN without any.
+
+    Exact up to 300 points; beyond, the median over :data:`MAX_SLOPE_PAIRS` pairs drawn with a fixed generator.
+    """
     i, j = _pairs(len(x))
     dx = x[j] - x[i]
     ok = dx != 0
@@ -268,7 +282,7 @@ def divergence_from_curves(
         band = np.full(width, -np.inf)
         for c in replicate_curves:
             band[: c.shape[0]] = np.maximum(band[: c.shape[0]], c)
-        out.replicate = {**describe(replicate_pairs, replicate_curves), "band": band.tolist()}
+        out.replicate = {**describe(replicate_pairs, replicate_curves), "band": np.round(band, 6).tolist()}
         lam = out.replicate["lambda"]
         out.replicate_lambda = lam if lam is not None else math.nan
     else:

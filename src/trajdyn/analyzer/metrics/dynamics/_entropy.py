@@ -89,7 +89,7 @@ def batch_entropy(
         if group.n >= window:
             views = sliding_window_view(group.local, window, axis=1)
             w_mm, _, _ = miller_madow_entropy(views, size)
-            for row, values in zip(group.rows, w_mm.tolist(), strict=True):
+            for row, values in zip(group.rows, np.round(w_mm, 6).tolist(), strict=True):
                 series[int(row)] = values
     return mm, pi, distinct, series
 

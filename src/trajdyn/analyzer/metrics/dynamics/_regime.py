@@ -25,7 +25,8 @@ threshold), and sensitivity to the prompt ("chaotic") is a property of a task, r
 (state, action) bigrams / none) the number of trajectories with a reward, their mean reward and, when rewards are
 binary (0/1, or outcomes success/failure), the failures, the failure rate with its Jeffreys 95 % interval
 (Beta(f + ½, n − f + ½) quantiles) and the two-sided Fisher exact p-value of that category against all the others.
-``findings`` states, in words, the categories that fail more often than the rest, highest failure rate first.
+``findings`` states, in words, the categories of at least 3 runs that fail more often than the rest, highest failure
+rate first, then names the smaller categories that did as "too few runs to say".
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ Z_CRIT: Final = 1.96
 LAMINAR: Final = 0.5
 LOW_ENTROPY: Final = 0.5
 MIN_TREND_TURNS: Final = 6
+MIN_FINDING: Final = 3
+"""A category with fewer runs than this is listed as "too few to say", not stated as a finding."""
 
 
 def _f(value: object) -> float | None:
@@ -249,9 +252,13 @@ def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
             (c for c in items if c.get("failure_rate") is not None and c["with_reward"] > 0),
             key=lambda c: (-c["failure_rate"], c["category"]),
         )
+        small: list[str] = []
         for c in ranked:
             rest = c.get("rest_failure_rate")
             if rest is None or c["failure_rate"] <= rest:
+                continue
+            if c["with_reward"] < MIN_FINDING:
+                small.append(f"{c['category']} ({c['failures']} of {c['with_reward']} failed)")
                 continue
             ci = c["failure_ci"]
             p = c.get("fisher_p")
@@ -262,6 +269,8 @@ def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
             )
         if not lines and overall is not None:
             lines.append(f"no regime or loop category fails more often than the rest (overall {overall:.0%} failed)")
+        if small:
+            lines.append(f"too few runs to say (< {MIN_FINDING}): " + ", ".join(small))
     else:
         ranked = sorted(
             (c for c in items if c.get("mean_reward") is not None), key=lambda c: (c["mean_reward"], c["category"])
