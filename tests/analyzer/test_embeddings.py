@@ -75,11 +75,15 @@ def test_minilm_loads_the_packaged_model_offline_and_hits_its_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     texts = ["I need to change my flight.", "Please cancel my reservation.", "I need to change my flight.", ""]
     first = MiniLMEmbedder(device="cpu", cache_dir=tmp_path)
     assert (first.model_dir / "model.safetensors").is_file()
     a = first.embed(texts)
     assert "HF_HUB_OFFLINE" not in os.environ  # set only while the model loaded, then removed
+    import huggingface_hub.constants
+
+    assert huggingface_hub.constants.HF_HUB_OFFLINE is False
     assert a.shape == (4, 384) and np.linalg.norm(a[:3], axis=1) == pytest.approx([1, 1, 1], abs=1e-5)
     assert np.array_equal(a[0], a[2]) and not a[3].any()
     assert float(a[0] @ a[1]) < 0.9

@@ -272,21 +272,27 @@ class _SqliteCache:
 
 @contextlib.contextmanager
 def _hub_offline() -> Iterator[None]:
-    """``HF_HUB_OFFLINE=1`` while the packaged model loads, unless the user set it; restored afterwards."""
+    """``HF_HUB_OFFLINE=1`` while the packaged model loads, unless the user set it; restored afterwards.
+
+    huggingface_hub reads the variable into a module constant when it is first imported (possibly during this load):
+    that constant is restored too, to what the user's environment says.
+    """
     had = _HF_OFFLINE in os.environ
-    if not had:
-        os.environ[_HF_OFFLINE] = "1"
+    if had:
+        yield
+        return
+    os.environ[_HF_OFFLINE] = "1"
     constants = sys.modules.get("huggingface_hub.constants")
-    previous = getattr(constants, _HF_OFFLINE, None) if constants is not None else None
-    if constants is not None and not had:
+    if constants is not None:
         setattr(constants, _HF_OFFLINE, True)
     try:
         yield
     finally:
-        if not had:
-            os.environ.pop(_HF_OFFLINE, None)
-            if constants is not None:
-                setattr(constants, _HF_OFFLINE, previous)
+        os.environ.pop(_HF_OFFLINE, None)
+        constants = sys.modules.get("huggingface_hub.constants")
+        if constants is not None:
+            legacy = os.environ.get("TRANSFORMERS_OFFLINE", "").strip().upper()
+            setattr(constants, _HF_OFFLINE, legacy in {"1", "ON", "YES", "TRUE"})
 
 
 @contextlib.contextmanager
