@@ -45,6 +45,7 @@ from trajdyn.sdk import (
     shutdown,
     trajectory,
 )
+from trajdyn.sdk._perturb import Variant, perturb
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "RepeatedProposal",
     "TrajdynError",
     "Trajectory",
+    "Variant",
     "__version__",
     "add_usage",
     "adoption",
@@ -68,6 +70,7 @@ __all__ = [
     "internal_error_count",
     "normalize_decision",
     "observe",
+    "perturb",
     "propose",
     "retry",
     "set_execution_mode",

@@ -291,5 +291,9 @@ ENV_DISABLED: Final = "TRAJDYN_DISABLED"
 ENV_ROTATE_BYTES: Final = "TRAJDYN_FILE_ROTATE_BYTES"
 ENV_HOME: Final = "TRAJDYN_HOME"
 """Directory for the zero-configuration spans file; default ``./trajdyn-out``."""
+ENV_CACHE_DIR: Final = "TRAJDYN_CACHE_DIR"
+"""Directory of the analyzer's on-disk caches (the MiniLM embedding cache); default the user cache directory
+(``$XDG_CACHE_HOME/trajdyn``, ``~/.cache/trajdyn``; ``~/Library/Caches/trajdyn`` on macOS;
+``%LOCALAPPDATA%\\trajdyn\\Cache`` on Windows)."""
 DEFAULT_OUTPUT_DIR: Final = "trajdyn-out"
 DEFAULT_MAX_CONTENT_LENGTH: Final = 4096

@@ -444,11 +444,10 @@ def test_detection_is_by_content_not_extension(external: Path, tmp_path: Path) -
     assert detect_format(jsonl) == "autoresearch"
     assert detect_format(tsv) == "autoresearch-tsv"
     assert convert(jsonl).format == "autoresearch"
-    for otlp in [
-        "otlp-spec-file-exporter-example.jsonl",
-        "otlp-proto-example-trace.json",
-        "tau-bench-gpt-4o-airline.json",
-    ]:
+    assert detect_format(Path(shutil.copy(external / "tau-bench-gpt-4o-airline.json", tmp_path / "c.jsonl"))) == (
+        "tau-bench"
+    )
+    for otlp in ["otlp-spec-file-exporter-example.jsonl", "otlp-proto-example-trace.json"]:
         assert detect_format(external / otlp) is None
 
 

@@ -64,13 +64,22 @@ def test_json_structure_and_key_order() -> None:
     errors = [ReadError("a.jsonl", 3, "not JSON")]
     report = _report(inputs=[_Input("a.jsonl", 10, 1)], errors=errors)
     doc = _strict_loads(report_to_json(report))
-    assert list(doc) == ["schema", "generated_at", "inputs", "errors", "trajectories"]
+    assert list(doc) == ["schema", "generated_at", "inputs", "errors", "trajectories", "sensitivity"]
     assert doc["schema"] == C.REPORT_SCHEMA == "trajdyn.report/1"
     assert doc["generated_at"] == STAMP
     assert doc["inputs"] == [{"path": "a.jsonl", "spans": 10, "errors": 1}]
     assert doc["errors"] == [{"path": "a.jsonl", "line": 3, "message": "not JSON"}]
     entry = doc["trajectories"][0]
-    assert list(entry) == ["trajectory_id", "trace_id", "task_id", "model", "run_id", "iterations", "exploration"]
+    assert list(entry) == [
+        "trajectory_id",
+        "trace_id",
+        "task_id",
+        "model",
+        "run_id",
+        "iterations",
+        "exploration",
+        "dynamics",
+    ]
     assert list(entry["exploration"]) == list(EXPLORATION_KEYS)
 
 
@@ -145,7 +154,7 @@ def test_a_section_plugs_in_without_touching_the_others() -> None:
     assert list(doc)[-1] == "total"
     assert doc["total"] == {"trajectories": 4, "nan": None}
     z = next(t for t in doc["trajectories"] if t["trajectory_id"] == "z")
-    assert list(z)[-2:] == ["exploration", "stepcount"]
+    assert list(z)[-3:] == ["exploration", "dynamics", "stepcount"]
     assert z["stepcount"] == {"steps": 6}
     assert "## Step count" in render_markdown(report)
 
@@ -176,7 +185,7 @@ def test_markdown_has_summary_details_sparklines_and_omission_note() -> None:
     assert "| `a.jsonl` | 10 | 5 |" in text
     assert "- `a.jsonl:3`: bad 3" in text and "bad 4" not in text and "and 2 more" in text
     assert "| trajectory | iters |" in text
-    assert text.count("### ") == 2
+    assert text.split("## Dynamics")[0].count("### ") == 2
     assert "2 more trajectories omitted" in text
     assert "| top pairs | a=1×1 |" in text
 

@@ -53,6 +53,7 @@ examples:
   trajdyn-analyze sessions.jsonl --compare-to last/report.json --out report/
   trajdyn-analyze --playbook entries.yaml --allowed-handles 'logs.search,data.query*'
   trajdyn-analyze pinchbench-results/ --group-by dir --fail-on-regression
+  trajdyn-analyze tau-bench-gpt-4o-airline.json --embeddings minilm --out report/
 """
 
 
@@ -86,13 +87,23 @@ def _min_effect(text: str) -> float:
     return value
 
 
+def _shuffles(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 0 or an integer >= 2, got {text!r}") from None
+    if value < 0 or value == 1:
+        raise argparse.ArgumentTypeError(f"expected 0 or an integer >= 2, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the documentation test)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Analyse trajdyn span dumps (OTLP/JSON) and foreign loop logs: per-trajectory exploration "
-        "coverage, regression trends across runs, playbook impact and learning-key reports; lint playbook entries. With no output option the report "
-        "is printed to the terminal.",
+        "coverage and temporal dynamics, per-task sensitivity, regression trends across runs, playbook impact and "
+        "learning-key reports; lint playbook entries. With no output option the report is printed to the terminal.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -151,6 +162,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"exit with code {EXIT_REGRESSION} when a group's trends verdict is regression",
     )
+    parser.add_argument(
+        "--embeddings",
+        choices=("hashing", "minilm"),
+        default="hashing",
+        help="turn embeddings of the dynamics metrics: hashing (default, no model) or minilm (extra 'embeddings')",
+    )
+    parser.add_argument(
+        "--embeddings-device", metavar="DEV", help="device of --embeddings minilm (cpu, cuda, …; default: automatic)"
+    )
+    parser.add_argument(
+        "--dynamics-window",
+        type=_positive_int,
+        default=10,
+        metavar="W",
+        help="turns per windowed-entropy window (default 10)",
+    )
+    parser.add_argument(
+        "--shuffles",
+        type=_shuffles,
+        default=100,
+        metavar="N",
+        help="shuffled copies behind the LZ76 and laminarity z-scores (default 100; 0 turns them off)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_playbook_arguments(parser)
     return parser
@@ -190,6 +224,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE, stderr)
     from trajdyn.exceptions import TrajdynError
 
+    extra: dict[str, object] = {
+        "dynamics_window": args.dynamics_window,
+        "shuffles": args.shuffles,
+    }
+    try:
+        from trajdyn.analyzer.embeddings import get_embedder
+
+        # built before reading the inputs, so that a missing extra is reported at once
+        extra["embeddings"] = get_embedder(args.embeddings, device=args.embeddings_device)
+    except (TrajdynError, ImportError) as exc:
+        return _fail(str(exc), EXIT_USAGE, stderr)
     try:
         report = analyze(
             args.paths,
@@ -201,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
             extra={
+                **extra,
                 **playbook_extra(args, lint_doc),
                 OPTION_GROUP_BY: args.group_by,
                 OPTION_MIN_EFFECT: args.min_effect,

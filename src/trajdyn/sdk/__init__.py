@@ -21,6 +21,7 @@ from trajdyn.sdk._extract import (
     read_proposal,
 )
 from trajdyn.sdk._lifecycle import flush, reset, shutdown
+from trajdyn.sdk._perturb import PERTURBATIONS, Variant, perturb
 from trajdyn.sdk._redact import REDACTED, Redactor, scrub_secrets
 from trajdyn.sdk._sidecar import sidecar_path_for
 from trajdyn.sdk._trajectory import (
@@ -39,6 +40,7 @@ from trajdyn.sdk._trajectory import (
 )
 
 __all__ = [
+    "PERTURBATIONS",
     "REDACTED",
     "Config",
     "ContentExtractor",
@@ -50,6 +52,7 @@ __all__ = [
     "ProposalExtractor",
     "Redactor",
     "Trajectory",
+    "Variant",
     "add_usage",
     "adoption",
     "configure",
@@ -63,6 +66,7 @@ __all__ = [
     "internal_error_counts",
     "is_strict",
     "observe",
+    "perturb",
     "propose",
     "read_decision",
     "read_metrics",

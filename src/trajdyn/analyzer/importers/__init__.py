@@ -7,7 +7,8 @@
     write_jsonl(result.requests, Path("spans.jsonl"))
 
 Formats (:data:`FORMATS`): ``autoresearch`` (the agent-loop JSONL of nvidia-learn's autoresearch loop),
-``autoresearch-tsv`` (karpathy/autoresearch ``results.tsv``) and ``atlas`` (Atlas session exports). A new format is one new module defining
+``autoresearch-tsv`` (karpathy/autoresearch ``results.tsv``), ``atlas`` (Atlas session exports) and ``tau-bench``
+(τ-bench trajectory files). A new format is one new module defining
 ``IMPORTER`` (see :mod:`trajdyn.analyzer.importers._registry`). Pure Python: no polars or numpy needed.
 """
 

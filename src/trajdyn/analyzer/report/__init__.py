@@ -1,13 +1,14 @@
 """The report layer: sections (one per metric family), the builder, and JSON / Markdown / terminal renderings.
 
 A metric family plugs in as one :class:`ReportSection` subclass registered with :func:`register_section`; the
-builder, the renderers and the CLI pick it up without change. ``exploration``, ``playbook`` and ``trends`` are registered
-here.
+builder, the renderers and the CLI pick it up without change. ``exploration``, ``dynamics``, ``sensitivity``,
+``playbook`` and ``trends`` are registered here.
 """
 
 from __future__ import annotations
 
 from trajdyn.analyzer.report._builder import build_report, load_previous_report
+from trajdyn.analyzer.report._dynamics import DynamicsSection, SensitivitySection
 from trajdyn.analyzer.report._exploration import ExplorationSection
 from trajdyn.analyzer.report._json import report_to_json, to_json_value, write_json
 from trajdyn.analyzer.report._markdown import render_markdown
@@ -19,14 +20,12 @@ from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._terminal import render_terminal
 from trajdyn.analyzer.report._trends import TrendsSection
 
-if "exploration" not in {s.name for s in registered_sections()}:
-    register_section(ExplorationSection())
-if "playbook" not in {s.name for s in registered_sections()}:
-    register_section(PlaybookSection())
-if "trends" not in {s.name for s in registered_sections()}:
-    register_section(TrendsSection())
+for _section in (ExplorationSection(), DynamicsSection(), SensitivitySection(), PlaybookSection(), TrendsSection()):
+    if _section.name not in {s.name for s in registered_sections()}:
+        register_section(_section)
 
 __all__ = [
+    "DynamicsSection",
     "ExplorationSection",
     "InputLike",
     "JSONValue",
@@ -37,6 +36,7 @@ __all__ = [
     "ReportSection",
     "Scope",
     "SectionResult",
+    "SensitivitySection",
     "TrendsSection",
     "build_report",
     "load_previous_report",

@@ -1,0 +1,63 @@
+"""Temporal dynamics of trajectories (METHODS §2): entropy, loops, drift, regimes and divergence under perturbation.
+
+Each trajectory's turns (:func:`turns`) are treated as a discrete dynamical system:
+
+- the **action sequence** — Miller–Madow normalised entropy and its windowed series (:mod:`._entropy`; Miller 1955),
+  LZ76 complexity with a z-score against shuffled copies (:mod:`._complexity`; Lempel & Ziv 1976), a suffix-period
+  loop detector, repeated (state, action) n-grams and RQA laminarity against shuffles (:mod:`._loops`; Marwan et
+  al. 2007);
+- the **semantic trajectory** — turn embeddings (:mod:`trajdyn.analyzer.embeddings`), anchor drift, step size and
+  tortuosity as angles on the mean-centred unit sphere, with Mann–Kendall trends (:mod:`._drift`);
+- a **regime** by documented rules (:mod:`._regime`): degenerate, trapped, looping, convergent, diffusive, unknown;
+- per task, the **sensitivity**: replicate noise floor and divergence rate (Theil–Sen of ln θ_t; Theil 1950,
+  Sen 1968), Δλ under prompt perturbation with a task-bootstrap CI, divergence time, excess-divergence area, and
+  pass^k (:mod:`._divergence`);
+- ClawBench's participation-ratio constraint index and task-level C(q) as named variants (:mod:`._clawbench`).
+
+Every definition is in the docstring of the module that computes it and in ``docs/metrics/dynamics.md``. The frame
+functions below are pure (frames in, frame out); :func:`analyze_dynamics` computes everything once for the report.
+"""
+
+from __future__ import annotations
+
+from trajdyn.analyzer.metrics.dynamics._analysis import (
+    DYNAMICS_KEYS,
+    DynamicsOptions,
+    DynamicsResult,
+    analyze_dynamics,
+)
+from trajdyn.analyzer.metrics.dynamics._clawbench import TOOL_FAMILIES, constraint_index, cq_scores, tool_family
+from trajdyn.analyzer.metrics.dynamics._complexity import lz76_counts
+from trajdyn.analyzer.metrics.dynamics._divergence import pass_hat_k, theil_sen_slope
+from trajdyn.analyzer.metrics.dynamics._drift import mann_kendall_z
+from trajdyn.analyzer.metrics.dynamics._entropy import action_entropy
+from trajdyn.analyzer.metrics.dynamics._frames import dynamics, laminarity, lz_complexity, sensitivity, suffix_loop
+from trajdyn.analyzer.metrics.dynamics._loops import state_action_ngrams
+from trajdyn.analyzer.metrics.dynamics._regime import REGIMES, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._turns import turns
+
+__all__ = [
+    "DYNAMICS_KEYS",
+    "REGIMES",
+    "TOOL_FAMILIES",
+    "DynamicsOptions",
+    "DynamicsResult",
+    "action_entropy",
+    "analyze_dynamics",
+    "classify_regime",
+    "constraint_index",
+    "cq_scores",
+    "dynamics",
+    "laminarity",
+    "lz76_counts",
+    "lz_complexity",
+    "mann_kendall_z",
+    "pass_hat_k",
+    "regime_outcomes",
+    "sensitivity",
+    "state_action_ngrams",
+    "suffix_loop",
+    "theil_sen_slope",
+    "tool_family",
+    "turns",
+]

@@ -1,0 +1,468 @@
+"""The ``dynamics`` report section (per trajectory) and the ``sensitivity`` block (per task, and regimes vs reward).
+
+Both come from one :func:`~trajdyn.analyzer.metrics.dynamics.analyze_dynamics` run per report: the first of the two
+sections to compute runs it and the other reuses the result (the analysis, embeddings included, is done once).
+
+Options (``ReportOptions.extra``, set by ``trajdyn-analyze`` flags): ``embeddings`` (``"hashing"`` default,
+``"minilm"``, or an :class:`~trajdyn.analyzer.embeddings.Embedder` instance), ``embeddings_device``,
+``dynamics_window`` (entropy window, default 10), ``shuffles`` (default 100), ``dynamics_seed`` (default 0).
+Angles are radians in the JSON and degrees in the Markdown and terminal renderings.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.report._format import fmt_num, fmt_pct
+from trajdyn.analyzer.report._json import to_json_value
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
+from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from trajdyn.analyzer.embeddings import Embedder
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, DynamicsResult
+
+__all__ = ["DynamicsSection", "SensitivitySection", "dynamics_options", "embedder_from_options"]
+
+_LOCK = threading.Lock()
+_LAST: list[tuple[ReportContext, DynamicsResult]] = []
+
+
+def dynamics_options(extra: Mapping[str, Any]) -> DynamicsOptions:
+    """The :class:`DynamicsOptions` of a report's ``extra`` options (``ConfigurationError`` for a bad value)."""
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions
+
+    def integer(key: str, default: int) -> int:
+        value = extra.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigurationError(f"expected {key} to be an integer, got {value!r}")
+        return value
+
+    try:
+        return DynamicsOptions(
+            window=integer("dynamics_window", 10),
+            shuffles=integer("shuffles", 100),
+            seed=integer("dynamics_seed", 0),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def embedder_from_options(extra: Mapping[str, Any]) -> Embedder:
+    """The embedder named by ``extra["embeddings"]`` (default hashing), or the instance given there."""
+    from trajdyn.analyzer.embeddings import Embedder, get_embedder
+
+    value = extra.get("embeddings")
+    if value is None or isinstance(value, str):
+        device = extra.get("embeddings_device")
+        return get_embedder(value or "hashing", device=device if isinstance(device, str) else None)
+    if isinstance(value, Embedder):
+        return value
+    raise ConfigurationError(f"expected embeddings to be a backend name or an Embedder, got {value!r}")
+
+
+def _result(ctx: ReportContext) -> DynamicsResult:
+    """The dynamics analysis of ``ctx``, computed once for both sections of one report."""
+    with _LOCK:
+        for seen, result in _LAST:
+            if seen is ctx:
+                return result
+        from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
+
+        extra = ctx.options.extra
+        result = analyze_dynamics(
+            ctx.steps, ctx.trajectories, embedder=embedder_from_options(extra), options=dynamics_options(extra)
+        )
+        _LAST[:] = [(ctx, result)]
+        return result
+
+
+def _deg(value: object, digits: int = 3) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "–"
+    return f"{math.degrees(value):.{digits}g}°"
+
+
+def _label(entry: Mapping[str, JSONValue]) -> str:
+    parts = [str(entry[k]) for k in (K.TASK_ID, K.MODEL, K.RUN_ID) if entry.get(k) is not None]
+    return f"{entry[K.TRAJECTORY_ID]}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _obj(value: JSONValue) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a dynamics object, got {type(value).__name__}")
+    return value
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _loop_text(loop: Mapping[str, Any] | None) -> str:
+    if not loop or loop.get("period") is None:
+        return "none"
+    state = "loop" if loop.get("detected") else "not significant"
+    return (
+        f"{state}: period {loop['period']} from turn {loop['onset_turn']}, {loop['repeats']} repeats "
+        f"(p = {fmt_num(loop['p_value'], 2)})"
+    )
+
+
+def _repeats_text(items: list[dict[str, Any]]) -> str:
+    parts = []
+    for item in items or []:
+        text = f"n={item['n']}: {item['repeated']}/{item['of']}"
+        top = item.get("top")
+        if top:
+            text += f" (top {' → '.join(top['actions'])} ×{top['count']} from turn {top['first_turn']})"
+        parts.append(text)
+    return "; ".join(parts) or "–"
+
+
+def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
+    drift = block.get("drift") or {}
+    windowed = block.get("windowed_entropy") or []
+    rows = [
+        ("regime", f"{block['regime']}: {block['regime_reason']}"),
+        ("turns", f"{block['turns']} ({block['distinct_actions']} distinct actions)"),
+        (
+            "action entropy",
+            f"{fmt_num(block['action_entropy'], 3)} (Miller–Madow, normalised; plug-in "
+            f"{fmt_num(block['action_entropy_plugin'], 3)})",
+        ),
+        (
+            f"entropy / window of {block['entropy_window']}",
+            (sparkline(windowed, lo=0.0, hi=1.0, width=60) if windowed else "– (fewer turns than the window)"),
+        ),
+        (
+            "LZ76 complexity",
+            f"{fmt_num(block['lz_complexity'], 3)} (z = {fmt_num(block['lz_z'], 3)}, p = {fmt_num(block['lz_p'], 2)} "
+            f"vs {block['shuffles']} shuffles)",
+        ),
+        ("loop", _loop_text(block.get("loop"))),
+        (
+            "laminarity",
+            f"{fmt_num(block['laminarity'], 3)} (z = {fmt_num(block['laminarity_z'], 3)}, "
+            f"p = {fmt_num(block['laminarity_p'], 2)})",
+        ),
+        (f"repeated (state, action) n-grams [{block['state_basis']}]", _repeats_text(block["state_action_repeats"])),
+    ]
+    if drift:
+        rows += [
+            ("drift basis", f"{drift['basis']}{' (mean-centred)' if drift.get('centred') else ''}"),
+            ("anchor drift", sparkline(drift["anchor"], lo=0.0, width=60)),
+            ("step size", sparkline(drift["step"], lo=0.0, width=60) if drift["step"] else "–"),
+            (
+                "drift final / max / mean",
+                f"{_deg(drift['final'])} / {_deg(drift['max'])} / {_deg(drift['mean'])}",
+            ),
+            ("tortuosity", fmt_num(drift["tortuosity"], 3)),
+            (
+                "trend z (anchor, step)",
+                f"{fmt_num(drift['anchor_trend_z'], 3)}, {fmt_num(drift['step_trend_z'], 3)}",
+            ),
+        ]
+    rows.append(("ClawBench constraint index", fmt_num(block["clawbench_constraint_index"], 3)))
+    return rows
+
+
+_SUMMARY = ("trajectory", "turns", "regime", "entropy", "LZ z", "loop", "LAM", "drift", "tortuosity", "entropy/window")
+
+
+def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple[str, ...]:
+    loop = block.get("loop") or {}
+    drift = block.get("drift") or {}
+    return (
+        _label(entry),
+        str(block["turns"]),
+        str(block["regime"]),
+        fmt_num(block["action_entropy"], 2),
+        fmt_num(block["lz_z"], 2),
+        f"p{loop['period']}@{loop['onset_turn']}" if loop.get("detected") else "–",
+        fmt_num(block["laminarity"], 2),
+        _deg(drift.get("final"), 2),
+        fmt_num(drift.get("tortuosity"), 2),
+        sparkline(block.get("windowed_entropy") or [], lo=0.0, hi=1.0, width=20),
+    )
+
+
+class DynamicsSection(ReportSection):
+    """Per-trajectory temporal dynamics (METHODS §2; ``docs/metrics/dynamics.md``)."""
+
+    name: ClassVar[str] = "dynamics"
+
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        # plain Python values already (the builder turns them into JSON values, NaN → null)
+        return SectionResult(per_trajectory=_result(ctx).per_trajectory)
+
+    def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
+        rows = report.section(self.name)
+        lines = ["## Dynamics", ""]
+        if not rows:
+            return [*lines, "No trajectories.", ""]
+        if len(rows) > 1:
+            lines += ["| " + " | ".join(_SUMMARY) + " |", "|" + "|".join("---" for _ in _SUMMARY) + "|"]
+            lines += ["| " + " | ".join(_md(c) for c in _summary_row(e, _obj(b))) + " |" for e, b in rows]
+            lines.append("")
+        for entry, block in rows[:max_detail]:
+            lines += [f"### {_md(_label(entry))}", "", "| metric | value |", "|---|---|"]
+            lines += [f"| {_md(label)} | {_md(text)} |" for label, text in _details(_obj(block))]
+            lines.append("")
+        if len(rows) > max_detail:
+            lines += [
+                f"_{len(rows) - max_detail} more trajectories omitted from the detail (see the JSON report)._",
+                "",
+            ]
+        return lines
+
+    def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
+        from rich.table import Table
+
+        rows = report.section(self.name)
+        if not rows:
+            return ["[bold]Dynamics[/bold]: no trajectories."]
+        out: list[RenderableType] = []
+        if len(rows) > 1:
+            keep = [0, 1, 2, 3, 5, 7] if width < 100 else list(range(len(_SUMMARY)))
+            table = Table(title=f"Dynamics — {len(rows)} trajectories", expand=False)
+            for i in keep:
+                table.add_column(_SUMMARY[i], justify="left" if i in (0, 2, 5, 9) else "right", overflow="fold")
+            for entry, block in rows:
+                cells = _summary_row(entry, _obj(block))
+                table.add_row(*(cells[i] for i in keep))
+            out.append(table)
+        for entry, block in rows[:max_detail]:
+            detail = Table(title=f"Dynamics — {_label(entry)}", show_header=False, expand=False)
+            detail.add_column("metric", style="bold", overflow="fold")
+            detail.add_column("value", overflow="fold")
+            for label, text in _details(_obj(block)):
+                detail.add_row(label, text)
+            out.append(detail)
+        if len(rows) > max_detail:
+            out.append(f"{len(rows) - max_detail} more trajectories omitted from the detail (use --json for all).")
+        return out
+
+
+def _ci(value: Mapping[str, Any] | None, digits: int = 3) -> str:
+    if not value or value.get("mean") is None:
+        return "–"
+    text = fmt_num(value["mean"], digits)
+    if value.get("ci"):
+        lo, hi = value["ci"]
+        text += f" [{fmt_num(lo, digits)}, {fmt_num(hi, digits)}]"
+    text += f" (n = {value['n']}{', too little data' if value.get('too_little_data') else ''})"
+    return text
+
+
+def _pass_k(values: list[dict[str, Any]]) -> str:
+    return ", ".join(f"pass^{v['k']} = {fmt_num(v['value'], 3)}" for v in values) or "–"
+
+
+def _group_row(group: Mapping[str, Any]) -> tuple[str, ...]:
+    rep = group.get("replicates") or {}
+    per = group.get("perturbation") or {}
+    outcomes = group.get("outcomes") or []
+    passes = "; ".join(
+        f"{o['variant']}: {o['successes']}/{o['runs']}" + (f", pass^{o['runs']} = {fmt_num(o['pass_k'][-1], 2)}")
+        for o in outcomes
+    )
+    claw = group.get("clawbench") or {}
+    label = str(group["group"]) + (f" ({group['model']})" if group.get("model") else "")
+    return (
+        label,
+        str(group["trajectories"]),
+        ", ".join(f"{k}×{v}" for k, v in (group.get("variants") or {}).items()),
+        passes or "–",
+        _deg(rep.get("mean_angle")),
+        fmt_num(rep.get("lambda"), 3),
+        _deg(group.get("noise_floor")),
+        _deg(group.get("saturation_angle")),
+        fmt_num(per.get("delta_lambda"), 3) if per else "–",
+        fmt_num(per.get("divergence_time"), 3) if per else "–",
+        fmt_num(per.get("excess_area"), 3) if per else "–",
+        " ".join(str(k) + "×" + str(v) for k, v in (group.get("regimes") or {}).items()),
+        fmt_num(claw.get("C_q"), 3),
+    )
+
+
+_GROUP_HEADERS = (
+    "task",
+    "runs",
+    "variants",
+    "outcomes",
+    "replicate angle",
+    "λ replicate",
+    "noise floor",
+    "saturation",
+    "Δλ",
+    "divergence time",
+    "excess area",
+    "regimes",
+    "C(q)",
+)
+
+_OUTCOME_HEADERS = ("category", "runs", "failed", "failure rate", "95 % CI", "rest", "Fisher p", "mean reward")
+
+
+def _outcome_row(c: Mapping[str, Any]) -> tuple[str, ...]:
+    ci = c.get("failure_ci")
+    return (
+        str(c["category"]),
+        str(c["with_reward"]),
+        str(c.get("failures", "–")),
+        fmt_pct(c.get("failure_rate"), 0),
+        f"{fmt_pct(ci[0], 0)}–{fmt_pct(ci[1], 0)}" if ci else "–",
+        fmt_pct(c.get("rest_failure_rate"), 0),
+        fmt_num(c.get("fisher_p"), 2),
+        fmt_num(c.get("mean_reward"), 3),
+    )
+
+
+def _compare(block: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Deltas of the summary numbers against the previous report's ``sensitivity`` block."""
+    if previous is None:
+        return None
+    old = previous.get(SensitivitySection.name)
+    if not isinstance(old, dict) or not isinstance(old.get("summary"), dict):
+        return {"previous": False}
+    new_summary, old_summary = block["summary"], old["summary"]
+
+    def delta(a: object, b: object) -> float | None:
+        ok = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+        return float(a) - float(b) if ok else None  # type: ignore[arg-type]
+
+    old_pass = {p.get("k"): p.get("value") for p in old_summary.get("pass_k") or [] if isinstance(p, dict)}
+    regimes = set(new_summary.get("regimes") or {}) | set(old_summary.get("regimes") or {})
+    return {
+        "previous": True,
+        "pass_k": [{"k": p["k"], "delta": delta(p["value"], old_pass.get(p["k"]))} for p in new_summary["pass_k"]],
+        "delta_lambda": delta(
+            (new_summary.get("delta_lambda") or {}).get("mean"), (old_summary.get("delta_lambda") or {}).get("mean")
+        ),
+        "replicate_lambda": delta(
+            (new_summary.get("replicate_lambda") or {}).get("mean"),
+            (old_summary.get("replicate_lambda") or {}).get("mean"),
+        ),
+        "regimes": {
+            r: int((new_summary.get("regimes") or {}).get(r, 0)) - int((old_summary.get("regimes") or {}).get(r, 0))
+            for r in sorted(regimes)
+        },
+    }
+
+
+class SensitivitySection(ReportSection):
+    """Per-task replicate / perturbation divergence, pass^k, ClawBench C(q), and regimes against reward."""
+
+    name: ClassVar[str] = "sensitivity"
+    scope = "report"
+
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        block = _result(ctx).sensitivity_block()
+        block["compare"] = _compare(block, ctx.previous)
+        return SectionResult(block=to_json_value(block))
+
+    def _block(self, report: Report) -> dict[str, Any] | None:
+        block = report.blocks.get(self.name)
+        return block if isinstance(block, dict) else None
+
+    def _summary_lines(self, block: Mapping[str, Any]) -> list[tuple[str, str]]:
+        emb = block.get("embeddings") or {}
+        summary = block.get("summary") or {}
+        cache = emb.get("cache")
+        cache_text = f", cache {cache['hits']} hits / {cache['misses']} misses" if cache else ""
+        rows = [
+            ("embeddings", f"{emb.get('backend')} ({emb.get('model')}, {emb.get('dim')} dims{cache_text})"),
+            (
+                "tasks",
+                f"{summary.get('groups', 0)} ({summary.get('with_replicates', 0)} with replicates, "
+                f"{summary.get('with_perturbation', 0)} with reworded prompts)",
+            ),
+            ("λ replicate (mean over tasks, 95 % CI)", _ci(summary.get("replicate_lambda"))),
+            ("Δλ perturbed − replicate (95 % CI)", _ci(summary.get("delta_lambda"))),
+            ("pass^k", _pass_k(summary.get("pass_k") or [])),
+            ("regimes", ", ".join(f"{k} {v}" for k, v in (summary.get("regimes") or {}).items()) or "–"),
+        ]
+        compare = block.get("compare")
+        if compare and compare.get("previous"):
+            rows.append(
+                (
+                    "vs previous report",
+                    ", ".join(f"pass^{p['k']} {fmt_num(p['delta'], 3)}" for p in compare["pass_k"])
+                    + f"; Δλ {fmt_num(compare['delta_lambda'], 3)}",
+                )
+            )
+        return rows
+
+    def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
+        block = self._block(report)
+        lines = ["## Sensitivity and regimes", ""]
+        if not block:
+            return [*lines, "No trajectories.", ""]
+        lines += ["| | |", "|---|---|"]
+        lines += [f"| {_md(a)} | {_md(b)} |" for a, b in self._summary_lines(block)]
+        lines.append("")
+        outcomes = block.get("outcomes") or {}
+        lines += ["### Regimes and loops against reward", ""]
+        cats = [c for key in ("by_regime", "by_loop", "by_repeats") for c in outcomes.get(key) or []]
+        if cats:
+            lines += ["| " + " | ".join(_OUTCOME_HEADERS) + " |", "|" + "|".join("---" for _ in _OUTCOME_HEADERS) + "|"]
+            lines += ["| " + " | ".join(_md(x) for x in _outcome_row(c)) + " |" for c in cats]
+            lines.append("")
+        lines += [f"- {_md(f)}" for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]]
+        lines.append("")
+        groups = block.get("groups") or []
+        if groups:
+            lines += ["### Tasks", ""]
+            lines += ["| " + " | ".join(_GROUP_HEADERS) + " |", "|" + "|".join("---" for _ in _GROUP_HEADERS) + "|"]
+            lines += ["| " + " | ".join(_md(x) for x in _group_row(g)) + " |" for g in groups]
+            lines.append("")
+        return lines
+
+    def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
+        from rich.table import Table
+
+        block = self._block(report)
+        if not block:
+            return ["[bold]Sensitivity[/bold]: no trajectories."]
+        out: list[RenderableType] = []
+        summary = Table(title="Sensitivity and regimes", show_header=False, expand=False)
+        summary.add_column("what", style="bold", overflow="fold")
+        summary.add_column("value", overflow="fold")
+        for a, b in self._summary_lines(block):
+            summary.add_row(a, b)
+        out.append(summary)
+        outcomes = block.get("outcomes") or {}
+        cats = [c for key in ("by_regime", "by_loop", "by_repeats") for c in outcomes.get(key) or []]
+        if cats:
+            keep = [0, 1, 2, 3, 6] if width < 100 else list(range(len(_OUTCOME_HEADERS)))
+            table = Table(title="Regimes and loops against reward", expand=False)
+            for i in keep:
+                table.add_column(_OUTCOME_HEADERS[i], justify="left" if i == 0 else "right", overflow="fold")
+            for c in cats:
+                cells = _outcome_row(c)
+                table.add_row(*(cells[i] for i in keep))
+            out.append(table)
+        out += [f"• {f}" for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]]
+        groups = block.get("groups") or []
+        if groups:
+            keep = [0, 1, 3, 5, 8, 11] if width < 120 else list(range(len(_GROUP_HEADERS)))
+            table = Table(title=f"Tasks — {len(groups)}", expand=False)
+            for i in keep:
+                table.add_column(_GROUP_HEADERS[i], justify="left" if i in (0, 2, 3, 11) else "right", overflow="fold")
+            for g in groups[: max(max_detail, 1) * 5]:
+                cells = _group_row(g)
+                table.add_row(*(cells[i] for i in keep))
+            out.append(table)
+            if len(groups) > max(max_detail, 1) * 5:
+                out.append(f"{len(groups) - max(max_detail, 1) * 5} more tasks omitted (use --json for all).")
+        return out
