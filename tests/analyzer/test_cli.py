@@ -276,3 +276,23 @@ def test_console_script_is_installed() -> None:
         pytest.skip("trajdyn is not installed with its console scripts in this environment")
     proc = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == EXIT_OK and "trajdyn-analyze" in proc.stdout
+
+
+def test_sections_option_computes_only_the_named_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--sections exploration leaves dynamics out of every trajectory entry; an unknown name is a usage error."""
+    from trajdyn.analyzer.cli import EXIT_USAGE, main
+
+    log = tmp_path / "loop.jsonl"
+    log.write_text(
+        '{"_meta": "log", "baseline_val_bpb": 10.0}\n'
+        '{"iter": 1, "stage": "evaluated", "proposal": {"knob": "lr", "new_value": 1}, "val_bpb": 9.9, "decision": "keep"}\n',
+        encoding="utf-8",
+    )
+    assert main([str(log), "--json", "-", "--sections", "exploration"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["trajectories"]
+    assert "exploration" in entry and "dynamics" not in entry
+    assert main([str(log), "--json", "-"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["trajectories"]
+    assert "dynamics" in entry
+    assert main([str(log), "--sections", "exploration,nope"]) == EXIT_USAGE
+    assert "'nope'" in capsys.readouterr().err

@@ -185,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="shuffled copies behind the LZ76 and laminarity z-scores (default 100; 0 turns them off)",
     )
+    parser.add_argument(
+        "--sections",
+        metavar="LIST",
+        help="comma-separated report sections to compute, in report order (default: all: exploration, dynamics, "
+        "sensitivity, playbook, trends); e.g. --sections exploration,trends skips the dynamics analysis",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_playbook_arguments(parser)
     return parser
@@ -224,6 +230,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE, stderr)
     from trajdyn.exceptions import TrajdynError
 
+    chosen = None
+    if args.sections is not None:
+        from trajdyn.analyzer.report import registered_sections
+
+        known = {section.name: section for section in registered_sections()}
+        wanted = [n.strip() for n in args.sections.split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in known]
+        if unknown or not wanted:
+            return _fail(
+                f"--sections: unknown section(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                f"known: {', '.join(known)}",
+                EXIT_USAGE,
+                stderr,
+            )
+        chosen = [section for name, section in known.items() if name in wanted]
     extra: dict[str, object] = {
         "dynamics_window": args.dynamics_window,
         "shuffles": args.shuffles,
@@ -245,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             menu=args.menu,
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
+            sections=chosen,
             extra={
                 **extra,
                 **playbook_extra(args, lint_doc),

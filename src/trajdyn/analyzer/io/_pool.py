@@ -6,7 +6,8 @@ child, which breaks (``BrokenProcessPool``) for a script that calls ``read_spans
 ``python -m trajdyn.analyzer.io._worker`` have neither problem. msgspec holds the GIL while decoding, so threads
 would not run in parallel.
 
-Job *i* goes to worker ``i mod n``; each worker answers its jobs in order, and a reader thread per worker drains
+Job *i* goes to worker ``i mod (n + 1)``, the last share being decoded by the calling process itself (it would
+otherwise wait idle); each worker answers its jobs in order, and a reader thread per worker drains
 its stdout into a queue, so a worker never waits on a full pipe. A worker that fails to start, dies, or reports an
 exception is retired and its jobs are decoded in this process instead (slower, never wrong).
 """
@@ -139,14 +140,20 @@ class WorkerPool:
         for worker in self.workers:
             worker.close()
 
-    def map(self, jobs: Iterator[tuple[int, Job]]) -> Iterator[tuple[int, Job, ChunkResult]]:
-        """Decode ``(tag, job)`` pairs in parallel; yields ``(tag, job, result)`` in the order of ``jobs``."""
+    def map(self, jobs: Iterator[tuple[int, Job]], *, local: bool = True) -> Iterator[tuple[int, Job, ChunkResult]]:
+        """Decode ``(tag, job)`` pairs in parallel; yields ``(tag, job, result)`` in the order of ``jobs``.
+
+        With ``local``, this process takes its share too (every ``(n + 1)``-th job, decoded when its turn comes)
+        instead of waiting idle: ``n`` workers and this process keep ``n + 1`` cores busy.
+        """
         encoder = msgspec.msgpack.Encoder()
         pending: deque[tuple[int, Job, _Worker | None]] = deque()
         n = len(self.workers)
-        limit = max(1, n * IN_FLIGHT_PER_WORKER)
+        slots = n + 1 if local else n
+        limit = max(1, slots * IN_FLIGHT_PER_WORKER)
         for index, (tag, job) in enumerate(jobs):
-            worker = self.workers[index % n] if n else None
+            turn = index % slots if slots else n
+            worker = self.workers[turn] if turn < n else None
             if worker is not None and not worker.submit(encoder.encode(job)):
                 worker = None
             pending.append((tag, job, worker))

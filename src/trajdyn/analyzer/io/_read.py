@@ -36,9 +36,9 @@ __all__ = ["InputSummary", "SpanData", "read_spans"]
 
 PARALLEL_MIN_BYTES: Final = 32 << 20
 """Below this many input bytes everything is decoded in this process (a worker pool costs ~0.5 s to start)."""
-SERIAL_CHUNK_BYTES: Final = 8 << 20
-MIN_CHUNK_BYTES: Final = 4 << 20
-MAX_CHUNK_BYTES: Final = 32 << 20
+SERIAL_CHUNK_BYTES: Final = 4 << 20
+MIN_CHUNK_BYTES: Final = 1 << 20
+MAX_CHUNK_BYTES: Final = 4 << 20
 PROGRESS_AFTER_S: Final = 1.0
 
 
@@ -288,7 +288,7 @@ def read_spans(
     stream = _job_stream(sources, chunk_bytes, collector)
     try:
         if parallel:
-            with WorkerPool(n_workers) as pool:
+            with WorkerPool(n_workers - 1) as pool:  # this process decodes a share too
                 for index, job, result in pool.map(stream):
                     collector.add(index, result)
                     bar.advance(job.nbytes)
