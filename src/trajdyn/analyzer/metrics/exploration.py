@@ -71,6 +71,7 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.exceptions import MissingExtraError
 
 try:
+    import numpy as np
     import polars as pl
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("polars", "analyze") from exc
@@ -224,6 +225,33 @@ def _ranked_counts(frame: pl.LazyFrame, keys: list[str], name: str, limit: int |
     return counted.group_by(tid, maintain_order=True).agg(pl.struct([*keys, "n"]).alias(name))
 
 
+def _noise_floor(frame: pl.DataFrame) -> pl.DataFrame:
+    """``(_T, noise_floor)``: the pooled within-pair SD sqrt(Σ_i Σ_j (x_ij − x̄_i)² / Σ_i (n_i − 1)), pairs n_i ≥ 2.
+
+    numpy ``bincount`` sums in row order, so the result is bit-for-bit reproducible; polars' ``var`` and ``mean``
+    aggregations are not (their SIMD partial sums vary from call to call in the last bits).
+    """
+    if frame.height == 0:
+        return pl.DataFrame(schema={_T: pl.UInt32, "noise_floor": pl.Float64})
+    pair = frame.select(pl.col(_PAIR).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
+    traj = frame[_T].cast(pl.Int64).to_numpy()
+    x = frame[K.METRIC].to_numpy()
+    n = np.bincount(pair)
+    mean = np.bincount(pair, weights=x) / n
+    ss_pair = np.bincount(pair, weights=(x - mean[pair]) ** 2)
+    pair_traj = np.zeros(n.size, dtype=np.int64)
+    pair_traj[pair] = traj
+    repeated = n >= 2
+    size = int(traj.max()) + 1
+    ss = np.bincount(pair_traj[repeated], weights=ss_pair[repeated], minlength=size)
+    df = np.bincount(pair_traj[repeated], weights=(n[repeated] - 1).astype(np.float64), minlength=size)
+    has = df > 0
+    codes = np.flatnonzero(has)
+    return pl.DataFrame(
+        {_T: pl.Series(codes, dtype=pl.UInt32), "noise_floor": np.sqrt(np.maximum(ss[has] / df[has], 0.0))}
+    )
+
+
 def exploration(
     steps: pl.DataFrame,
     trajectories: pl.DataFrame,
@@ -349,18 +377,7 @@ def exploration(
     keep_pairs = _ranked_counts(rows.filter(pl.col(_KEEP)), [K.KNOB, K.VALUE], "keep_pair_counts", None)
 
     # noise floor: pooled within-pair SD; keeps within it
-    per_pair = (
-        rows.filter(pl.col(K.METRIC).is_not_null())
-        .group_by(_PAIR)
-        .agg(pl.col(_T).first(), pl.len().alias("_ni"), pl.col(K.METRIC).var(ddof=1).alias("_var"))
-        .filter(pl.col("_ni") >= 2)
-        .group_by(_T)
-        .agg(
-            ((pl.col("_ni") - 1) * pl.col("_var")).sum().alias("_ss"),
-            (pl.col("_ni") - 1).sum().alias("_df"),
-        )
-        .select(_T, (pl.col("_ss") / pl.col("_df")).clip(lower_bound=0.0).sqrt().alias("noise_floor"))
-    )
+    per_pair = _noise_floor(rows.filter(pl.col(K.METRIC).is_not_null()).select(_T, _PAIR, K.METRIC).collect()).lazy()
     margin = pl.col(_SCORE) - pl.col(_RB_BEFORE)
     within = (
         rows.join(per_pair, on=_T, how="inner")
