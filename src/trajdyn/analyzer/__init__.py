@@ -1,7 +1,9 @@
 """trajdyn's offline analyzer: read OTLP/JSON span dumps into polars frames and derive the trajectory model.
 
-Needs the ``analyze`` extra (polars …); importing this package without it raises
-:class:`~trajdyn.exceptions.MissingExtraError` naming the extra::
+Needs the ``analyze`` extra (polars …) for the frames: using ``read_spans``, ``steps``, ``trajectories`` or
+``events`` without it raises :class:`~trajdyn.exceptions.MissingExtraError` naming the extra. The names are loaded
+on first use, so the pure-Python parts (the importers, ``trajdyn-import``, the command lines' error messages) work
+without polars::
 
     from trajdyn.analyzer import read_spans, trajectories, steps, events
 
@@ -11,19 +13,17 @@ Needs the ``analyze`` extra (polars …); importing this package without it rais
 
 from __future__ import annotations
 
-import importlib.util
-
-from trajdyn.exceptions import MissingExtraError
-
-if importlib.util.find_spec("polars") is None:  # pragma: no cover - exercised in an environment without polars
-    raise MissingExtraError("polars", "analyze")
+import importlib
+from typing import TYPE_CHECKING, Final
 
 from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.io import InputParseError, InputSummary, SpanData, read_spans
-from trajdyn.analyzer.model import events, steps, trajectories
+from trajdyn.exceptions import MissingExtraError
 
-ReadResult = SpanData
-"""Alias of :class:`SpanData`."""
+if TYPE_CHECKING:
+    from trajdyn.analyzer.io import InputParseError, InputSummary, SpanData, read_spans
+    from trajdyn.analyzer.model import events, steps, trajectories
+
+    ReadResult = SpanData
 
 __all__ = [
     "InputParseError",
@@ -36,3 +36,27 @@ __all__ = [
     "steps",
     "trajectories",
 ]
+
+_LAZY: Final = {
+    "InputParseError": "trajdyn.analyzer.io",
+    "InputSummary": "trajdyn.analyzer.io",
+    "SpanData": "trajdyn.analyzer.io",
+    "ReadResult": "trajdyn.analyzer.io",  # alias of SpanData
+    "read_spans": "trajdyn.analyzer.io",
+    "events": "trajdyn.analyzer.model",
+    "steps": "trajdyn.analyzer.model",
+    "trajectories": "trajdyn.analyzer.model",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        importlib.import_module("polars")
+    except ImportError as exc:
+        raise MissingExtraError("polars", "analyze") from exc
+    value = getattr(importlib.import_module(module), "SpanData" if name == "ReadResult" else name)
+    globals()[name] = value
+    return value

@@ -10,17 +10,9 @@ import dataclasses
 from pathlib import Path
 from typing import TextIO
 
+from trajdyn.analyzer._argtypes import positive_int
+
 __all__ = ["add_playbook_arguments", "playbook_extra", "run_lint"]
-
-
-def _positive_int(text: str) -> int:  # trajdyn.analyzer.cli has the same; importing it here would be circular
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def add_playbook_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,19 +32,19 @@ def add_playbook_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated allowed runtime handles for the linter (a trailing * makes a prefix)",
     )
     playbook.add_argument(
-        "--recent-window", type=_positive_int, metavar="N", help="sessions of the recent reward window (default 10)"
+        "--recent-window", type=positive_int, metavar="N", help="sessions of the recent reward window (default 10)"
     )
     playbook.add_argument(
         "--baseline-window",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="sessions of the baseline window just before the recent one (default 50)",
     )
     playbook.add_argument(
-        "--min-support", type=_positive_int, metavar="N", help="sessions per arm below which an entry is flagged (5)"
+        "--min-support", type=positive_int, metavar="N", help="sessions per arm below which an entry is flagged (5)"
     )
-    playbook.add_argument("--bootstrap", type=_positive_int, metavar="B", help="bootstrap resamples (default 2000)")
-    playbook.add_argument("--permutations", type=_positive_int, metavar="B", help="permutations (default 2000)")
+    playbook.add_argument("--bootstrap", type=positive_int, metavar="B", help="bootstrap resamples (default 2000)")
+    playbook.add_argument("--permutations", type=positive_int, metavar="B", help="permutations (default 2000)")
     playbook.add_argument("--seed", type=int, metavar="N", help="seed of the bootstrap and permutations (default 0)")
 
 

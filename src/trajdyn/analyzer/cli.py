@@ -11,12 +11,12 @@ Exit codes (also in ``--help`` and ``docs/cli.md``)::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
+from trajdyn.analyzer._argtypes import non_negative_number, positive_int, shuffle_count
 from trajdyn.analyzer._playbook_cli import add_playbook_arguments, playbook_extra, run_lint
 
 if TYPE_CHECKING:
@@ -57,44 +57,10 @@ examples:
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _eta(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _min_effect(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected percentage points >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected percentage points >= 0, got {text!r}")
-    return value
-
-
-def _shuffles(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 0 or an integer >= 2, got {text!r}") from None
-    if value < 0 or value == 1:
-        raise argparse.ArgumentTypeError(f"expected 0 or an integer >= 2, got {text!r}")
-    return value
+_positive_int = positive_int
+_eta = non_negative_number()
+_min_effect = non_negative_number("percentage points >= 0")
+_shuffles = shuffle_count
 
 
 def build_parser() -> argparse.ArgumentParser:
