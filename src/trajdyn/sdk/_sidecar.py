@@ -48,7 +48,8 @@ class SidecarWriter:
         self.interval = interval
         self.dirty = False
         self.writes = 0
-        self._last_write = 0.0
+        # the first periodic write comes one interval after the writer exists (the end of a trajectory always writes)
+        self._last_write = time.monotonic()
         self._lock = threading.Lock()
         self._sources: dict[str, EntrySource] = {}
 
