@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -261,9 +262,15 @@ def analyze_dynamics(
     batch = encode(table, tid, K.ACTION)
     alphabet = len(batch.alphabet)
     h_mm, h_pi, distinct, windows = batch_entropy(batch, opts.window, alphabet)
-    lz, lz_z, lz_p = batch_lz(batch, distinct, opts.shuffles, opts.seed)
     pairs = encode(table.with_columns(pair_symbol()), tid, PAIR)
-    lam, lam_z, lam_p = batch_laminarity(pairs, opts.shuffles, opts.seed)
+
+    def shuffled_nulls() -> tuple[tuple[Any, Any, Any], tuple[Any, Any, Any]]:
+        return batch_lz(batch, distinct, opts.shuffles, opts.seed), batch_laminarity(pairs, opts.shuffles, opts.seed)
+
+    # the shuffle z-scores (numpy, mostly without the GIL) run in a thread while this one embeds and measures drift
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trajdyn-dynamics")
+    nulls = pool.submit(shuffled_nulls)
+    pool.shutdown(wait=False)  # the thread ends after this one task; nulls.result() below waits for it
     loops = batch_loops(pairs, max_period=opts.max_period, alpha=opts.alpha)
     ngrams = ngram_items(table)
     state_content = table.group_by(tid).agg(pl.col(STATE_CONTENT).any())
@@ -330,6 +337,8 @@ def analyze_dynamics(
             group_entries,
         )
     _trend_z(anchor_series, step_series, drift)
+
+    (lz, lz_z, lz_p), (lam, lam_z, lam_p) = nulls.result()
 
     # ---- per-trajectory rows ------------------------------------------------------------------------------
     per: dict[str, dict[str, Any]] = {}
