@@ -16,12 +16,12 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
 from trajdyn.analyzer.report._section import ReportSection
 from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.analyzer.report._tables import entry_label, md_cell, trajectory_markdown, trajectory_terminal
 from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -91,21 +91,6 @@ def _deg(value: object, digits: int = 3) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         return "–"
     return f"{math.degrees(value):.{digits}g}°"
-
-
-def _label(entry: Mapping[str, JSONValue]) -> str:
-    parts = [str(entry[k]) for k in (K.TASK_ID, K.MODEL, K.RUN_ID) if entry.get(k) is not None]
-    return f"{entry[K.TRAJECTORY_ID]}" + (f" ({', '.join(parts)})" if parts else "")
-
-
-def _obj(value: JSONValue) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"expected a dynamics object, got {type(value).__name__}")
-    return value
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _loop_text(loop: Mapping[str, Any] | None) -> str:
@@ -183,7 +168,7 @@ def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple
     loop = block.get("loop") or {}
     drift = block.get("drift") or {}
     return (
-        _label(entry),
+        entry_label(entry),
         str(block["turns"]),
         str(block["regime"]),
         fmt_num(block["action_entropy"], 2),
@@ -207,50 +192,32 @@ class DynamicsSection(ReportSection):
 
     def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
         rows = report.section(self.name)
-        lines = ["## Dynamics", ""]
         if not rows:
-            return [*lines, "No trajectories.", ""]
-        if len(rows) > 1:
-            lines += ["| " + " | ".join(_SUMMARY) + " |", "|" + "|".join("---" for _ in _SUMMARY) + "|"]
-            lines += ["| " + " | ".join(_md(c) for c in _summary_row(e, _obj(b))) + " |" for e, b in rows]
-            lines.append("")
-        for entry, block in rows[:max_detail]:
-            lines += [f"### {_md(_label(entry))}", "", "| metric | value |", "|---|---|"]
-            lines += [f"| {_md(label)} | {_md(text)} |" for label, text in _details(_obj(block))]
-            lines.append("")
-        if len(rows) > max_detail:
-            lines += [
-                f"_{len(rows) - max_detail} more trajectories omitted from the detail (see the JSON report)._",
-                "",
-            ]
-        return lines
+            return ["## Dynamics", "", "No trajectories.", ""]
+        return [
+            "## Dynamics",
+            "",
+            *trajectory_markdown(
+                rows, section=self.name, headers=_SUMMARY, summary=_summary_row, details=_details, max_detail=max_detail
+            ),
+        ]
 
     def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
-        from rich.table import Table
-
         rows = report.section(self.name)
         if not rows:
             return ["[bold]Dynamics[/bold]: no trajectories."]
-        out: list[RenderableType] = []
-        if len(rows) > 1:
-            keep = [0, 1, 2, 3, 5, 7] if width < 100 else list(range(len(_SUMMARY)))
-            table = Table(title=f"Dynamics — {len(rows)} trajectories", expand=False)
-            for i in keep:
-                table.add_column(_SUMMARY[i], justify="left" if i in (0, 2, 5, 9) else "right", overflow="fold")
-            for entry, block in rows:
-                cells = _summary_row(entry, _obj(block))
-                table.add_row(*(cells[i] for i in keep))
-            out.append(table)
-        for entry, block in rows[:max_detail]:
-            detail = Table(title=f"Dynamics — {_label(entry)}", show_header=False, expand=False)
-            detail.add_column("metric", style="bold", overflow="fold")
-            detail.add_column("value", overflow="fold")
-            for label, text in _details(_obj(block)):
-                detail.add_row(label, text)
-            out.append(detail)
-        if len(rows) > max_detail:
-            out.append(f"{len(rows) - max_detail} more trajectories omitted from the detail (use --json for all).")
-        return out
+        return trajectory_terminal(
+            rows,
+            section=self.name,
+            title="Dynamics",
+            headers=_SUMMARY,
+            keep=[0, 1, 2, 3, 5, 7] if width < 100 else range(len(_SUMMARY)),
+            left=(0, 2, 5, 9),
+            summary=_summary_row,
+            details=_details,
+            max_detail=max_detail,
+            wrap_metric=True,
+        )
 
 
 def _ci(value: Mapping[str, Any] | None, digits: int = 3) -> str:
@@ -409,22 +376,24 @@ class SensitivitySection(ReportSection):
         if not block:
             return [*lines, "No trajectories.", ""]
         lines += ["| | |", "|---|---|"]
-        lines += [f"| {_md(a)} | {_md(b)} |" for a, b in self._summary_lines(block)]
+        lines += [f"| {md_cell(a)} | {md_cell(b)} |" for a, b in self._summary_lines(block)]
         lines.append("")
         outcomes = block.get("outcomes") or {}
         lines += ["### Regimes and loops against reward", ""]
         cats = [c for key in ("by_regime", "by_loop", "by_repeats") for c in outcomes.get(key) or []]
         if cats:
             lines += ["| " + " | ".join(_OUTCOME_HEADERS) + " |", "|" + "|".join("---" for _ in _OUTCOME_HEADERS) + "|"]
-            lines += ["| " + " | ".join(_md(x) for x in _outcome_row(c)) + " |" for c in cats]
+            lines += ["| " + " | ".join(md_cell(x) for x in _outcome_row(c)) + " |" for c in cats]
             lines.append("")
-        lines += [f"- {_md(f)}" for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]]
+        lines += [
+            f"- {md_cell(f)}" for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]
+        ]
         lines.append("")
         groups = block.get("groups") or []
         if groups:
             lines += ["### Tasks", ""]
             lines += ["| " + " | ".join(_GROUP_HEADERS) + " |", "|" + "|".join("---" for _ in _GROUP_HEADERS) + "|"]
-            lines += ["| " + " | ".join(_md(x) for x in _group_row(g)) + " |" for g in groups]
+            lines += ["| " + " | ".join(md_cell(x) for x in _group_row(g)) + " |" for g in groups]
             lines.append("")
         return lines
 

@@ -9,6 +9,7 @@ from trajdyn.analyzer.report._format import fmt_num, fmt_pct, fmt_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
 from trajdyn.analyzer.report._section import ReportSection
 from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.analyzer.report._tables import entry_label, trajectory_markdown, trajectory_terminal
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -22,11 +23,6 @@ def _rates(block: dict[str, Any]) -> list[float | None]:
 
 def _pairs(pairs: list[dict[str, Any]]) -> str:
     return ", ".join(f"{p['knob']}={fmt_value(p['value'])}×{p['n']}" for p in pairs) or "–"
-
-
-def _label(entry: dict[str, JSONValue]) -> str:
-    parts = [str(entry[k]) for k in (K.TASK_ID, K.MODEL, K.RUN_ID) if entry.get(k) is not None]
-    return f"{entry[K.TRAJECTORY_ID]}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
@@ -88,7 +84,7 @@ _SUMMARY_HEADERS = (
 
 def _summary_row(entry: dict[str, JSONValue], block: dict[str, Any]) -> tuple[str, ...]:
     return (
-        _label(entry),
+        entry_label(entry),
         str(block["iterations"]),
         fmt_pct(block["knob_coverage"], 0),
         str(block["unique_pairs"]),
@@ -126,62 +122,33 @@ class ExplorationSection(ReportSection):
 
     def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
         rows = report.section(self.name)
-        lines = ["## Exploration", ""]
         if not rows:
-            return [] if _no_spans(report) else [*lines, "No trajectories.", ""]
-        if len(rows) > 1:
-            lines += [
-                "| " + " | ".join(_SUMMARY_HEADERS) + " |",
-                "|" + "|".join("---" for _ in _SUMMARY_HEADERS) + "|",
-            ]
-            lines += ["| " + " | ".join(_md(c) for c in _summary_row(e, _obj(b))) + " |" for e, b in rows]
-            lines.append("")
-        for entry, block in rows[:max_detail]:
-            lines += [f"### {_md(_label(entry))}", "", "| metric | value |", "|---|---|"]
-            lines += [f"| {label} | {_md(text)} |" for label, text in _details(_obj(block))]
-            lines.append("")
-        if len(rows) > max_detail:
-            lines += [
-                f"_{len(rows) - max_detail} more trajectories omitted from the detail (see the JSON report)._",
-                "",
-            ]
-        return lines
+            return [] if _no_spans(report) else ["## Exploration", "", "No trajectories.", ""]
+        return [
+            "## Exploration",
+            "",
+            *trajectory_markdown(
+                rows,
+                section=self.name,
+                headers=_SUMMARY_HEADERS,
+                summary=_summary_row,
+                details=_details,
+                max_detail=max_detail,
+            ),
+        ]
 
     def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
-        from rich.table import Table
-
         rows = report.section(self.name)
-        out: list[RenderableType] = []
         if not rows:
             return [] if _no_spans(report) else ["[bold]Exploration[/bold]: no trajectories."]
-        if len(rows) > 1:
-            narrow = width < 100
-            keep = [0, 1, 2, 4, 5, 7, 9] if narrow else list(range(len(_SUMMARY_HEADERS)))
-            table = Table(title=f"Exploration — {len(rows)} trajectories", expand=False)
-            for i in keep:
-                table.add_column(_SUMMARY_HEADERS[i], justify="left" if i in (0, 9) else "right", overflow="fold")
-            for entry, block in rows:
-                cells = _summary_row(entry, _obj(block))
-                table.add_row(*(cells[i] for i in keep))
-            out.append(table)
-        for entry, block in rows[:max_detail]:
-            detail = Table(title=f"Exploration — {_label(entry)}", show_header=False, expand=False)
-            detail.add_column("metric", style="bold", no_wrap=True)
-            detail.add_column("value", overflow="fold")
-            for label, text in _details(_obj(block)):
-                detail.add_row(label, text)
-            out.append(detail)
-        if len(rows) > max_detail:
-            out.append(f"{len(rows) - max_detail} more trajectories omitted from the detail (use --json for all).")
-        return out
-
-
-def _obj(value: JSONValue) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"expected an exploration object, got {type(value).__name__}")
-    return value
-
-
-def _md(text: str) -> str:
-    """Escape a markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+        return trajectory_terminal(
+            rows,
+            section=self.name,
+            title="Exploration",
+            headers=_SUMMARY_HEADERS,
+            keep=[0, 1, 2, 4, 5, 7, 9] if width < 100 else range(len(_SUMMARY_HEADERS)),
+            left=(0, 9),
+            summary=_summary_row,
+            details=_details,
+            max_detail=max_detail,
+        )
