@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations
+from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations, shuffle_z
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -175,9 +175,7 @@ def batch_lz(
             shuffled = local[:, perms].reshape(-1, group.n)
             null = lz76_counts(shuffled).reshape(len(local), shuffles).astype(np.float64)
             obs = observed[s0 : s0 + per_chunk].astype(np.float64)
-            sd = null.std(axis=1, ddof=1)
             rows = group.rows[s0 : s0 + per_chunk]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z[rows] = np.where(sd > 0, (obs - null.mean(axis=1)) / sd, np.nan)
+            z[rows] = shuffle_z(obs, null)
             p_low[rows] = (1.0 + (null <= obs[:, None]).sum(axis=1)) / (shuffles + 1.0)
     return value, z, p_low

@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations, symbol_counts
+from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations, shuffle_z, symbol_counts
 from trajdyn.analyzer.metrics.dynamics._turns import STATE, TURN
 
 if TYPE_CHECKING:
@@ -187,10 +187,8 @@ def batch_laminarity(
                 len(local), shuffles
             )
             obs = observed[s0 : s0 + per_chunk]
-            sd = null.std(axis=1, ddof=1)
             rows = group.rows[s0 : s0 + per_chunk]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z[rows] = np.where(sd > 0, (obs - null.mean(axis=1)) / sd, np.nan)
+            z[rows] = shuffle_z(obs, null)
             p_high[rows] = (1.0 + (null >= obs[:, None] - 1e-12).sum(axis=1)) / (shuffles + 1.0)
     return lam, z, p_high
 

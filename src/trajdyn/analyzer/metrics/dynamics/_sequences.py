@@ -23,7 +23,7 @@ import polars as pl
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["LengthGroup", "SequenceBatch", "encode", "local_codes", "permutations", "symbol_counts"]
+__all__ = ["LengthGroup", "SequenceBatch", "encode", "local_codes", "permutations", "shuffle_z", "symbol_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +111,11 @@ def permutations(n: int, count: int, seed: int) -> npt.NDArray[np.int64]:
     rng = np.random.default_rng([seed, n])
     base = np.tile(np.arange(n, dtype=np.int64), (count, 1))
     return rng.permuted(base, axis=1)
+
+
+def shuffle_z(observed: npt.NDArray[Any], null: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``(observed − mean) / sd`` of each row's value against its row of shuffled values ``null`` ``(R, B)`` (ddof 1);
+    NaN where the shuffles all agree (sd = 0)."""
+    sd = null.std(axis=1, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sd > 0, (observed - null.mean(axis=1)) / sd, np.nan)
