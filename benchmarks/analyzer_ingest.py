@@ -23,28 +23,18 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
+from _synthetic import attr, write_batches
 
 from trajdyn import conventions as C
 from trajdyn.analyzer.io._otlp import TracesData
 
-BATCH = 512
 ITERATIONS = 50
 KNOBS = {"lr": ["1e-3", "3e-4", "1e-4"], "depth": ["6", "8", "12"], "width": ["512", "768"], "dropout": ["0", "0.1"]}
-
-
-def _attr(key: str, value: object) -> dict[str, object]:
-    if isinstance(value, bool):
-        return {"key": key, "value": {"boolValue": value}}
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    if isinstance(value, float):
-        return {"key": key, "value": {"doubleValue": value}}
-    if isinstance(value, list):
-        return {"key": key, "value": {"arrayValue": {"values": [{"stringValue": v} for v in value]}}}
-    return {"key": key, "value": {"stringValue": value}}
 
 
 def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
@@ -62,13 +52,13 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
             "startTimeUnixNano": str(t0),
             "endTimeUnixNano": str(t0 + 10**8),
             "attributes": [
-                _attr(C.GEN_AI_OPERATION_NAME, C.OPERATION_INVOKE_AGENT),
-                _attr(C.GEN_AI_AGENT_NAME, "tuner"),
-                _attr(C.TRAJECTORY_ID, tid),
-                _attr(C.TASK_ID, f"task-{t % 100}"),
-                _attr(C.KNOB_MENU, [*KNOBS, "unused"]),
-                _attr(C.OBJECTIVE, "minimize"),
-                _attr(C.BASELINE, 11.0),
+                attr(C.GEN_AI_OPERATION_NAME, C.OPERATION_INVOKE_AGENT),
+                attr(C.GEN_AI_AGENT_NAME, "tuner"),
+                attr(C.TRAJECTORY_ID, tid),
+                attr(C.TASK_ID, f"task-{t % 100}"),
+                attr(C.KNOB_MENU, [*KNOBS, "unused"]),
+                attr(C.OBJECTIVE, "minimize"),
+                attr(C.BASELINE, 11.0),
             ],
             "status": {},
         }
@@ -80,9 +70,9 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
         metric = 11.0 - rng.random() * 0.2
         decision = "keep" if rng.random() < 0.2 else "revert"
         for phase, extra in (
-            (C.PHASE_PROPOSE, [_attr(C.KNOB, knob), _attr(C.VALUE, value), _attr(C.ACTION, f"{knob}={value}")]),
-            (C.PHASE_OBSERVE, [_attr(C.METRIC, metric)]),
-            (C.PHASE_DECIDE, [_attr(C.DECISION, decision)]),
+            (C.PHASE_PROPOSE, [attr(C.KNOB, knob), attr(C.VALUE, value), attr(C.ACTION, f"{knob}={value}")]),
+            (C.PHASE_OBSERVE, [attr(C.METRIC, metric)]),
+            (C.PHASE_DECIDE, [attr(C.DECISION, decision)]),
         ):
             n += 1
             start = t0 + n * 1000
@@ -97,9 +87,9 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
                     "startTimeUnixNano": str(start),
                     "endTimeUnixNano": str(start + 500),
                     "attributes": [
-                        _attr(C.PHASE, phase),
-                        _attr(C.TRAJECTORY_ID, tid),
-                        _attr(C.ITERATION, i),
+                        attr(C.PHASE, phase),
+                        attr(C.TRAJECTORY_ID, tid),
+                        attr(C.ITERATION, i),
                         *extra,
                     ],
                     "status": {},
@@ -109,27 +99,19 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
 
 
 def generate(path: Path, n_spans: int) -> int:
-    """Write ~n_spans spans as the SDK's file exporter does (one TracesData per batch of 512 spans)."""
+    """Write whole trajectories until ~n_spans spans, as the SDK's file exporter does (batches of 512 spans)."""
     rng = random.Random(7)
-    resource_ = {"attributes": [_attr("service.name", "bench"), _attr("telemetry.sdk.language", "python")]}
-    encoder = msgspec.json.Encoder()
-    written = 0
-    batch: list[dict[str, object]] = []
-    t = 0
-    with path.open("wb") as fh:
-        while written < n_spans:
-            batch.extend(_trajectory(t, rng))
+
+    def spans() -> Iterator[dict[str, Any]]:
+        produced, t = 0, 0
+        while produced < n_spans:
+            trajectory = _trajectory(t, rng)
+            produced += len(trajectory)
             t += 1
-            while len(batch) >= BATCH or (written + len(batch) >= n_spans and batch):
-                chunk, batch = batch[:BATCH], batch[BATCH:]
-                doc = {
-                    "resourceSpans": [
-                        {"resource": resource_, "scopeSpans": [{"scope": {"name": "trajdyn"}, "spans": chunk}]}
-                    ]
-                }
-                fh.write(encoder.encode(doc) + b"\n")
-                written += len(chunk)
-    return written
+            yield from trajectory
+
+    resource = [attr("service.name", "bench"), attr("telemetry.sdk.language", "python")]
+    return write_batches(path, spans(), resource)
 
 
 def raw_decode(path: Path) -> int:

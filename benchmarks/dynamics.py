@@ -21,24 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import msgspec
+from _synthetic import attr, write_batches
 
 from trajdyn import conventions as C
 
 TURNS = 50
 TOOLS = ["search", "read", "edit", "run", "think", "respond", "list", "write"]
 WORDS = [f"w{i}" for i in range(500)]
-BATCH = 512
-
-
-def _attr(key: str, value: object) -> dict[str, object]:
-    if isinstance(value, bool):
-        return {"key": key, "value": {"boolValue": value}}
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    if isinstance(value, float):
-        return {"key": key, "value": {"doubleValue": value}}
-    return {"key": key, "value": {"stringValue": value}}
 
 
 def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
@@ -54,11 +43,11 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
             "startTimeUnixNano": str(t0),
             "endTimeUnixNano": str(t0 + 10**8),
             "attributes": [
-                _attr(C.GEN_AI_OPERATION_NAME, C.OPERATION_INVOKE_AGENT),
-                _attr(C.TRAJECTORY_ID, tid),
-                _attr(C.TASK_ID, f"task-{t // 4}"),
-                _attr(C.ATTEMPT, t % 4),
-                _attr(C.REWARD, float(rng.random() < 0.5)),
+                attr(C.GEN_AI_OPERATION_NAME, C.OPERATION_INVOKE_AGENT),
+                attr(C.TRAJECTORY_ID, tid),
+                attr(C.TASK_ID, f"task-{t // 4}"),
+                attr(C.ATTEMPT, t % 4),
+                attr(C.REWARD, float(rng.random() < 0.5)),
             ],
             "status": {},
         }
@@ -67,8 +56,8 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
     for i in range(1, TURNS + 1):
         action = action if rng.random() < 0.3 else rng.randrange(len(TOOLS))
         for phase, extra in (
-            (C.PHASE_PROPOSE, [_attr(C.ACTION, TOOLS[action]), _attr(C.CONTENT, " ".join(rng.choices(WORDS, k=8)))]),
-            (C.PHASE_OBSERVE, [_attr(C.CONTENT, " ".join(rng.choices(WORDS, k=8)))]),
+            (C.PHASE_PROPOSE, [attr(C.ACTION, TOOLS[action]), attr(C.CONTENT, " ".join(rng.choices(WORDS, k=8)))]),
+            (C.PHASE_OBSERVE, [attr(C.CONTENT, " ".join(rng.choices(WORDS, k=8)))]),
         ):
             n += 1
             start = t0 + n * 1000
@@ -81,7 +70,7 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
                     "kind": 1,
                     "startTimeUnixNano": str(start),
                     "endTimeUnixNano": str(start + 500),
-                    "attributes": [_attr(C.PHASE, phase), _attr(C.TRAJECTORY_ID, tid), _attr(C.ITERATION, i), *extra],
+                    "attributes": [attr(C.PHASE, phase), attr(C.TRAJECTORY_ID, tid), attr(C.ITERATION, i), *extra],
                     "status": {},
                 }
             )
@@ -90,22 +79,8 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
 
 def generate(path: Path, trajectories: int) -> int:
     rng = random.Random(7)
-    encoder = msgspec.json.Encoder()
-    resource = {"attributes": [_attr("service.name", "bench")]}
-    written, batch = 0, []
-    with path.open("wb") as fh:
-        for t in range(trajectories):
-            batch.extend(_trajectory(t, rng))
-            while len(batch) >= BATCH or (t == trajectories - 1 and batch):
-                chunk, batch = batch[:BATCH], batch[BATCH:]
-                doc = {
-                    "resourceSpans": [
-                        {"resource": resource, "scopeSpans": [{"scope": {"name": "trajdyn"}, "spans": chunk}]}
-                    ]
-                }
-                fh.write(encoder.encode(doc) + b"\n")
-                written += len(chunk)
-    return written
+    spans = (span for t in range(trajectories) for span in _trajectory(t, rng))
+    return write_batches(path, spans, [attr("service.name", "bench")])
 
 
 def default_backend(n: int) -> None:
