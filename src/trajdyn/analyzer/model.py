@@ -26,7 +26,7 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.io import SpanData
 from trajdyn.analyzer.io._decode import span_schema
 
-__all__ = ["events", "span_trajectories", "steps", "trajectories"]
+__all__ = ["events", "order_steps", "span_trajectories", "steps", "trajectories"]
 
 MAX_DEPTH: Final = 256
 """Ancestor walks stop after this many levels (guards against parent cycles in corrupt input)."""
@@ -141,7 +141,7 @@ def _in_step_order(frame: pl.DataFrame) -> bool:
     return all(bool(c) for c in checks)
 
 
-def _step_order(frame: pl.DataFrame) -> pl.DataFrame:
+def order_steps(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` grouped by trajectory (in order of first appearance), then by (iteration, start_ns), nulls last.
 
     Integer sort keys: the first-appearance rank of the trajectory id replaces a sort on the id strings.
@@ -197,7 +197,7 @@ def steps(data: SpanData) -> pl.DataFrame:
         )
         .filter(mask)
     )
-    out = _step_order(out)
+    out = order_steps(out)
     data.store("steps", out)
     return out
 

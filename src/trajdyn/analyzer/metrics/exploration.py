@@ -68,6 +68,7 @@ from typing import Final
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.model import order_steps
 from trajdyn.exceptions import MissingExtraError
 
 try:
@@ -135,21 +136,6 @@ def _pair_key() -> pl.Expr:
     return pl.col(K.KNOB) + pl.lit("\x1f") + value_part
 
 
-def _is_ordered(frame: pl.DataFrame) -> bool:
-    """Whether rows are already grouped by trajectory and ordered by (iteration, start) within it (ingest's order)."""
-    if frame.height < 2:
-        return True
-    tid, it, start = pl.col(K.TRAJECTORY_ID), pl.col(K.ITERATION), pl.col(K.START_NS).fill_null(-1)
-    same = tid == tid.shift(1)
-    step_ok = ~same | (it > it.shift(1)) | ((it == it.shift(1)) & (start >= start.shift(1)))
-    checks = frame.select(
-        # a trajectory id that reappears after another one means the rows are not grouped
-        ((~same).slice(1).sum() + 1 == tid.n_unique()).alias("grouped"),
-        step_ok.slice(1).all().alias("ordered"),
-    )
-    return bool(checks["grouped"].item() and checks["ordered"].item())
-
-
 def _iteration_rows(steps: pl.DataFrame) -> pl.DataFrame:
     """One row per iteration, in (trajectory, iteration) order.
 
@@ -161,9 +147,7 @@ def _iteration_rows(steps: pl.DataFrame) -> pl.DataFrame:
     tid = K.TRAJECTORY_ID
     needed = [tid, K.ITERATION, K.START_NS, K.PHASE, K.KNOB, K.VALUE, K.ACTION, K.BLOCKED, K.METRIC, K.DECISION]
     frame = steps.select(needed).filter(pl.col(K.ITERATION).is_not_null() & pl.col(tid).is_not_null())
-    if not _is_ordered(frame):
-        code = pl.col(tid).cast(pl.Categorical).to_physical()
-        frame = frame.sort([code, K.ITERATION, K.START_NS], nulls_last=True, maintain_order=True)
+    frame = order_steps(frame)  # a no-op for the model's steps frame, which is in this order already
     ordered = frame.lazy().with_columns(pl.struct(tid, K.ITERATION).rle_id().alias(_G))
     proposes = (
         ordered.filter((pl.col(K.PHASE) == C.PHASE_PROPOSE) & ~pl.col(K.BLOCKED).fill_null(False))
