@@ -187,7 +187,7 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
 
     def start(traj: Trajectory) -> tuple[Span, dict[str, Any]]:
         """The step's span (started without attributes) and its start attributes, set by the ender at the end."""
-        attrs = dict(traj.propose_start_attrs) if is_propose else traj.step_attrs(phase)
+        attrs = traj.propose_start_attrs.copy() if is_propose else traj.step_attrs(phase)
         return traj._tracer.start_span(span_name), attrs
 
     if inspect.isasyncgenfunction(fn):
@@ -283,15 +283,7 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
         traj = _current.get()
         if traj is None or traj._dead:
             return fn(*args, **kwargs)
-        attrs: dict[str, Any]
-        if is_propose:
-            attrs = {C.PHASE: C.PHASE_PROPOSE, C.TRAJECTORY_ID: traj.trajectory_id}
-        else:
-            n = traj._tracker._n
-            attrs = (
-                {C.PHASE: phase, C.TRAJECTORY_ID: traj.trajectory_id, C.ITERATION: n} if n else traj.step_attrs(phase)
-            )
-        span = traj._tracer.start_span(span_name)  # every attribute is set once, by the ender
+        span, attrs = start(traj)  # every attribute is set once, by the ender
         token = _attach(_set_span_in_context(span))
         try:
             result = fn(*args, **kwargs)
