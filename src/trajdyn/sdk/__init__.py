@@ -22,7 +22,7 @@ from trajdyn.sdk._extract import (
 )
 from trajdyn.sdk._lifecycle import flush, reset, shutdown
 from trajdyn.sdk._perturb import PERTURBATIONS, Variant, perturb
-from trajdyn.sdk._redact import REDACTED, Redactor, scrub_secrets
+from trajdyn.redact import REDACTED, Redactor, scrub_secrets
 from trajdyn.sdk._sidecar import sidecar_path_for
 from trajdyn.sdk._trajectory import (
     Trajectory,

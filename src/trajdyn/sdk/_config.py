@@ -43,7 +43,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from trajdyn import conventions as C
 from trajdyn.exceptions import ConfigurationError
 from trajdyn.sdk import _errors
-from trajdyn.sdk._redact import Redactor
+from trajdyn.redact import Redactor
 from trajdyn.sdk._sidecar import sidecar_path_for
 
 __all__ = ["Config", "configure", "current_config", "get_config", "reset_config"]

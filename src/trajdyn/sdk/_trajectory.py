@@ -28,7 +28,7 @@ from trajdyn.exceptions import ConfigurationError, TrajdynError
 from trajdyn.sdk import _errors
 from trajdyn.sdk._config import get_config
 from trajdyn.sdk._coverage import CoverageTracker
-from trajdyn.sdk._redact import Redactor, content_attributes
+from trajdyn.redact import Redactor, content_attributes
 from trajdyn.sdk._sidecar import SidecarWriter, get_sidecar
 
 __all__ = [

@@ -15,7 +15,7 @@ Span layout (one request per trajectory, one resource, scope ``trajdyn.import.<f
   propose).
 
 Content (``trajdyn.content`` on steps, ``trajdyn.task.text`` on the root) is scrubbed of secret-looking strings
-and truncated like the SDK's content capture (:func:`trajdyn.sdk._redact.content_attributes`). Events given by
+and truncated like the SDK's content capture (:func:`trajdyn.redact.content_attributes`). Events given by
 the importer are attached to the root or to the step's span.
 
 Every step span carries ``trajdyn.trajectory.id`` and ``trajdyn.phase``. Times come from the log when it has
@@ -41,7 +41,7 @@ from trajdyn.analyzer.importers._base import (
     ImportedStep,
     ImportedTrajectory,
 )
-from trajdyn.sdk._redact import content_attributes
+from trajdyn.redact import content_attributes
 
 SYNTHETIC_EPOCH_NS: Final = 1_704_067_200 * 1_000_000_000
 """2024-01-01T00:00:00Z: where synthetic times start for a log without timestamps."""

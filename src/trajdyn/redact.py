@@ -1,0 +1,240 @@
+"""Secret scrubbing: the one redactor every trajdyn writer uses (SDK spans and sidecar, importers, messages).
+
+Public API (also for your own code: ``from trajdyn.redact import scrub_secrets``):
+
+- :func:`scrub_secrets` replaces every secret-looking substring of a text by :data:`REDACTED`; the marker never
+  contains any part of the secret (not a prefix, not a length, not a hash).
+- :func:`scrub_value` is the same for a value that repeats (a knob value, an action, a playbook entry id): results
+  are cached, so the hot path pays a dictionary lookup.
+- :func:`scrub_attributes` scrubs every string (and string list) of an attribute mapping.
+- :func:`redaction_count` is the number of secrets replaced in this process so far (reported in the SDK's final
+  summary).
+- :func:`content_attributes` is the content-capture recipe: the user's :data:`Redactor` callback, then scrubbing,
+  then truncation.
+
+What is caught (each a test in ``tests/test_redact.py``; see docs/reliability.md "Security"):
+
+- provider keys and tokens by their shape: OpenAI/Anthropic ``sk-…``, Stripe ``sk_live_…``/``rk_test_…``, AWS key
+  ids ``AKIA…``/``ASIA…``, GitHub ``ghp_…``/``gho_…``/``ghs_…``/``github_pat_…``, GitLab ``glpat-…``, Hugging Face
+  ``hf_…``, Slack ``xox?-…``, Google ``AIza…``, npm ``npm_…``, PyPI ``pypi-…``, JSON Web Tokens ``eyJ….….…``;
+- PEM private-key blocks (``-----BEGIN … PRIVATE KEY-----`` up to its end marker, or to the end of a truncated text);
+- credentials in URLs (``https://user:pass@host`` → ``https://[REDACTED]@host``);
+- ``Authorization:`` headers (the scheme is kept: ``Authorization: Basic [REDACTED]``), ``Bearer …`` and HTTP Basic
+  credentials (a ``Basic`` token is redacted only when it decodes to ``user:password``);
+- assignments ``NAME=value`` / ``NAME: value`` / ``"NAME": "value"`` where NAME ends with a secret word:
+  ``password``, ``passwd``, ``pwd``, ``secret``, ``credentials`` (any value), or ``token``, ``api_key``, ``apikey``,
+  ``access_key``, ``secret_key``, ``private_key``, ``auth`` (a value of at least 8 characters that is not a
+  number). ``AWS_SECRET_ACCESS_KEY=…``, ``DB_PASSWORD=…``, ``token: …`` and ``client_secret=…`` are caught;
+  ``max_tokens=4096``, ``token_budget=8000``, ``sort_key=name`` and ``use_token=true`` are not.
+
+Ordinary values (numbers, model names, tool names, file paths, URLs without credentials, git hashes, UUIDs) pass
+unchanged. Pure standard library, importable without the SDK.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeAlias
+
+from trajdyn import conventions as C
+
+__all__ = [
+    "REDACTED",
+    "Redactor",
+    "content_attributes",
+    "redaction_count",
+    "scrub_attributes",
+    "scrub_secrets",
+    "scrub_value",
+]
+
+Redactor: TypeAlias = Callable[[str, str], str | None]
+"""``redact(key, text)`` → the text to record, or ``None`` to record nothing for this key."""
+
+REDACTED: Final = "[REDACTED]"
+"""What a secret is replaced by."""
+
+_TOKEN_PATTERNS: Final = re.compile(
+    "|".join(
+        (
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+            r"\bsk-[A-Za-z0-9_\-]{16,}",
+            r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}",
+            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+            r"\bgh[pousr]_[A-Za-z0-9]{20,}",
+            r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+            r"\bglpat-[A-Za-z0-9_\-]{20,}",
+            r"\bhf_[A-Za-z0-9]{30,}",
+            r"\bnpm_[A-Za-z0-9]{36,}",
+            r"\bpypi-[A-Za-z0-9_\-]{50,}",
+            r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+            r"\bAIza[0-9A-Za-z_\-]{35}",
+            r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        )
+    ),
+    re.DOTALL,
+)
+_URL_USERINFO: Final = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.\-]*://)(?:[^\s/?#@\"'<>:]*:[^\s/?#@\"'<>]*|[^\s/?#@\"'<>:]{20,})@"
+)
+_AUTH_HEADER: Final = re.compile(
+    r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)"
+    r"((?:basic|bearer|digest|token|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s\"',;]+)"
+)
+_BEARER: Final = re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*")
+_BASIC: Final = re.compile(r"(?i)\b(basic)(\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
+_NAME_TAIL: Final = r"[A-Za-z0-9_.\-]*?"
+_ASSIGNMENT_ANY: Final = re.compile(
+    r"(?i)(?<![A-Za-z0-9])(" + _NAME_TAIL + r"(?:password|passwd|pwd|secret|credentials?)"
+    r"[\"']?\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+)
+_ASSIGNMENT_LONG: Final = re.compile(
+    r"(?i)(?<![A-Za-z0-9])(" + _NAME_TAIL + r"(?:token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|"
+    r"private[_-]?key|auth)[\"']?\s*[=:]\s*)(\"[^\"]{8,}\"|'[^']{8,}'|[^\s,;&\"']{8,})"
+)
+_NUMBER: Final = re.compile(r"[\"']?[+\-]?[0-9][0-9_.,eE+\-]*[\"']?")
+_NOT_SECRETS: Final = frozenset({"", "true", "false", "null", "none", "yes", "no"})
+_QUICK: Final = re.compile(
+    r"-----begin|sk-|[sr]k_|akia|asia|gh[pousr]_|github_pat_|glpat-|hf_|npm_|pypi-|xox|aiza|eyj|://|"
+    r"bearer|basic|passw|pwd|secret|credential|token|key|auth"
+)
+"""A cheap first pass over the lower-cased text (a case-insensitive alternation is several times slower): text
+without any of these substrings has nothing to scrub."""
+
+_count_lock = threading.Lock()
+_count = 0
+_cache: dict[str, str] = {}
+_cache_secrets: dict[str, int] = {}
+_CACHE_MAX: Final = 8192
+
+
+def _count_add(n: int) -> None:
+    global _count
+    with _count_lock:
+        _count += n
+
+
+def _basic(match: re.Match[str]) -> str:
+    token = match.group(3)
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    if b":" not in decoded or not all(32 <= b < 127 for b in decoded):  # user:password is printable text
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{REDACTED}"
+
+
+def _auth_header(match: re.Match[str]) -> str:
+    if match.group(3) == REDACTED:
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2) or ''}{REDACTED}"
+
+
+def _assignment(match: re.Match[str]) -> str:
+    value = match.group(2).strip("\"'")
+    if value == REDACTED or value.lower() in _NOT_SECRETS:
+        return match.group(0)
+    return f"{match.group(1)}{REDACTED}"
+
+
+def _long_assignment(match: re.Match[str]) -> str:
+    value = match.group(2)
+    if value.strip("\"'") == REDACTED or _NUMBER.fullmatch(value):
+        return match.group(0)
+    return f"{match.group(1)}{REDACTED}"
+
+
+def _scrub(original: str) -> tuple[str, int]:
+    """``original`` scrubbed (the same object when nothing was found), and the number of secrets replaced."""
+    if not _QUICK.search(original.lower()):
+        return original, 0
+    total = 0
+    text, n = _TOKEN_PATTERNS.subn(REDACTED, original)
+    total += n
+    text, n = _URL_USERINFO.subn(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    total += n
+    for pattern, repl in (
+        (_AUTH_HEADER, _auth_header),
+        (_BEARER, lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}"),
+        (_BASIC, _basic),
+        (_ASSIGNMENT_ANY, _assignment),
+        (_ASSIGNMENT_LONG, _long_assignment),
+    ):
+        replaced = pattern.sub(repl, text)
+        if replaced != text:
+            total += max(replaced.count(REDACTED) - text.count(REDACTED), 1)
+            text = replaced
+    return (text, total) if total else (original, 0)
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` with every secret-looking substring replaced by :data:`REDACTED` (counted)."""
+    out, n = _scrub(text)
+    if n:
+        _count_add(n)
+    return out
+
+
+def scrub_value(text: str) -> str:
+    """:func:`scrub_secrets` for values that repeat (knob values, actions, entry ids): cached, counted on every use.
+
+    The cache holds at most a few thousand distinct values and is cleared when full.
+    """
+    out = _cache.get(text)
+    if out is None:
+        out, n = _scrub(text)
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+            _cache_secrets.clear()
+        if n:
+            _cache_secrets[text] = n
+        _cache[text] = out
+    if out is not text:
+        n = _cache_secrets.get(text)
+        if n is None:  # the cache was cleared between the two lookups by another thread
+            out, n = _scrub(text)
+        _count_add(n)
+    return out
+
+
+def scrub_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``attrs`` with every string, and every string in a list or tuple, scrubbed."""
+    out: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if isinstance(value, str):
+            out[key] = scrub_secrets(value)
+        elif isinstance(value, list | tuple) and any(isinstance(v, str) for v in value):
+            out[key] = [scrub_secrets(v) if isinstance(v, str) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+def redaction_count() -> int:
+    """Number of secrets replaced by :data:`REDACTED` in this process so far."""
+    return _count
+
+
+def content_attributes(
+    key: str, text: str, *, redact: Redactor | None, max_length: int, scrub: bool = True
+) -> dict[str, Any]:
+    """Attributes recording ``text`` under ``key``: redacted, scrubbed, truncated (with the original length).
+
+    Order: the user's ``redact(key, text)`` (``None`` records nothing), then :func:`scrub_secrets`, then
+    truncation to ``max_length`` characters with ``<key>.original_length`` recorded.
+    """
+    if redact is not None:
+        redacted = redact(key, text)
+        if redacted is None:
+            return {}
+        text = redacted
+    if scrub:
+        text = scrub_secrets(text)
+    if max_length >= 0 and len(text) > max_length:
+        return {key: text[:max_length], key + C.CONTENT_LENGTH_SUFFIX: len(text)}
+    return {key: text}
