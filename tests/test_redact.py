@@ -134,7 +134,10 @@ def test_scrub_attributes_scrubs_strings_and_string_lists() -> None:
 def test_content_attributes_order_redact_scrub_truncate() -> None:
     """The user's callback runs first, then scrubbing, then truncation with the original length."""
     out = content_attributes(
-        "k", "Alice: ghp_16C7e42F292c6912E7710c838347Ae178B4a", redact=lambda k, t: t.replace("Alice", "X"), max_length=8
+        "k",
+        "Alice: ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        redact=lambda k, t: t.replace("Alice", "X"),
+        max_length=8,
     )
     assert out == {"k": f"X: {REDACTED}"[:8], "k.original_length": len(f"X: {REDACTED}")}
 

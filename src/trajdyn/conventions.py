@@ -193,6 +193,9 @@ PLAYBOOK_SUCCESS: Final = "trajdyn.playbook.success"
 REASON: Final = "trajdyn.reason"
 EXCEPTION_TYPE: Final = "exception.type"
 EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+EXCEPTION_ESCAPED: Final = "exception.escaped"
+"""The other two keys of the standard exception event (not read by the analyzer)."""
 
 # --------------------------------------------------------------------------------------------------
 # Metric instruments (OpenTelemetry metrics, when a MeterProvider is configured)

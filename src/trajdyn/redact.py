@@ -6,6 +6,8 @@ Public API (also for your own code: ``from trajdyn.redact import scrub_secrets``
   contains any part of the secret (not a prefix, not a length, not a hash).
 - :func:`scrub_value` is the same for a value that repeats (a knob value, an action, a playbook entry id): results
   are cached, so the hot path pays a dictionary lookup.
+- :func:`scrub_proposal` scrubs a proposal as a whole (knob, value and their ``knob=value`` action, which can be a
+  secret when neither part looks like one: ``password`` = ``hunter2``), cached.
 - :func:`scrub_attributes` scrubs every string (and string list) of an attribute mapping.
 - :func:`redaction_count` is the number of secrets replaced in this process so far (reported in the SDK's final
   summary).
@@ -48,6 +50,7 @@ __all__ = [
     "content_attributes",
     "redaction_count",
     "scrub_attributes",
+    "scrub_proposal",
     "scrub_secrets",
     "scrub_value",
 ]
@@ -107,8 +110,7 @@ without any of these substrings has nothing to scrub."""
 
 _count_lock = threading.Lock()
 _count = 0
-_cache: dict[str, str] = {}
-_cache_secrets: dict[str, int] = {}
+_cache: dict[str, tuple[str, int]] = {}
 _CACHE_MAX: Final = 8192
 
 
@@ -185,21 +187,56 @@ def scrub_value(text: str) -> str:
 
     The cache holds at most a few thousand distinct values and is cleared when full.
     """
-    out = _cache.get(text)
-    if out is None:
-        out, n = _scrub(text)
+    hit = _cache.get(text)
+    if hit is None:
+        hit = _scrub(text)
         if len(_cache) >= _CACHE_MAX:
             _cache.clear()
-            _cache_secrets.clear()
-        if n:
-            _cache_secrets[text] = n
-        _cache[text] = out
-    if out is not text:
-        n = _cache_secrets.get(text)
-        if n is None:  # the cache was cleared between the two lookups by another thread
-            out, n = _scrub(text)
-        _count_add(n)
-    return out
+        _cache[text] = hit
+    if hit[1]:
+        _count_add(hit[1])
+    return hit[0]
+
+
+Proposal: TypeAlias = tuple[str | None, str | None, str | None]
+"""(knob, canonical value, action) as the SDK and the importers record a proposal."""
+_proposal_cache: dict[Proposal, tuple[Proposal, int]] = {}
+
+
+def _scrub_proposal(knob: str | None, value: str | None, action: str | None) -> tuple[Proposal, int]:
+    if knob is None:
+        if action is None:
+            return (None, None, None), 0
+        scrubbed, n = _scrub(action)
+        return (None, None, scrubbed), n
+    k, n = _scrub(knob)
+    if value is None:
+        return (k, None, k), n
+    v, n_value = _scrub(value)
+    joined = f"{k}={v}"
+    if _scrub(joined)[1]:  # the pair reveals a secret that neither part shows alone
+        v, n_value = REDACTED, n_value or 1
+        joined = f"{k}={REDACTED}"
+    return (k, v, joined), n + n_value
+
+
+def scrub_proposal(knob: str | None, value: str | None, action: str | None) -> Proposal:
+    """A proposal with its secrets replaced: ``(knob, value, action)``, cached and counted like :func:`scrub_value`.
+
+    A knob proposal's action is returned as ``knob=value`` of the scrubbed parts (``action`` is not read); when
+    the pair ``knob=value`` looks like a secret although neither part does (``password=hunter2``), the value is
+    replaced. A proposal without a knob (a tool call) gives ``(None, None, scrubbed action)``.
+    """
+    key = (knob, value, action if knob is None else None)
+    hit = _proposal_cache.get(key)
+    if hit is None:
+        hit = _scrub_proposal(*key)
+        if len(_proposal_cache) >= _CACHE_MAX:
+            _proposal_cache.clear()
+        _proposal_cache[key] = hit
+    if hit[1]:
+        _count_add(hit[1])
+    return hit[0]
 
 
 def scrub_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Everything public is re-exported from :mod:`trajdyn`; this package adds the lowe
 
 from __future__ import annotations
 
+from trajdyn.redact import REDACTED, Redactor, scrub_secrets
 from trajdyn.sdk._config import Config, configure, current_config
 from trajdyn.sdk._coverage import CoverageTracker
 from trajdyn.sdk._decorators import ContentExtractor, decide, observe, propose
@@ -22,7 +23,6 @@ from trajdyn.sdk._extract import (
 )
 from trajdyn.sdk._lifecycle import flush, reset, shutdown
 from trajdyn.sdk._perturb import PERTURBATIONS, Variant, perturb
-from trajdyn.redact import REDACTED, Redactor, scrub_secrets
 from trajdyn.sdk._sidecar import sidecar_path_for
 from trajdyn.sdk._trajectory import (
     Trajectory,

@@ -42,8 +42,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from trajdyn import conventions as C
 from trajdyn.exceptions import ConfigurationError
-from trajdyn.sdk import _errors
 from trajdyn.redact import Redactor
+from trajdyn.sdk import _errors
 from trajdyn.sdk._sidecar import sidecar_path_for
 
 __all__ = ["Config", "configure", "current_config", "get_config", "reset_config"]

@@ -28,11 +28,13 @@ from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Span
 
 from trajdyn import conventions as C
 from trajdyn.exceptions import RepeatedProposal
+from trajdyn.redact import scrub_proposal, scrub_secrets
 from trajdyn.sdk import _errors
+from trajdyn.sdk._exception import record_error
 from trajdyn.sdk._extract import (
     DecisionExtractor,
     MetricsExtractor,
@@ -62,8 +64,7 @@ _detach = otel_context.detach
 def _fail(span: Span, exc: BaseException, attrs: dict[str, Any]) -> None:
     span.set_attributes(attrs)
     if not isinstance(exc, GeneratorExit):
-        span.record_exception(exc)
-        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        record_error(span, exc)
     span.end()
 
 
@@ -86,6 +87,8 @@ def _propose_ender(extract: ProposalExtractor | None, content: ContentExtractor 
             traj.touched()
             _errors.report_internal_error("extract", exc)
             return
+        if knob is not None or action is not None:  # secrets never reach a span, the tracker or the sidecar
+            knob, value, action = scrub_proposal(knob, value, action)
         if knob is not None:
             pair_knob: str | None = knob
             attrs[C.KNOB] = knob
@@ -182,7 +185,7 @@ def _decide_ender(extract: DecisionExtractor | None, content: ContentExtractor |
 
 
 def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -> Callable[..., Any]:
-    span_name = name or phase
+    span_name = scrub_secrets(name) if name else phase
     is_propose = phase == C.PHASE_PROPOSE
 
     def start(traj: Trajectory) -> tuple[Span, dict[str, Any]]:

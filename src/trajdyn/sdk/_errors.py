@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 
 from trajdyn import conventions as C
+from trajdyn.redact import scrub_secrets
 
 __all__ = [
     "count_internal_error",
@@ -65,7 +66,11 @@ def report_internal_error(kind: str, exc: BaseException) -> None:
         first = kind not in _logged
         _logged.add(kind)
     if first:
-        logger.warning("trajdyn internal error (%s), further ones of this kind are counted silently: %r", kind, exc)
+        logger.warning(
+            "trajdyn internal error (%s), further ones of this kind are counted silently: %s",
+            kind,
+            scrub_secrets(repr(exc)),
+        )
     if is_strict():
         raise exc
 
@@ -77,7 +82,8 @@ def count_internal_error(kind: str, exc: BaseException | str) -> None:
         first = kind not in _logged
         _logged.add(kind)
     if first:
-        logger.warning("trajdyn internal error (%s), further ones are counted silently: %s", kind, exc)
+        text = exc if isinstance(exc, str) else repr(exc)
+        logger.warning("trajdyn internal error (%s), further ones are counted silently: %s", kind, scrub_secrets(text))
 
 
 def internal_error_count(kind: str | None = None) -> int:

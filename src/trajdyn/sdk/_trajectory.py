@@ -25,10 +25,11 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from trajdyn import conventions as C
 from trajdyn._values import canonical_value
 from trajdyn.exceptions import ConfigurationError, TrajdynError
+from trajdyn.redact import Redactor, content_attributes, scrub_attributes, scrub_proposal, scrub_secrets, scrub_value
 from trajdyn.sdk import _errors
 from trajdyn.sdk._config import get_config
 from trajdyn.sdk._coverage import CoverageTracker
-from trajdyn.redact import Redactor, content_attributes
+from trajdyn.sdk._exception import record_error
 from trajdyn.sdk._sidecar import SidecarWriter, get_sidecar
 
 __all__ = [
@@ -56,6 +57,10 @@ _open: dict[int, Trajectory] = {}
 
 STATE_RUNNING = "running"
 STATE_FINISHED = "finished"
+
+
+def _scrubbed(value: str | None) -> str | None:
+    return scrub_value(value) if isinstance(value, str) else value
 
 
 def current_trajectory() -> Trajectory | None:
@@ -158,15 +163,16 @@ class Trajectory:
             "plateau_eta": plateau_eta,
             "attributes": attributes,
         }
-        self.task_id = task_id
-        self.trajectory_id = trajectory_id or uuid.uuid4().hex
-        self.agent_name = agent_name
-        self.model = model
-        self.run_id = run_id
-        self.metric_name = metric_name
+        # every string recorded on the root span or in the sidecar is scrubbed of secrets (whatever the capture)
+        self.task_id = scrub_value(task_id)
+        self.trajectory_id = scrub_value(trajectory_id) if trajectory_id else uuid.uuid4().hex
+        self.agent_name = _scrubbed(agent_name)
+        self.model = _scrubbed(model)
+        self.run_id = _scrubbed(run_id)
+        self.metric_name = _scrubbed(metric_name)
         self.objective = obj
         self.baseline = float(baseline) if baseline is not None else None
-        self.knob_menu = tuple(knob_menu) if knob_menu is not None else None
+        self.knob_menu = tuple(scrub_value(str(k)) for k in knob_menu) if knob_menu is not None else None
         self.block_repeats = block_repeats
         self.state = "created"
         self._tracker = CoverageTracker(
@@ -175,22 +181,22 @@ class Trajectory:
         root: dict[str, Any] = {
             C.GEN_AI_OPERATION_NAME: C.OPERATION_INVOKE_AGENT,
             C.TRAJECTORY_ID: self.trajectory_id,
-            C.TASK_ID: task_id,
+            C.TASK_ID: self.task_id,
             C.OBJECTIVE: obj,
         }
         for key, val in (
-            (C.GEN_AI_AGENT_NAME, agent_name),
-            (C.GEN_AI_REQUEST_MODEL, model),
-            (C.GEN_AI_PROVIDER_NAME, provider),
-            (C.TASK_CATEGORY, task_category),
-            (C.RUN_ID, run_id),
+            (C.GEN_AI_AGENT_NAME, self.agent_name),
+            (C.GEN_AI_REQUEST_MODEL, self.model),
+            (C.GEN_AI_PROVIDER_NAME, _scrubbed(provider)),
+            (C.TASK_CATEGORY, _scrubbed(task_category)),
+            (C.RUN_ID, self.run_id),
             (C.ATTEMPT, attempt),
-            (C.PERTURBATION_GROUP, perturbation_group),
-            (C.PERTURBATION_VARIANT, variant),
+            (C.PERTURBATION_GROUP, _scrubbed(perturbation_group)),
+            (C.PERTURBATION_VARIANT, _scrubbed(variant)),
             (C.SPLIT, split),
-            (C.LEARNING_KEY, learning_key),
-            (C.EXECUTION_MODE, execution_mode),
-            (C.METRIC_NAME, metric_name),
+            (C.LEARNING_KEY, _scrubbed(learning_key)),
+            (C.EXECUTION_MODE, _scrubbed(execution_mode)),
+            (C.METRIC_NAME, self.metric_name),
             (C.BASELINE, self.baseline),
         ):
             if val is not None:
@@ -198,7 +204,7 @@ class Trajectory:
         if self.knob_menu is not None:
             root[C.KNOB_MENU] = list(self.knob_menu)
         if attributes:
-            root.update(attributes)
+            root.update(scrub_attributes(attributes))
         self._root_attrs = root
         self._task_text = task_text
         self._sidecar_arg = sidecar
@@ -270,8 +276,7 @@ class Trajectory:
             _open.pop(id(self), None)
         span = self._span
         if exc is not None:
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            record_error(span, exc)
             if not self._outcome_set:
                 span.set_attribute(C.OUTCOME, C.OUTCOME_ERROR)
         if self._has_usage:
@@ -304,6 +309,7 @@ class Trajectory:
         """End a still-running trajectory from outside its loop (shutdown, SIGTERM): status ERROR with ``reason``."""
         if self.state != STATE_RUNNING:
             return
+        reason = scrub_secrets(reason)
         self._span.set_status(Status(StatusCode.ERROR, reason))
         self.failure(reason)
         self._finish(None, detach=False)
@@ -411,7 +417,8 @@ class Trajectory:
 
     def is_repeat(self, knob: str, value: object = None) -> bool:
         """Whether (knob, value) — value canonicalised — was already proposed at an iteration of this trajectory."""
-        return self._tracker.first_iteration(knob, canonical_value(value)) is not None
+        k, v, _ = scrub_proposal(knob, canonical_value(value), None)  # the tracker holds scrubbed pairs
+        return self._tracker.first_iteration(k, v) is not None
 
     def _event_span(self) -> Span:
         """The span that carries an event: the current span when it is recorded with this trajectory's spans, else
@@ -443,16 +450,16 @@ class Trajectory:
 
     def set_learning_key(self, learning_key: str) -> None:
         """Set ``trajdyn.learning_key`` on the root span (when it is known only after the trajectory started)."""
-        self._span.set_attribute(C.LEARNING_KEY, str(learning_key))
+        self._span.set_attribute(C.LEARNING_KEY, scrub_value(str(learning_key)))
 
     def set_execution_mode(self, execution_mode: str) -> None:
         """Set ``trajdyn.execution_mode`` on the root span (e.g. after an adaptive probe chose the mode)."""
-        self._span.set_attribute(C.EXECUTION_MODE, str(execution_mode))
+        self._span.set_attribute(C.EXECUTION_MODE, scrub_value(str(execution_mode)))
 
     def set_outcome(self, outcome: str) -> None:
         """Set ``trajdyn.outcome`` (success | failure | error | …) on the root span."""
         self._outcome_set = True
-        self._span.set_attribute(C.OUTCOME, outcome)
+        self._span.set_attribute(C.OUTCOME, scrub_value(str(outcome)))
 
     def add_usage(self, input_tokens: int = 0, output_tokens: int = 0) -> None:
         """Add token usage; the totals are set on the root span when the trajectory ends."""
@@ -462,21 +469,21 @@ class Trajectory:
 
     def cue_hit(self, entry_id: str) -> None:
         """Record that playbook entry ``entry_id``'s cue matched (event on the current span, see :meth:`_event_span`)."""
-        self._event_span().add_event(C.EVENT_CUE_HIT, {C.PLAYBOOK_ENTRY_ID: entry_id})
+        self._event_span().add_event(C.EVENT_CUE_HIT, {C.PLAYBOOK_ENTRY_ID: scrub_value(str(entry_id))})
 
     def adoption(self, entry_id: str, *, success: bool) -> None:
         """Record that playbook entry ``entry_id`` was applied, and whether it worked."""
         self._event_span().add_event(
-            C.EVENT_ADOPTION, {C.PLAYBOOK_ENTRY_ID: entry_id, C.PLAYBOOK_SUCCESS: bool(success)}
+            C.EVENT_ADOPTION, {C.PLAYBOOK_ENTRY_ID: scrub_value(str(entry_id)), C.PLAYBOOK_SUCCESS: bool(success)}
         )
 
     def retry(self, reason: str) -> None:
         """Record a retry (event ``trajdyn.retry`` with its reason)."""
-        self._event_span().add_event(C.EVENT_RETRY, {C.REASON: reason})
+        self._event_span().add_event(C.EVENT_RETRY, {C.REASON: scrub_secrets(str(reason))})
 
     def failure(self, reason: str) -> None:
         """Record a failure (event ``trajdyn.failure`` with its reason)."""
-        self._event_span().add_event(C.EVENT_FAILURE, {C.REASON: reason})
+        self._event_span().add_event(C.EVENT_FAILURE, {C.REASON: scrub_secrets(str(reason))})
 
 
 trajectory = Trajectory

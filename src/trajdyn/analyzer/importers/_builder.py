@@ -14,8 +14,11 @@ Span layout (one request per trajectory, one resource, scope ``trajdyn.import.<f
   ``propose`` opens the next iteration, an ``observe`` or ``decide`` carries the current one (0 before any
   propose).
 
-Content (``trajdyn.content`` on steps, ``trajdyn.task.text`` on the root) is scrubbed of secret-looking strings
-and truncated like the SDK's content capture (:func:`trajdyn.redact.content_attributes`). Events given by
+Content (``trajdyn.content`` on steps, ``trajdyn.task.text`` on the root) is truncated like the SDK's content
+capture (:func:`trajdyn.redact.content_attributes`). Every string of the output is scrubbed of secrets
+(:mod:`trajdyn.redact`), as the SDK does: attribute and event values (knob values, actions, error reasons, entry
+ids, task ids …), span names and status messages; a proposal is scrubbed as a whole before its repeat status is
+computed (:func:`trajdyn.redact.scrub_proposal`), so the repeats agree with the recorded pairs. Events given by
 the importer are attached to the root or to the step's span.
 
 Every step span carries ``trajdyn.trajectory.id`` and ``trajdyn.phase``. Times come from the log when it has
@@ -41,7 +44,7 @@ from trajdyn.analyzer.importers._base import (
     ImportedStep,
     ImportedTrajectory,
 )
-from trajdyn.redact import content_attributes
+from trajdyn.redact import content_attributes, scrub_proposal, scrub_value
 
 SYNTHETIC_EPOCH_NS: Final = 1_704_067_200 * 1_000_000_000
 """2024-01-01T00:00:00Z: where synthetic times start for a log without timestamps."""
@@ -104,6 +107,41 @@ def _content(key: str, text: str | None) -> dict[str, W.AttrValue | None]:
     return dict(content_attributes(key, text, redact=None, max_length=C.DEFAULT_MAX_CONTENT_LENGTH))
 
 
+def _proposal(step: ImportedStep) -> tuple[str | None, str | None, str | None]:
+    """(knob, canonical value, action) of a step, scrubbed as a whole."""
+    value = canonical_value(step.value) if step.knob is not None else None
+    action = canonical_action(step.knob, value) if step.knob is not None else step.action
+    return scrub_proposal(step.knob, value, action)
+
+
+def _scrub_values(attributes: list[dict[str, Any]]) -> None:
+    """Scrub the string values of an OTLP/JSON ``KeyValue`` list in place."""
+    for kv in attributes:
+        value = kv["value"]
+        if "stringValue" in value:
+            value["stringValue"] = scrub_value(value["stringValue"])
+        elif "arrayValue" in value:
+            for item in value["arrayValue"]["values"]:
+                if "stringValue" in item:
+                    item["stringValue"] = scrub_value(item["stringValue"])
+
+
+def scrub_request(req: dict[str, Any]) -> dict[str, Any]:
+    """Scrub every string of one request in place (resource, span names, attributes, events, status messages)."""
+    for rs in req["resourceSpans"]:
+        _scrub_values(rs["resource"]["attributes"])
+        for ss in rs["scopeSpans"]:
+            for sp in ss["spans"]:
+                sp["name"] = scrub_value(sp["name"])
+                _scrub_values(sp["attributes"])
+                for ev in sp.get("events", ()):
+                    _scrub_values(ev.get("attributes", []))
+                status = sp.get("status")
+                if status and "message" in status:
+                    status["message"] = scrub_value(status["message"])
+    return req
+
+
 def _events(events: Sequence[ImportedEvent], default_ns: int) -> list[dict[str, Any]]:
     return [W.event(e.name, e.time_ns if e.time_ns is not None else default_ns, _finite_attrs(e.attrs)) for e in events]
 
@@ -164,13 +202,12 @@ class _TrajectoryWriter:
         if step.shape != STEP_ITERATION and not step.blocked:
             self._single(step, start, end)
             return
-        value = canonical_value(step.value) if step.knob is not None else None
-        action = canonical_action(step.knob, value) if step.knob is not None else step.action
-        pair_key = step.knob if step.knob is not None else action
+        knob, value, action = _proposal(step)
+        pair_key = knob if knob is not None else action
         pair = (pair_key, value) if pair_key is not None else None
         repeat = pair in self.seen if pair is not None else None
         propose_attrs: dict[str, W.AttrValue | None] = {
-            C.KNOB: step.knob,
+            C.KNOB: knob,
             C.VALUE: value,
             C.ACTION: action,
             C.REPEAT: repeat,
@@ -216,13 +253,12 @@ class _TrajectoryWriter:
         attrs: dict[str, W.AttrValue | None] = {}
         if step.shape == STEP_PROPOSE:
             self.iteration += 1
-            value = canonical_value(step.value) if step.knob is not None else None
-            action = canonical_action(step.knob, value) if step.knob is not None else step.action
-            pair_key = step.knob if step.knob is not None else action
+            knob, value, action = _proposal(step)
+            pair_key = knob if knob is not None else action
             pair = (pair_key, value) if pair_key is not None else None
             attrs.update(
                 {
-                    C.KNOB: step.knob,
+                    C.KNOB: knob,
                     C.VALUE: value,
                     C.ACTION: action,
                     C.REPEAT: pair in self.seen if pair is not None else None,
@@ -295,12 +331,14 @@ def build_requests(
         root_end = clock.cursor if clock.cursor is not None else root_start
         spans = [writer.root(root_start, root_end), *writer.spans]
         out.append(
-            W.request(
-                resource=resource,
-                scope=W.scope_name(format_name),
-                scope_version=version,
-                spans=spans,
-                schema_url=C.SCHEMA_URL,
+            scrub_request(
+                W.request(
+                    resource=resource,
+                    scope=W.scope_name(format_name),
+                    scope_version=version,
+                    spans=spans,
+                    schema_url=C.SCHEMA_URL,
+                )
             )
         )
     return out

@@ -12,11 +12,13 @@ import pkgutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from trajdyn.analyzer.errors import ReadError
 from trajdyn.analyzer.importers._base import Importer, ImportResult
 from trajdyn.analyzer.importers._builder import build_requests
 from trajdyn.analyzer.importers._menu import load_menu
 from trajdyn.analyzer.importers._read import read_head
 from trajdyn.exceptions import InputError
+from trajdyn.redact import scrub_secrets
 
 _SKIP_MODULES = frozenset({"cli"})
 
@@ -103,4 +105,5 @@ def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None) -> 
     menu_names = load_menu(menu) if menu is not None else None
     trajectories, errors = importer.parse(path, menu_names)
     requests = build_requests(trajectories, source=path, format_name=importer.name)
+    errors = [ReadError(e.path, e.line, scrub_secrets(e.message)) for e in errors]  # messages may quote a row
     return ImportResult(requests=requests, errors=errors, format=importer.name, source=str(path))
