@@ -10,9 +10,15 @@ What the official file exporter lacks, added here:
 - **Safe concurrent append.** The file is opened with ``O_APPEND``; each batch is written as one ``os.write`` of the
   whole encoded line while holding an exclusive ``fcntl.flock`` on the file (and a thread lock in-process), so lines
   written by several threads or processes never interleave, even above ``PIPE_BUF``.
+- **Whole lines or nothing.** A write that fails part-way (a full disk, a quota) is rolled back: the file is
+  truncated to its size before the write, under the lock, so no fragment is left for the next line to be glued
+  to. Should the rollback itself fail, or a previous writer have died mid-line (SIGKILL), the next line starts
+  with a ``\n``: the file's last byte is checked under the lock before every append, so a torn line stays one
+  torn line (the analyzer reports it as ``file:line`` and reads the rest) and never swallows the next batch.
 - **Parent directory creation** and **reopening**: an export that fails with ``OSError`` (unwritable path, full
-  disk) logs once, increments :attr:`JsonLinesSpanExporter.failed_exports`, returns ``FAILURE`` and never raises;
-  the next export tries to open the file again, so the exporter recovers once the cause is fixed.
+  disk) logs once, increments :attr:`JsonLinesSpanExporter.failed_exports` and, by the batch's size,
+  :attr:`JsonLinesSpanExporter.lost_spans`, returns ``FAILURE`` and never raises; the next export tries to open
+  the file again, so the exporter recovers once the cause is fixed (space freed, directory created).
 - **Size rotation** (``rotate_bytes`` or ``TRAJDYN_FILE_ROTATE_BYTES``): before a line is appended, if the file is not
   empty and the line would take it above ``rotate_bytes``, the file is renamed to ``<stem>.<n><suffix>``
   (``spans.jsonl`` → ``spans.1.jsonl``, then ``spans.2.jsonl`` …; ``n`` is one more than the highest existing one, so
@@ -24,13 +30,14 @@ What the official file exporter lacks, added here:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import sys
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -45,7 +52,8 @@ __all__ = ["JsonLinesSpanExporter", "encode_spans_line", "rotated_path"]
 
 logger = logging.getLogger(__name__)
 
-_OPEN_FLAGS: Final = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS: Final = os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+"""Opened read-write (to check the last byte before appending), else write-only when reading is not allowed."""
 _MAX_REOPENS: Final = 8
 """Bound on reopen attempts within one export (the file replaced under us again and again)."""
 
@@ -119,8 +127,16 @@ _LIVE_EXPORTERS: weakref.WeakSet[JsonLinesSpanExporter] = weakref.WeakSet()
 
 
 def _reset_locks_after_fork() -> None:
+    # A child shares the parent's open file description, and with it the flock: it must open its own descriptor,
+    # or its appends and the parent's would no longer exclude each other.
     for exporter in list(_LIVE_EXPORTERS):
         exporter._lock = threading.Lock()
+        fd, exporter._fd = exporter._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 if hasattr(os, "register_at_fork"):
@@ -141,7 +157,8 @@ class JsonLinesSpanExporter(SpanExporter):
         ConfigurationError: ``rotate_bytes`` is not a positive integer.
 
     :meth:`export` never raises: an ``OSError`` is logged (once per run of consecutive failures), counted in
-    :attr:`failed_exports` and reported as ``FAILURE``; the next export reopens the file. :meth:`force_flush`
+    :attr:`failed_exports` and :attr:`lost_spans` and reported as ``FAILURE``; a line is written whole or not at
+    all (a failed write is rolled back); the next export reopens the file. :meth:`force_flush`
     ``fsync``\\ s the file: every line is already handed to the kernel by ``os.write`` when :meth:`export` returns,
     so flushing only makes it durable on disk.
     """
@@ -155,11 +172,14 @@ class JsonLinesSpanExporter(SpanExporter):
         self._rotate_bytes = rotate_bytes if rotate_bytes is not None else _rotate_bytes_from_env()
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._readable = True
         self._failing = False
         self._shutdown = False
         self._warned_shutdown = False
         self.failed_exports = 0
         """Number of :meth:`export` calls that returned ``FAILURE``."""
+        self.lost_spans = 0
+        """Number of spans in those exports: spans that did not reach the file."""
         self.rotations = 0
         """Number of rotations this exporter performed."""
         _LIVE_EXPORTERS.add(self)
@@ -181,11 +201,12 @@ class JsonLinesSpanExporter(SpanExporter):
                 self._warned_shutdown = True
                 logger.warning("trajdyn spans file exporter for %s is shut down; dropping spans", self._path)
             self.failed_exports += 1
+            self.lost_spans += len(spans)
             return SpanExportResult.FAILURE
         try:
             line = encode_spans_line(spans)
         except Exception as error:  # the encoder is not ours; never let it raise into the processor
-            return self._fail(f"could not encode {len(spans)} spans: {type(error).__name__}: {error}")
+            return self._fail(len(spans), f"could not encode {len(spans)} spans: {type(error).__name__}: {error}")
         if line is None:
             return SpanExportResult.SUCCESS
         with self._lock:
@@ -193,7 +214,7 @@ class JsonLinesSpanExporter(SpanExporter):
                 self._append(line)
             except OSError as error:
                 self._close_locked()
-                return self._fail(f"could not write spans to {self._path}: {error}")
+                return self._fail(len(spans), f"could not write {len(spans)} spans to {self._path}: {error}")
         if self._failing:
             self._failing = False
             logger.info("trajdyn spans file %s is writable again", self._path)
@@ -218,8 +239,9 @@ class JsonLinesSpanExporter(SpanExporter):
             self._close_locked()
 
     # ------------------------------------------------------------------------------------------------
-    def _fail(self, message: str) -> SpanExportResult:
+    def _fail(self, n_spans: int, message: str) -> SpanExportResult:
         self.failed_exports += 1
+        self.lost_spans += n_spans
         if not self._failing:
             self._failing = True
             logger.warning("%s (further failures are not logged until a write succeeds)", message)
@@ -230,7 +252,12 @@ class JsonLinesSpanExporter(SpanExporter):
     def _open_locked(self) -> int:
         if self._fd is None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self._path, _OPEN_FLAGS, 0o666)
+            try:
+                self._fd = os.open(self._path, _OPEN_FLAGS | os.O_RDWR, 0o666)  # the umask decides the mode
+                self._readable = True
+            except PermissionError:
+                self._fd = os.open(self._path, _OPEN_FLAGS | os.O_WRONLY, 0o666)
+                self._readable = False
         return self._fd
 
     def _close_locked(self) -> None:
@@ -259,19 +286,32 @@ class JsonLinesSpanExporter(SpanExporter):
                     locked = False
                     self._close_locked()
                     continue
-                if self._rotate_bytes is not None:
-                    size = os.fstat(fd).st_size
-                    if size > 0 and size + len(line) > self._rotate_bytes:
-                        self._rotate()
-                        locked = False
-                        self._close_locked()
-                        continue
-                _write_all(fd, line)
+                size = os.fstat(fd).st_size
+                if self._rotate_bytes is not None and size > 0 and size + len(line) > self._rotate_bytes:
+                    self._rotate()
+                    locked = False
+                    self._close_locked()
+                    continue
+                data = line if size == 0 or not self._torn_tail(fd, size) else b"\n" + line
+                try:
+                    _write_all(fd, data)
+                except OSError:
+                    _roll_back(fd, size)
+                    raise
                 return
             finally:
                 if locked:
                     _funlock(fd)
         raise OSError(f"{self._path} kept being replaced while appending")
+
+    def _torn_tail(self, fd: int, size: int) -> bool:
+        """Whether the file does not end with a newline (a torn line: a writer killed mid-line, a failed rollback)."""
+        if not self._readable:
+            return False
+        try:
+            return os.pread(fd, 1, size - 1) != b"\n"
+        except OSError:
+            return False
 
     def _rotate(self) -> None:
         """Move the current file to the next free ``<stem>.<n><suffix>``; the caller holds the file's lock."""
@@ -295,12 +335,24 @@ class JsonLinesSpanExporter(SpanExporter):
         logger.debug("rotated %s to %s", self._path, target)
 
 
+def _roll_back(fd: int, size: int) -> None:
+    """Truncate the file to ``size`` after a failed write, so that it holds no fragment of the line."""
+    try:
+        os.ftruncate(fd, size)
+    except OSError as error:  # the next append sees the torn tail and starts a new line
+        logger.debug("could not roll back a failed write: %s", error)
+
+
+_write: Callable[[int, bytes | memoryview], int] = os.write
+"""The one write call (a seam for the fault-injection tests)."""
+
+
 def _write_all(fd: int, data: bytes) -> None:
     """One ``os.write`` of the whole line; a short write (disk full mid-line) is completed or raises."""
-    written = os.write(fd, data)
+    written = _write(fd, data)
     view = memoryview(data)
     while written < len(data):
-        n = os.write(fd, view[written:])
+        n = _write(fd, view[written:])
         if n <= 0:
-            raise OSError(f"short write: {written} of {len(data)} bytes")
+            raise OSError(errno.ENOSPC, f"short write: {written} of {len(data)} bytes")
         written += n
