@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests._secrets import BASIC_CREDENTIALS, ORDINARY, SECRETS
 from trajdyn.redact import (
     REDACTED,
     content_attributes,
@@ -16,70 +15,6 @@ from trajdyn.redact import (
     scrub_secrets,
     scrub_value,
 )
-
-_BASIC = base64.b64encode(b"alice:Tr0ub4dor&3").decode()
-
-# (text, the secret part that must not survive). Shared with the SDK's every-channel test.
-SECRETS: list[tuple[str, str]] = [
-    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG"),
-    ("DB_PASSWORD=hunter2-prod", "hunter2-prod"),
-    (f"Authorization: Basic {_BASIC}", _BASIC),
-    (f"curl -u via header basic {_BASIC} failed", _BASIC),
-    ("https://deploy:S3cretPassw0rd@db.internal.example.com:5432/prod", "S3cretPassw0rd"),
-    ("token: 7f3c9a1be04d4c2e", "7f3c9a1be04d4c2e"),
-    ("hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "hf_AbCdEfGhIjKlMnOpQrSt"),
-    ("sk_live_51HxYzAbCdEfGhIjKlMnOp", "sk_live_51HxYzAbCd"),
-    ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "ghp_16C7e42F292c"),
-    ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "github_pat_11ABCDEFG"),
-    (
-        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-        "dozjgNryP4J3jVmNHl0w5N",
-    ),
-    (
-        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq9xS\n-----END RSA PRIVATE KEY-----",
-        "MIIEowIBAAKCAQEA7bq9xS",
-    ),
-    ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA (truncated", "b3BlbnNzaC1rZXktdjEAAAAA"),
-    ("sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWx", "sk-proj-Ab3dEf6hIj9k"),
-    ("AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
-    ("Authorization: Bearer abcdefghijklmnop123", "abcdefghijklmnop123"),
-    ('{"api_key": "abc123xyz789", "client_secret": "s"}', "abc123xyz789"),
-    ("xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
-    ("glpat-AbCdEfGhIjKlMnOpQrSt", "glpat-AbCdEfGhIjKl"),
-]
-
-# Ordinary knob values, actions, tool names and messages: must come back unchanged (no false positives).
-ORDINARY = [
-    "lr=0.0002",
-    "learning_rate=3e-4",
-    "max_tokens=4096",
-    "max_token=512",
-    "token_budget=8000",
-    "tokenizer=bpe",
-    "sort_key=name",
-    "use_token=true",
-    "is_secret=false",
-    "auth=none",
-    "author=Shakespeare",
-    "monkey=bananas123",
-    "optimizer=adamw",
-    "model=gpt-4.1-mini",
-    "claude-3-5-sonnet-20241022",
-    "search_flights(origin='SFO', destination='JFK')",
-    "book_hotel",
-    "/home/user/.cache/trajdyn/embeddings.sqlite",
-    "https://example.com/api/v1/items?page=2&sort=asc",
-    "ssh://git@github.com/org/repo.git",
-    "3f786850e387550fdab836ed7e6dc881de23001b",
-    "550e8400-e29b-41d4-a716-446655440000",
-    "basic functionality of the scheduler",
-    "the password is wrong",
-    "keep",
-    "revert",
-    "batch_size=64",
-    "warmup_ratio=0.1",
-    "ValueError: expected a positive learning rate, got -0.1",
-]
 
 
 @pytest.mark.parametrize(("text", "secret"), SECRETS, ids=[s[:24] for _, s in SECRETS])
@@ -112,7 +47,7 @@ def test_url_keeps_host_and_path() -> None:
 def test_basic_token_that_is_not_user_password_is_kept() -> None:
     """'basic <word>' is redacted only when the word decodes to printable user:password."""
     assert scrub_secrets("basic configuration") == "basic configuration"
-    assert scrub_secrets(f"Basic {_BASIC}") == f"Basic {REDACTED}"
+    assert scrub_secrets(f"Basic {BASIC_CREDENTIALS}") == f"Basic {REDACTED}"
 
 
 def test_scrub_value_counts_every_use() -> None:
