@@ -43,6 +43,7 @@ from trajdyn.sdk import (
     set_outcome,
     set_reward,
     shutdown,
+    summary,
     trajectory,
 )
 from trajdyn.sdk._perturb import Variant, perturb
@@ -78,5 +79,6 @@ __all__ = [
     "set_outcome",
     "set_reward",
     "shutdown",
+    "summary",
     "trajectory",
 ]

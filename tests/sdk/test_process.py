@@ -178,8 +178,8 @@ with trajdyn.trajectory(task_id="t"):
     assert len(_spans_in(out)) == 2
 
 
-def test_fork_child_gets_fresh_state(tmp_path: Path) -> None:
-    """A forked child does not re-export the parent's spans; the parent's file has each span once."""
+def test_fork_child_does_not_re_export_the_parents_spans(tmp_path: Path) -> None:
+    """A forked child does not re-export the parent's queued spans; the parent's file has each span once."""
     out = tmp_path / "s.jsonl"
     proc = run_python(
         LOOP
@@ -199,8 +199,136 @@ with trajdyn.trajectory(task_id="t"):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "child False"
     spans = _spans_in(out)
     assert sorted(s["name"] for s in spans) == ["decide", "invoke_agent", "observe", "propose"]
+
+
+def test_fork_child_steps_in_the_inherited_trajectory_are_counted_and_said_once(tmp_path: Path) -> None:
+    """In the child, steps and events inside the parent's trajectory are not recorded: each is counted, the child
+    says so once on stderr and in its summary line; the parent's trajectory is untouched."""
+    out = tmp_path / "s.jsonl"
+    proc = run_python(
+        LOOP
+        + f"""
+import os, sys
+trajdyn.configure(file={str(out)!r})
+with trajdyn.trajectory(task_id="parent") as traj:
+    propose(1)
+    pid = os.fork()
+    if pid == 0:
+        for i in range(3):
+            propose(i); evaluate(i); decide(i)
+        trajdyn.retry("in the child")
+        print("child", trajdyn.summary().steps_unrecorded, flush=True)
+        sys.exit(0)
+    os.waitpid(pid, 0)
+    evaluate(1)
+print("parent", traj.iteration, trajdyn.summary().steps_unrecorded)
+""",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["child 10", "parent 1 0"]
+    assert proc.stderr.count("the child's steps in it are not recorded") == 1
+    assert "10 steps not recorded (forked child)" in proc.stderr
+    spans = _spans_in(out)
+    assert sorted(s["name"] for s in spans) == ["invoke_agent", "observe", "propose"]
+    assert not any(e["name"] == "trajdyn.retry" for s in spans for e in s.get("events", []))
+
+
+def test_fork_child_exports_its_own_trajectories_to_the_configured_file(tmp_path: Path) -> None:
+    """multiprocessing (fork) workers write their trajectories to the parent's configured file (not to a
+    spans-<pid>.jsonl of their own), even though they leave with os._exit; each worker has its own sidecar."""
+    out = tmp_path / "run" / "spans.jsonl"
+    proc = run_python(
+        LOOP
+        + f"""
+import multiprocessing, os
+def work(n):
+    traj = loop(n)
+    return os.getpid(), traj.trajectory_id
+
+if __name__ == "__main__":
+    trajdyn.configure(file={str(out)!r})
+    parent = loop(2)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        results = pool.map(work, [3, 4, 5])
+    trajdyn.shutdown()
+    print(parent.trajectory_id, *[f"{{pid}}:{{tid}}" for pid, tid in results])
+""",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    parent_id, *children = proc.stdout.split()
+    spans = _spans_in(out)
+    roots = {
+        a["value"]["stringValue"]: s
+        for s in spans
+        if s["name"] == "invoke_agent"
+        for a in s["attributes"]
+        if a["key"] == "trajdyn.trajectory.id"
+    }
+    child_ids = [c.split(":")[1] for c in children]
+    assert set(roots) == {parent_id, *child_ids}
+    assert len(spans) == (1 + 3 * 2) + sum(1 + 3 * n for n in (3, 4, 5))
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.name.startswith("spans.")) == sorted(
+        ["spans.jsonl", "spans.coverage.json", *{f"spans.{c.split(':')[0]}.coverage.json" for c in children}]
+    )
+    parent_sidecar = json.loads((tmp_path / "run" / "spans.coverage.json").read_text())
+    assert [t["trajectory_id"] for t in parent_sidecar["trajectories"]] == [parent_id]
+    assert not (tmp_path / "trajdyn-out").exists()
+
+
+def test_sigkill_loses_at_most_the_queued_spans_and_the_analyzer_reports_a_torn_line(tmp_path: Path) -> None:
+    """SIGKILL mid-loop: everything flushed before the kill is in the file, every line written is whole; a line
+    torn by a kill is one `file:line` problem for the analyzer, the next writer starts a new line after it, and
+    the analyzer reads every other span."""
+    from trajdyn.analyzer import read_spans
+
+    out = tmp_path / "s.jsonl"
+    code = (
+        LOOP
+        + f"""
+trajdyn.configure(file={str(out)!r})
+with trajdyn.trajectory(task_id="killed"):
+    for i in range(5):
+        propose(i); evaluate(i); decide(i)
+    trajdyn.flush()
+    print("ready", flush=True)
+    i = 5
+    while True:
+        propose(i); evaluate(i); decide(i)
+        i += 1
+"""
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAJDYN_", "OTEL_"))}
+    env.pop("PYTEST_VERSION", None)
+    env["PYTHONPATH"] = str(REPO_ROOT / "src")
+    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    lines = out.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    for line in lines[:-1]:
+        json.loads(line)  # whole lines only
+    kept = len(_spans_in(out))
+    assert kept >= 3 * 5  # what was flushed before the kill survives (the root never ended)
+
+    # a kill in the middle of a write leaves a fragment; the next process appends after it on a new line
+    fragment = lines[0][: len(lines[0]) // 2]
+    with out.open("ab") as fh:
+        fh.write(fragment)
+    proc2 = run_python(LOOP + f"\ntrajdyn.configure(file={str(out)!r})\nloop(2)\n")
+    assert proc2.returncode == 0, proc2.stderr
+    data = read_spans(out)
+    torn_line = len(lines)  # 1-based: the line after the last whole one
+    assert [e.line for e in data.errors] == [torn_line]
+    assert str(data.errors[0]).startswith(f"{out}:{torn_line}: ")
+    assert data.spans.height == kept + 1 + 3 * 2
 
 
 def test_unwritable_spans_file_leaves_the_loop_running(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The trajdyn SDK: decorators, trajectories, live coverage and the OpenTelemetry plumbing behind them.
 
 Everything public is re-exported from :mod:`trajdyn`; this package adds the lower-level pieces
-(:class:`CoverageTracker`, the extractor types, the internal-error counters).
+(:class:`CoverageTracker`, the extractor types, the internal-error counters, :func:`summary` of what was dropped,
+lost or redacted).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from trajdyn.sdk._extract import (
 from trajdyn.sdk._lifecycle import flush, reset, shutdown
 from trajdyn.sdk._perturb import PERTURBATIONS, Variant, perturb
 from trajdyn.sdk._sidecar import sidecar_path_for
+from trajdyn.sdk._summary import Summary, summary
 from trajdyn.sdk._trajectory import (
     Trajectory,
     add_usage,
@@ -51,6 +53,7 @@ __all__ = [
     "Proposal",
     "ProposalExtractor",
     "Redactor",
+    "Summary",
     "Trajectory",
     "Variant",
     "add_usage",
@@ -80,5 +83,6 @@ __all__ = [
     "set_reward",
     "shutdown",
     "sidecar_path_for",
+    "summary",
     "trajectory",
 ]

@@ -15,10 +15,16 @@ TracerProvider etiquette:
 trajdyn never replaces a provider someone else set and never writes ``os.environ``.
 
 Zero configuration: with no ``configure()`` call, spans go to an OTLP/JSON lines file, ``$TRAJDYN_FILE``, else
-``$TRAJDYN_HOME/spans-<pid>.jsonl``, else ``./trajdyn-out/spans-<pid>.jsonl``, announced once on stderr; the
-live-coverage sidecar sits next to it (``spans-<pid>.coverage.json``). ``TRAJDYN_EXPORTER`` (comma-separated
-``file``, ``otlp``, ``none``) picks exporters; ``otlp`` is added by default when an ``OTEL_EXPORTER_OTLP_*ENDPOINT``
-is set. ``TRAJDYN_DISABLED=1`` turns every span off (the decorators just call the function).
+``$TRAJDYN_HOME/spans-<pid>.jsonl``, else ``./trajdyn-out/spans-<pid>.jsonl``; the live-coverage sidecar sits next
+to it (``spans-<pid>.coverage.json``). ``TRAJDYN_EXPORTER`` (comma-separated ``file``, ``otlp``, ``none``) picks
+exporters. ``TRAJDYN_DISABLED=1`` turns every span off (the decorators just call the function).
+
+``otlp`` is added by default when an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set. Every destination trajdyn exports to
+(the file, the OTLP endpoint, an exporter object) is announced once per process on stderr (``announce=False``
+silences it).
+
+Every exporter trajdyn adds runs behind a :class:`~trajdyn.sdk._processor.TrajdynBatchSpanProcessor`: back-pressure
+instead of dropping spans under bursts, and every dropped or lost span counted (:func:`trajdyn.sdk.summary`).
 """
 
 from __future__ import annotations
@@ -38,12 +44,13 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from trajdyn import conventions as C
 from trajdyn.exceptions import ConfigurationError
-from trajdyn.redact import Redactor
+from trajdyn.redact import Redactor, scrub_secrets
 from trajdyn.sdk import _errors
+from trajdyn.sdk._processor import TrajdynBatchSpanProcessor
 from trajdyn.sdk._sidecar import sidecar_path_for
 
 __all__ = ["Config", "configure", "current_config", "get_config", "reset_config"]
@@ -109,29 +116,6 @@ class _SwitchableProcessor(SpanProcessor):
 _SWITCH_ATTR = "_trajdyn_processor"
 
 
-class _CountingExporter(SpanExporter):
-    """Wraps an exporter so that failed exports (a collector down, a full disk) are counted as internal errors."""
-
-    def __init__(self, inner: SpanExporter) -> None:
-        self.inner = inner
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        try:
-            result = self.inner.export(spans)
-        except Exception as exc:
-            _errors.count_internal_error("export", exc)
-            return SpanExportResult.FAILURE
-        if result is not SpanExportResult.SUCCESS:
-            _errors.count_internal_error("export", f"{type(self.inner).__name__} failed to export {len(spans)} spans")
-        return result
-
-    def shutdown(self) -> None:
-        self.inner.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.inner.force_flush(timeout_millis)
-
-
 @dataclass
 class Config:
     """The resolved, process-wide configuration (read-only for users; see :func:`configure`)."""
@@ -174,14 +158,17 @@ class Config:
 
 _lock = threading.RLock()
 _config: Config | None = None
-_announced = False
+_announced: set[str] = set()
 
 
 def forget_in_child() -> None:
-    """In a forked child: forget the parent's configuration without touching its exporters."""
-    global _lock, _config
+    """In a forked child: a new lock; the configuration is kept (the child exports to the same destinations).
+
+    OpenTelemetry's batch processors restart their worker thread in the child with an empty queue (the parent's
+    queued spans stay the parent's to export), and the spans file exporter opens its own descriptor.
+    """
+    global _lock
     _lock = threading.RLock()
-    _config = None
 
 
 def current_config() -> Config | None:
@@ -244,7 +231,7 @@ def configure(
         tracer_provider: use this provider (see the module docs for the etiquette otherwise).
         meter_provider: emit ``trajdyn.coverage.*`` gauges to it (default: a global SDK MeterProvider, if set).
         exporters: exporter names (``file``, ``otlp``, ``none``) and/or ``SpanExporter`` instances, each behind a
-            ``BatchSpanProcessor`` (``TRAJDYN_EXPORTER``).
+            batch processor with back-pressure (``TRAJDYN_EXPORTER``).
         capture_content: record task text and step content (``TRAJDYN_CAPTURE_CONTENT``, then
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; default off).
         redact: ``redact(key, text) -> text | None``, runs before the default secret scrubbing.
@@ -254,7 +241,7 @@ def configure(
             ``trajdyn``).
         disabled: no spans at all (``TRAJDYN_DISABLED``).
         rotate_bytes: size rotation of the spans file (``TRAJDYN_FILE_ROTATE_BYTES``).
-        announce: print the spans file location once on stderr when trajdyn picked it.
+        announce: print every destination (spans file, OTLP endpoint, exporter) once on stderr.
     """
     if sidecar_interval is not None and sidecar_interval < 0:
         raise ConfigurationError(f"expected sidecar_interval >= 0, got {sidecar_interval!r}")
@@ -282,7 +269,6 @@ def configure(
         disabled=disabled,
         rotate_bytes=rotate_bytes,
         announce=announce,
-        explicit=True,
     )
     with _lock:
         reset_config()
@@ -332,6 +318,33 @@ def _otlp_endpoint_configured() -> bool:
     return bool(check())
 
 
+def _otlp_destination(exporter: SpanExporter) -> str:
+    """``OTLP <protocol> endpoint <url>`` for an announcement (credentials in the URL scrubbed)."""
+    endpoint = getattr(exporter, "_endpoint", None)
+    kind = "gRPC" if "grpc" in type(exporter).__module__ else "HTTP"
+    where = scrub_secrets(str(endpoint)) if endpoint else "the endpoint of OTEL_EXPORTER_OTLP_*"
+    return f"OTLP/{kind} endpoint {where}"
+
+
+def _announce(destinations: Sequence[str]) -> None:
+    """Say on stderr, once per process and destination, where spans go."""
+    for destination in destinations:
+        if destination in _announced:
+            continue
+        _announced.add(destination)
+        verb = (
+            "sending spans to"
+            if destination.startswith("OTLP")
+            else "exporting spans through"
+            if destination.startswith("exporter ")
+            else "writing spans to"
+        )
+        try:
+            print(f"trajdyn: {verb} {destination}", file=sys.stderr, flush=True)
+        except Exception:  # a closed stderr must not stop the loop
+            pass
+
+
 def _exporter_names_from_env() -> list[str] | None:
     raw = os.environ.get(C.ENV_EXPORTER)
     if raw is None or not raw.strip():
@@ -359,9 +372,7 @@ def _build(
     disabled: bool | None = None,
     rotate_bytes: int | None = None,
     announce: bool = True,
-    explicit: bool = False,
 ) -> Config:
-    global _announced
     if disabled is None:
         disabled = bool(_env_bool(C.ENV_DISABLED))
     if capture_content is None:
@@ -415,19 +426,24 @@ def _build(
             owns = True
 
     processors: list[SpanProcessor] = []
-    announced_file: Path | None = None
+    destinations: list[str] = []
     for entry in names:
         try:
             if isinstance(entry, SpanExporter):
-                processors.append(BatchSpanProcessor(_CountingExporter(entry)))
+                destination = f"exporter {type(entry).__name__}"
+                exporter: SpanExporter = entry
             elif entry == "file":
                 if spans_file is None:
                     spans_file = _default_spans_file()
-                    announced_file = spans_file
+                destination = str(spans_file)
                 exporter = _file_exporter(spans_file, rotate_bytes)
-                processors.append(BatchSpanProcessor(_CountingExporter(exporter)))
             elif entry == "otlp":
-                processors.append(BatchSpanProcessor(_CountingExporter(_otlp_exporter())))
+                exporter = _otlp_exporter()
+                destination = _otlp_destination(exporter)
+            else:
+                continue
+            processors.append(TrajdynBatchSpanProcessor(exporter, destination))
+            destinations.append(destination)
         except Exception as exc:  # an unwritable file or a broken exporter must not stop the loop
             _errors.report_internal_error("export", exc)
     if isinstance(provider, TracerProvider) and processors:
@@ -441,9 +457,8 @@ def _build(
                 setattr(provider, _SWITCH_ATTR, switch)
                 provider.add_span_processor(switch)
             switch.inner = (*switch.inner, *processors)
-    if announced_file is not None and announce and not _announced:
-        _announced = True
-        print(f"trajdyn: writing spans to {announced_file}", file=sys.stderr)
+    if announce:
+        _announce(destinations)
 
     env_sidecar = os.environ.get(C.ENV_SIDECAR) or None
     sidecar_path: Path | None

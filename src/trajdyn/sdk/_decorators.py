@@ -7,7 +7,9 @@ call is a step span named after the phase (or ``name``), a descendant of the tra
 (see :mod:`trajdyn.sdk._extract`) once the function returned (a generator: once it is exhausted; its return value,
 else its last yielded item; a generator closed early ends its span without extraction).
 
-**Outside a trajectory the decorators are transparent**: the function is just called, no span is made.
+**Outside a trajectory the decorators are transparent**: the function is just called, no span is made. In a forked
+child, inside a trajectory inherited from the parent, they are transparent too, and each such call is counted as an
+unrecorded step (said once on stderr; see :mod:`trajdyn.sdk._lifecycle`).
 
 Sync and async step spans are made current while the function runs (so spans the function opens nest under them);
 generator step spans are not made current, because a generator's frames can be resumed from any context. A step span
@@ -200,6 +202,8 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
             traj = _current.get()
             agen = fn(*args, **kwargs)
             if traj is None or traj._dead:
+                if traj is not None:
+                    traj.unrecorded_step()
                 async for item in agen:
                     yield item
                 return
@@ -234,6 +238,8 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
             traj = _current.get()
             gen = fn(*args, **kwargs)
             if traj is None or traj._dead:
+                if traj is not None:
+                    traj.unrecorded_step()
                 return (yield from gen)
             span, attrs = start(traj)
             last: Any = None
@@ -266,6 +272,8 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             traj = _current.get()
             if traj is None or traj._dead:
+                if traj is not None:
+                    traj.unrecorded_step()
                 return await fn(*args, **kwargs)
             span, attrs = start(traj)
             token = _attach(_set_span_in_context(span))
@@ -285,6 +293,8 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         traj = _current.get()
         if traj is None or traj._dead:
+            if traj is not None:
+                traj.unrecorded_step()
             return fn(*args, **kwargs)
         span, attrs = start(traj)  # every attribute is set once, by the ender
         token = _attach(_set_span_in_context(span))

@@ -18,6 +18,7 @@ from trajdyn.redact import scrub_secrets
 
 __all__ = [
     "count_internal_error",
+    "count_silently",
     "internal_error_count",
     "internal_error_counts",
     "is_strict",
@@ -86,6 +87,12 @@ def count_internal_error(kind: str, exc: BaseException | str) -> None:
         logger.warning("trajdyn internal error (%s), further ones are counted silently: %s", kind, scrub_secrets(text))
 
 
+def count_silently(kind: str, n: int = 1) -> None:
+    """Count ``n`` internal errors of ``kind`` that the caller reports itself (dropped spans: a stderr notice)."""
+    with _lock:
+        _counts[kind] += n
+
+
 def internal_error_count(kind: str | None = None) -> int:
     """Number of internal errors swallowed so far, of one ``kind`` or of all kinds."""
     with _lock:
@@ -99,9 +106,11 @@ def internal_error_counts() -> dict[str, int]:
 
 
 def forget_in_child() -> None:
-    """In a forked child: a new lock (the parent's may have been held at fork time)."""
+    """In a forked child: a new lock (the parent's may have been held at fork time); counts start from zero."""
     global _lock
     _lock = threading.Lock()
+    _counts.clear()
+    _logged.clear()
 
 
 def reset_internal_errors() -> None:

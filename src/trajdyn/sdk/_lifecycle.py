@@ -1,12 +1,21 @@
-"""Process lifecycle: flush at normal exit and on SIGTERM, fresh state in a forked child.
+"""Process lifecycle: flush at normal exit and on SIGTERM, explicit behaviour in a forked child.
 
 - ``atexit``: open trajectories are ended (status ERROR, a ``trajdyn.failure`` event), sidecars written, spans
-  flushed and trajdyn's own processors shut down.
+  flushed and trajdyn's own processors shut down; then the summary line is printed on stderr when anything was
+  dropped, lost, left unrecorded or redacted (:mod:`trajdyn.sdk._summary`).
 - ``SIGTERM``: the same, then the previous handler runs: a Python handler is called, ``SIG_IGN`` keeps ignoring,
   and the default handler is restored and the signal re-sent, so the process ends as it would have without trajdyn
   (killed by SIGTERM; a shell reports 143 = 128 + 15). Installed only from the main thread, and only once.
-- fork: the child forgets the parent's configuration, trajectories and sidecars (the next use configures afresh,
-  e.g. a new ``spans-<pid>.jsonl``), so the parent's spans are never exported twice.
+- SIGKILL cannot be caught: the spans still queued (at most one batch interval, ``OTEL_BSP_SCHEDULE_DELAY``, 5 s)
+  are lost; every line already written is whole, and a line torn by the kill is reported by the analyzer as
+  ``file:line`` while the rest is read.
+- fork: the child keeps the configuration and exports to the same destinations (the spans file is safe for
+  concurrent append; OpenTelemetry's batch processors restart in the child with an empty queue, so the parent's
+  spans are never exported twice). Its live-coverage sidecar is ``<name>.<child pid>.coverage.json`` (a shared one
+  would be overwritten by each process). Trajectories open in the parent at fork time belong to the parent: in the
+  child, steps and events inside them are not recorded, and are counted and said once on stderr; the child records
+  its own trajectories. A trajectory that ends in a child flushes the child's spans, because a child may leave with
+  ``os._exit`` (``multiprocessing`` does), which skips ``atexit``.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from trajdyn.sdk import _config, _errors, _sidecar
+from trajdyn.sdk import _config, _errors, _sidecar, _summary
 
 __all__ = ["flush", "install_hooks", "reset", "shutdown"]
 
@@ -52,17 +61,15 @@ def _end_open_trajectories(reason: str) -> None:
 
 
 def shutdown(timeout_millis: int = 30000) -> None:
-    """End open trajectories, flush everything and shut down what trajdyn created (a later use reconfigures)."""
-    cfg = _config.current_config()
-    if cfg is not None and cfg.pid != os.getpid():
-        _config.reset_config(shutdown=False)
-        return
+    """End open trajectories, flush everything and shut down what trajdyn created (a later use reconfigures); then
+    print the summary line on stderr when anything was dropped, lost, left unrecorded or redacted."""
     _end_open_trajectories("trajdyn shut down before the trajectory ended")
     flush(timeout_millis)
     try:
         _config.reset_config(shutdown=True)
     except Exception as exc:
         _errors.report_internal_error("shutdown", exc)
+    _summary.print_summary()
 
 
 def _at_exit() -> None:
@@ -77,6 +84,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         _end_open_trajectories("terminated by SIGTERM")
         flush()
         _config.reset_config(shutdown=True)
+        _summary.print_summary()
     except Exception:
         pass
     prev = _previous_sigterm
@@ -97,6 +105,7 @@ def _after_fork_in_child() -> None:
     _config.forget_in_child()
     _sidecar.forget_in_child()
     _errors.forget_in_child()
+    _summary.forget_in_child()
 
 
 def install_hooks() -> None:
@@ -131,3 +140,4 @@ def reset() -> None:
     _sidecar.reset_sidecars()
     _errors.reset_internal_errors()
     _errors.set_strict(None)
+    _summary.reset_summary()

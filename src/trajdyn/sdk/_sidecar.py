@@ -7,15 +7,18 @@ Schema ``trajdyn.coverage/1``::
                        ...every exploration key of the analyzer report...}]}
 
 Writes never happen on the loop's hot path: an event only marks the file dirty; one daemon thread rewrites dirty
-files at most once per interval, and a trajectory's end writes its file once more, synchronously. A write goes to a
-temporary file in the same directory followed by ``os.replace``, so a reader never sees a torn file. Several
-trajectories (threads, tasks) may share one sidecar file.
+files at most once per interval. A trajectory's end freezes its entry (never computed again) and, when no other
+trajectory sharing the file is still running, writes the file once more, synchronously; otherwise the thread writes
+it within the interval (200 concurrent trajectories ending one after the other cost one write per interval, not 200
+writes of 200 entries). A write goes to a temporary file in the same directory followed by ``os.replace``, so a
+reader never sees a torn file; the file's mode follows the umask, as the spans file's does. Several trajectories
+(threads, tasks) may share one sidecar file.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +31,14 @@ import msgspec
 from trajdyn import conventions as C
 from trajdyn.sdk._errors import report_internal_error
 
-__all__ = ["SidecarWriter", "flush_sidecars", "get_sidecar", "reset_sidecars", "sidecar_path_for"]
+__all__ = [
+    "SidecarWriter",
+    "flush_sidecars",
+    "get_sidecar",
+    "reset_sidecars",
+    "sidecar_path_for",
+    "sidecar_path_in_child",
+]
 
 EntrySource = Callable[[], dict[str, Any]]
 _encoder = msgspec.json.Encoder()
@@ -38,6 +48,29 @@ def sidecar_path_for(spans_file: str | os.PathLike[str]) -> Path:
     """Default sidecar of a spans file: ``spans.jsonl`` → ``spans.coverage.json``."""
     p = Path(spans_file)
     return p.with_name(p.stem + C.SIDECAR_SUFFIX) if p.suffix else p.with_name(p.name + C.SIDECAR_SUFFIX)
+
+
+def sidecar_path_in_child(path: str | os.PathLike[str], pid: int) -> Path:
+    """The sidecar of a forked child (process ``pid``): ``spans.coverage.json`` → ``spans.<pid>.coverage.json``.
+
+    Several processes rewriting one sidecar would each replace the others' trajectories.
+    """
+    p = Path(path)
+    if p.name.endswith(C.SIDECAR_SUFFIX) and len(p.name) > len(C.SIDECAR_SUFFIX):
+        return p.with_name(f"{p.name[: -len(C.SIDECAR_SUFFIX)]}.{pid}{C.SIDECAR_SUFFIX}")
+    return p.with_name(f"{p.stem}.{pid}{p.suffix}")
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new temporary file next to ``path``, created with mode 0666 less the umask (like the spans file; not
+    ``mkstemp``'s fixed 0600), exclusively (``O_EXCL``: never an existing file or a planted link)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 class SidecarWriter:
@@ -52,14 +85,25 @@ class SidecarWriter:
         self._last_write = time.monotonic()
         self._lock = threading.Lock()
         self._sources: dict[str, EntrySource] = {}
+        self._running: set[str] = set()
 
     def register(self, trajectory_id: str, source: EntrySource) -> None:
         """Add (or replace) a trajectory's entry; the entries keep their registration order."""
         with self._lock:
             self._sources[trajectory_id] = source
+            self._running.add(trajectory_id)
         self.dirty = True
         _ensure_thread()
         _wake.set()  # the thread may be sleeping a longer tick computed before this writer existed
+
+    def finish(self, trajectory_id: str, entry: dict[str, Any]) -> bool:
+        """Freeze a finished trajectory's entry; ``True`` when no trajectory of this file is still running."""
+        with self._lock:
+            self._sources[trajectory_id] = lambda: entry
+            self._running.discard(trajectory_id)
+            last = not self._running
+        self.dirty = True
+        return last
 
     def due(self, now: float) -> bool:
         """Whether the background thread should write now."""
@@ -76,13 +120,13 @@ class SidecarWriter:
             }
             data = _encoder.encode(document)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            fd, tmp = _create_temporary(self.path)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
-                Path(tmp).replace(self.path)
+                tmp.replace(self.path)
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
                 raise
             self._last_write = time.monotonic()
             self.writes += 1

@@ -26,11 +26,11 @@ from trajdyn import conventions as C
 from trajdyn._values import canonical_value
 from trajdyn.exceptions import ConfigurationError, TrajdynError
 from trajdyn.redact import Redactor, content_attributes, scrub_attributes, scrub_proposal, scrub_secrets, scrub_value
-from trajdyn.sdk import _errors
-from trajdyn.sdk._config import get_config
+from trajdyn.sdk import _errors, _summary
+from trajdyn.sdk._config import Config, get_config
 from trajdyn.sdk._coverage import CoverageTracker
 from trajdyn.sdk._exception import record_error
-from trajdyn.sdk._sidecar import SidecarWriter, get_sidecar
+from trajdyn.sdk._sidecar import SidecarWriter, get_sidecar, sidecar_path_in_child
 
 __all__ = [
     "Trajectory",
@@ -70,11 +70,14 @@ def current_trajectory() -> Trajectory | None:
 
 
 def forget_in_child() -> None:
-    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent)."""
+    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent and counted
+    as unrecorded steps; their events and attributes go nowhere: the parent ends and exports them)."""
     global _open_lock
     _open_lock = threading.Lock()
     for traj in _open.values():
         traj._dead = True
+        traj._span = trace.INVALID_SPAN
+        traj._writer = None
     _open.clear()
 
 
@@ -222,6 +225,7 @@ class Trajectory:
         self.redact: Redactor | None = None
         self.max_content_length = C.DEFAULT_MAX_CONTENT_LENGTH
         self._dead = False
+        self._cfg: Config | None = None
         self._token: Token[Trajectory | None] | None = None
         self._ctx_token: object = None
         self._step_base: dict[str, Any] = {C.TRAJECTORY_ID: self.trajectory_id}
@@ -239,6 +243,7 @@ class Trajectory:
                 "threads / asyncio tasks"
             )
         cfg = get_config()
+        self._cfg = cfg
         self._tracer = cfg.tracer
         self.capture_content = cfg.capture_content
         self.redact = cfg.redact
@@ -256,6 +261,8 @@ class Trajectory:
         with _open_lock:
             _open[id(self)] = self
         path = self._sidecar_arg if self._sidecar_arg is not None else cfg.sidecar
+        if path is not None and cfg.pid != os.getpid():  # a forked child never overwrites its parent's sidecar
+            path = sidecar_path_in_child(path, os.getpid())
         if path is not None:
             try:
                 self._writer = get_sidecar(path, cfg.sidecar_interval)
@@ -287,9 +294,17 @@ class Trajectory:
             self._detach()
         if self._writer is not None:
             try:
-                self._writer.write()
+                if self._writer.finish(self.trajectory_id, self.sidecar_entry()):
+                    self._writer.write()
             except Exception as err:
                 _errors.report_internal_error("sidecar", err)
+        cfg = self._cfg
+        if cfg is not None and cfg.pid != os.getpid():
+            # a forked child may end with os._exit (multiprocessing does), skipping atexit: flush what it recorded
+            try:
+                cfg.force_flush()
+            except Exception as err:
+                _errors.report_internal_error("export", err)
 
     def _detach(self) -> None:
         if self._token is not None:
@@ -420,6 +435,15 @@ class Trajectory:
         k, v, _ = scrub_proposal(knob, canonical_value(value), None)  # the tracker holds scrubbed pairs
         return self._tracker.first_iteration(k, v) is not None
 
+    def unrecorded_step(self) -> None:
+        """Count a step call that cannot be recorded: this trajectory was inherited by a forked child."""
+        _summary.steps_unrecorded(
+            1,
+            f"process {os.getpid()} was forked inside trajectory {self.trajectory_id} (task {self.task_id!r}), "
+            "which belongs to the parent process: the child's steps in it are not recorded (counted); "
+            "start a trajectory in the child to record them (docs/sdk.md, Processes)",
+        )
+
     def _event_span(self) -> Span:
         """The span that carries an event: the current span when it is recorded with this trajectory's spans, else
         the root.
@@ -430,6 +454,9 @@ class Trajectory:
         it (and its events) to this trajectory even when spans between it and the root are missing from the file.
         A span of another provider (exported elsewhere) or a non-recording one leaves the event on the root.
         """
+        if self._dead:
+            self.unrecorded_step()
+            return trace.INVALID_SPAN
         span = trace.get_current_span()
         root = self._span
         if span is root or not span.is_recording():
