@@ -19,9 +19,11 @@ Zero configuration: with no ``configure()`` call, spans go to an OTLP/JSON lines
 to it (``spans-<pid>.coverage.json``). ``TRAJDYN_EXPORTER`` (comma-separated ``file``, ``otlp``, ``none``) picks
 exporters. ``TRAJDYN_DISABLED=1`` turns every span off (the decorators just call the function).
 
-``otlp`` is added by default when an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set. Every destination trajdyn exports to
-(the file, the OTLP endpoint, an exporter object) is announced once per process on stderr (``announce=False``
-silences it).
+Network export only when configured: the ``otlp`` exporter is added when ``configure(otlp=True)`` or
+``TRAJDYN_EXPORTER`` names it, or, when no ``file=`` argument was given, when an ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is
+set (an explicit ``file=`` says where the spans go: a stray endpoint in the environment does not add a network
+destination to it). ``otlp=False`` never exports over the network. Every destination trajdyn exports to (the file,
+the OTLP endpoint, an exporter object) is announced once per process on stderr (``announce=False`` silences it).
 
 Every exporter trajdyn adds runs behind a :class:`~trajdyn.sdk._processor.TrajdynBatchSpanProcessor`: back-pressure
 instead of dropping spans under bursts, and every dropped or lost span counted (:func:`trajdyn.sdk.summary`).
@@ -220,6 +222,7 @@ def configure(
     service_name: str | None = None,
     disabled: bool | None = None,
     rotate_bytes: int | None = None,
+    otlp: bool | None = None,
     announce: bool = True,
 ) -> Config:
     """Configure trajdyn for this process (keyword-only; every argument optional; a later call replaces it).
@@ -241,8 +244,14 @@ def configure(
             ``trajdyn``).
         disabled: no spans at all (``TRAJDYN_DISABLED``).
         rotate_bytes: size rotation of the spans file (``TRAJDYN_FILE_ROTATE_BYTES``).
+        otlp: ``True`` adds the OTLP exporter (endpoint, protocol and headers from the standard
+            ``OTEL_EXPORTER_OTLP_*`` variables); ``False`` never exports over the network; ``None``: only when
+            ``exporters``/``TRAJDYN_EXPORTER`` name ``otlp``, or, without a ``file=`` argument, when an
+            ``OTEL_EXPORTER_OTLP_*ENDPOINT`` is set.
         announce: print every destination (spans file, OTLP endpoint, exporter) once on stderr.
     """
+    if otlp is not None and not isinstance(otlp, bool):
+        raise ConfigurationError(f"expected otlp to be True, False or None, got {otlp!r}")
     if sidecar_interval is not None and sidecar_interval < 0:
         raise ConfigurationError(f"expected sidecar_interval >= 0, got {sidecar_interval!r}")
     if max_content_length is not None and max_content_length < 0:
@@ -268,6 +277,7 @@ def configure(
         service_name=service_name,
         disabled=disabled,
         rotate_bytes=rotate_bytes,
+        otlp=otlp,
         announce=announce,
     )
     with _lock:
@@ -371,6 +381,7 @@ def _build(
     service_name: str | None = None,
     disabled: bool | None = None,
     rotate_bytes: int | None = None,
+    otlp: bool | None = None,
     announce: bool = True,
 ) -> Config:
     if disabled is None:
@@ -401,12 +412,16 @@ def _build(
         names = []  # the caller brought a provider and asked for no file: theirs alone
     else:
         names = ["file"]
-        if _otlp_endpoint_configured():
-            names.append("otlp")
+        if otlp is None and file is None and _otlp_endpoint_configured():
+            names.append("otlp")  # no file= argument: the standard OTLP variables are the configuration
     if spans_file is not None and "file" not in names and exporters is None and env_names is None:
         names.append("file")
     if "none" in names:
         names = []
+    if otlp is True and "otlp" not in names:
+        names.append("otlp")
+    elif otlp is False:
+        names = [n for n in names if n != "otlp"]
 
     # provider
     owns = False
