@@ -135,6 +135,21 @@ def make_bare(provider: TracerProvider) -> Callable[[int], float]:
     return run_bare
 
 
+def best_of(
+    baseline: Callable[[int], float], candidate: Callable[[int], float], n: int, repeats: int
+) -> tuple[float, float]:
+    """µs per iteration of each, best of ``repeats`` interleaved runs of ``n`` iterations (after a warm-up)."""
+    baseline(1000)
+    candidate(1000)
+    gc.collect()
+    base: list[float] = []
+    cand: list[float] = []
+    for _ in range(repeats):  # interleaved, best of N: robust to a noisy shared machine
+        base.append(baseline(n))
+        cand.append(candidate(n))
+    return min(base) / n * 1e6, min(cand) / n * 1e6
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="trajdyn decorator overhead vs bare OpenTelemetry spans")
     parser.add_argument("--iterations", type=int, default=3000)
@@ -150,16 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_bare = make_bare(provider)
 
     n = args.iterations
-    run_bare(1000)
-    run_trajdyn(1000)
-    bare: list[float] = []
-    ours: list[float] = []
-    gc.collect()
-    for _ in range(args.repeats):  # interleaved, best of N: robust to a noisy shared machine
-        bare.append(run_bare(n))
-        ours.append(run_trajdyn(n))
-    b = min(bare) / n * 1e6
-    t = min(ours) / n * 1e6
+    b, t = best_of(run_bare, run_trajdyn, n, args.repeats)
     print(f"bare OpenTelemetry : {b:8.2f} µs / iteration (3 spans)")
     print(f"trajdyn decorators : {t:8.2f} µs / iteration (3 spans + live coverage)")
     print(f"ratio              : {t / b:8.3f}  (target <= 1.10)")
@@ -171,17 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours_provider.add_span_processor(
         TrajdynBatchSpanProcessor(DiscardingExporter(), "discard", max_queue_size=_NEVER_FULL)
     )
-    run_otel, run_ours = make_bare(otel_provider), make_bare(ours_provider)
-    run_otel(1000)
-    run_ours(1000)
-    otel: list[float] = []
-    ours_export: list[float] = []
-    gc.collect()
-    for _ in range(args.repeats):
-        otel.append(run_otel(n))
-        ours_export.append(run_ours(n))
-    o = min(otel) / n * 1e6
-    e = min(ours_export) / n * 1e6
+    o, e = best_of(make_bare(otel_provider), make_bare(ours_provider), n, args.repeats)
     print(f"OTel BatchSpanProcessor   : {o:8.2f} µs / iteration (3 bare spans)")
     print(f"trajdyn batch processor   : {e:8.2f} µs / iteration (3 bare spans, back-pressure check)")
     print(f"export-path ratio         : {e / o:8.3f}")

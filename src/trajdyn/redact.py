@@ -39,8 +39,8 @@ import base64
 import binascii
 import re
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Final, TypeAlias, TypeVar
 
 from trajdyn import conventions as C
 
@@ -108,6 +108,8 @@ _QUICK: Final = re.compile(
 """A cheap first pass over the lower-cased text (a case-insensitive alternation is several times slower): text
 without any of these substrings has nothing to scrub."""
 
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 _count_lock = threading.Lock()
 _count = 0
 _cache: dict[str, tuple[str, int]] = {}
@@ -182,20 +184,26 @@ def scrub_secrets(text: str) -> str:
     return out
 
 
+def _cached(cache: dict[_K, tuple[_V, int]], key: _K, scrub: Callable[[_K], tuple[_V, int]]) -> _V:
+    """``scrub(key)``'s result from ``cache`` (computed once; the cache is cleared when full); its secrets are
+    counted on every use."""
+    hit = cache.get(key)
+    if hit is None:
+        hit = scrub(key)
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = hit
+    if hit[1]:
+        _count_add(hit[1])
+    return hit[0]
+
+
 def scrub_value(text: str) -> str:
     """:func:`scrub_secrets` for values that repeat (knob values, actions, entry ids): cached, counted on every use.
 
     The cache holds at most a few thousand distinct values and is cleared when full.
     """
-    hit = _cache.get(text)
-    if hit is None:
-        hit = _scrub(text)
-        if len(_cache) >= _CACHE_MAX:
-            _cache.clear()
-        _cache[text] = hit
-    if hit[1]:
-        _count_add(hit[1])
-    return hit[0]
+    return _cached(_cache, text, _scrub)
 
 
 Proposal: TypeAlias = tuple[str | None, str | None, str | None]
@@ -203,7 +211,8 @@ Proposal: TypeAlias = tuple[str | None, str | None, str | None]
 _proposal_cache: dict[Proposal, tuple[Proposal, int]] = {}
 
 
-def _scrub_proposal(knob: str | None, value: str | None, action: str | None) -> tuple[Proposal, int]:
+def _scrub_proposal(key: Proposal) -> tuple[Proposal, int]:
+    knob, value, action = key
     if knob is None:
         if action is None:
             return (None, None, None), 0
@@ -227,16 +236,7 @@ def scrub_proposal(knob: str | None, value: str | None, action: str | None) -> P
     the pair ``knob=value`` looks like a secret although neither part does (``password=hunter2``), the value is
     replaced. A proposal without a knob (a tool call) gives ``(None, None, scrubbed action)``.
     """
-    key = (knob, value, action if knob is None else None)
-    hit = _proposal_cache.get(key)
-    if hit is None:
-        hit = _scrub_proposal(*key)
-        if len(_proposal_cache) >= _CACHE_MAX:
-            _proposal_cache.clear()
-        _proposal_cache[key] = hit
-    if hit[1]:
-        _count_add(hit[1])
-    return hit[0]
+    return _cached(_proposal_cache, (knob, value, action if knob is None else None), _scrub_proposal)
 
 
 def scrub_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:

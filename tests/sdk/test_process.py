@@ -48,6 +48,18 @@ def _spans_in(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def _signal_when_ready(code: str, signum: int) -> int:
+    """Run ``code`` in a fresh interpreter, send ``signum`` once it printed "ready", and return its exit status."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAJDYN_", "OTEL_"))}
+    env.pop("PYTEST_VERSION", None)
+    env["PYTHONPATH"] = str(REPO_ROOT / "src")
+    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signum)
+        return proc.wait(timeout=30)
+
+
 def test_import_is_light() -> None:
     """import trajdyn / trajdyn.sdk never imports polars, numpy, scipy or torch."""
     proc = run_python(
@@ -142,14 +154,7 @@ with trajdyn.trajectory(task_id="t"):
     time.sleep(60)
 """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAJDYN_", "OTEL_"))}
-    env.pop("PYTEST_VERSION", None)
-    env["PYTHONPATH"] = str(REPO_ROOT / "src")
-    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == -signal.SIGTERM
+    assert _signal_when_ready(code, signal.SIGTERM) == -signal.SIGTERM
     spans = _spans_in(out)
     assert len(spans) == 10
     root = next(s for s in spans if s["name"] == "invoke_agent")
@@ -303,14 +308,7 @@ with trajdyn.trajectory(task_id="killed"):
         i += 1
 """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAJDYN_", "OTEL_"))}
-    env.pop("PYTEST_VERSION", None)
-    env["PYTHONPATH"] = str(REPO_ROOT / "src")
-    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert _signal_when_ready(code, signal.SIGKILL) == -signal.SIGKILL
     lines = out.read_bytes().split(b"\n")
     assert lines[-1] == b""
     for line in lines[:-1]:
