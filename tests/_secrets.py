@@ -34,6 +34,8 @@ SECRETS: list[tuple[str, str]] = [
     ('{"api_key": "abc123xyz789", "client_secret": "s"}', "abc123xyz789"),
     ("xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
     ("glpat-AbCdEfGhIjKlMnOpQrSt", "glpat-AbCdEfGhIjKl"),
+    ("password=$ecretPass1", "$ecretPass1"),
+    ("token='f(api_key=Zq8xW2pL9vN4)'", "Zq8xW2pL9vN4"),  # a kept value (code) is scrubbed inside
 ]
 
 # Ordinary knob values, actions, tool names and messages: must come back unchanged (no false positives).
@@ -67,4 +69,13 @@ ORDINARY = [
     "batch_size=64",
     "warmup_ratio=0.1",
     "ValueError: expected a positive learning rate, got -0.1",
+    # names of secrets, not secrets (stack-trace source lines, prompts): seen in real traces
+    "auth=new_request.auth,",
+    "new_auth = get_netrc_auth(url) if self.trust_env else None",
+    "password = generate_secure_password(20)",
+    'api_key = os.environ["OPENAI_API_KEY"]',
+    "API_KEY = 'YOUR_API_KEY'",
+    '-H "Authorization: Bearer $GITHUB_TOKEN"',
+    "git remote set-url origin https://oauth2:${GITLAB_TOKEN}@gitlab.com/org/repo.git",
+    "headers = {'Authorization': f'Bearer {token}'}",
 ]

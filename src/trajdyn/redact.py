@@ -27,7 +27,11 @@ What is caught (each a test in ``tests/test_redact.py``; see docs/reliability.md
   ``password``, ``passwd``, ``pwd``, ``secret``, ``credentials`` (any value), or ``token``, ``api_key``, ``apikey``,
   ``access_key``, ``secret_key``, ``private_key``, ``auth`` (a value of at least 8 characters that is not a
   number). ``AWS_SECRET_ACCESS_KEY=…``, ``DB_PASSWORD=…``, ``token: …`` and ``client_secret=…`` are caught;
-  ``max_tokens=4096``, ``token_budget=8000``, ``sort_key=name`` and ``use_token=true`` are not.
+  ``max_tokens=4096``, ``token_budget=8000``, ``sort_key=name`` and ``use_token=true`` are not;
+- a value that names a secret instead of holding one is kept, in assignments, headers and URLs: an environment
+  variable (``$GITHUB_TOKEN``, ``${TOKEN}``, ``%TOKEN%``), a template or placeholder (``{token}``, ``<key>``,
+  ``YOUR_API_KEY``, ``xxx``), code (``get_netrc_auth(url)``, ``os.environ[...]``; for tokens and keys also a
+  lower-case dotted name such as ``request.auth``), so stack traces and prompts stay readable.
 
 Ordinary values (numbers, model names, tool names, file paths, URLs without credentials, git hashes, UUIDs) pass
 unchanged. Pure standard library, importable without the SDK.
@@ -82,11 +86,11 @@ _TOKEN_PATTERNS: Final = re.compile(
     re.DOTALL,
 )
 _URL_USERINFO: Final = re.compile(
-    r"(?i)\b([a-z][a-z0-9+.\-]*://)(?:[^\s/?#@\"'<>:]*:[^\s/?#@\"'<>]*|[^\s/?#@\"'<>:]{20,})@"
+    r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/?#@\"'<>:]*:[^\s/?#@\"'<>]*|[^\s/?#@\"'<>:]{20,})@"
 )
 _AUTH_HEADER: Final = re.compile(
     r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)"
-    r"((?:basic|bearer|digest|token|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s\"',;]+)"
+    r"((?:basic|bearer|digest|token|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s\"',;]{4,})"
 )
 _BEARER: Final = re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*")
 _BASIC: Final = re.compile(r"(?i)\b(basic)(\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
@@ -100,6 +104,19 @@ _ASSIGNMENT_LONG: Final = re.compile(
     r"private[_-]?key|auth)[\"']?\s*[=:]\s*)(\"[^\"]{8,}\"|'[^']{8,}'|[^\s,;&\"']{8,})"
 )
 _NUMBER: Final = re.compile(r"[\"']?[+\-]?[0-9][0-9_.,eE+\-]*[\"']?")
+_REFERENCE: Final = re.compile(
+    r"""(?x)
+      \$\{?[A-Z_][A-Z0-9_]*\}?             # an environment variable: $GITHUB_TOKEN, ${TOKEN} (upper case)
+    | %[A-Z_][A-Z0-9_]*%                  # %TOKEN%
+    | \{[\w.\-]*\}|<[^<>"'=:]*>?           # a template or a placeholder: {token}, <your key>
+    | (?i:your)[_\-][A-Za-z0-9_\-]*       # YOUR_API_KEY, your-token
+    | [xX*.]{3,}                          # xxx, ***, ...
+    | [A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(.*\)|\[.*)   # code: get_netrc_auth(url), os.environ[...]
+    """
+)
+"""Values that name a secret instead of holding one (a reference, a placeholder, code): kept."""
+_DOTTED_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
+"""``request.auth``: code, not a token (a token is mixed-case or has digits); not applied to passwords."""
 _NOT_SECRETS: Final = frozenset({"", "true", "false", "null", "none", "yes", "no"})
 _QUICK: Final = re.compile(
     r"-----begin|sk-|[sr]k_|akia|asia|gh[pousr]_|github_pat_|glpat-|hf_|npm_|pypi-|xox|aiza|eyj|://|"
@@ -133,23 +150,37 @@ def _basic(match: re.Match[str]) -> str:
     return f"{match.group(1)}{match.group(2)}{REDACTED}"
 
 
+def _url_userinfo(match: re.Match[str]) -> str:
+    _, _, password = match.group(2).partition(":")
+    if _REFERENCE.fullmatch(password):
+        return match.group(0)
+    return f"{match.group(1)}{REDACTED}@"
+
+
 def _auth_header(match: re.Match[str]) -> str:
-    if match.group(3) == REDACTED:
+    if match.group(3) == REDACTED or _REFERENCE.fullmatch(match.group(3)):
         return match.group(0)
     return f"{match.group(1)}{match.group(2) or ''}{REDACTED}"
 
 
+def _kept(match: re.Match[str]) -> str:
+    """A value kept as not secret, itself scrubbed: this match consumed it, so its own pass will not see what it
+    holds (``auth='f(api_key="…")'``)."""
+    return match.group(1) + _scrub(match.group(2))[0]
+
+
 def _assignment(match: re.Match[str]) -> str:
     value = match.group(2).strip("\"'")
-    if value == REDACTED or value.lower() in _NOT_SECRETS:
-        return match.group(0)
+    if value == REDACTED or value.lower() in _NOT_SECRETS or _REFERENCE.fullmatch(value):
+        return _kept(match)
     return f"{match.group(1)}{REDACTED}"
 
 
 def _long_assignment(match: re.Match[str]) -> str:
     value = match.group(2)
-    if value.strip("\"'") == REDACTED or _NUMBER.fullmatch(value):
-        return match.group(0)
+    bare = value.strip("\"'")
+    if bare == REDACTED or _NUMBER.fullmatch(value) or _REFERENCE.fullmatch(bare) or _DOTTED_NAME.fullmatch(bare):
+        return _kept(match)
     return f"{match.group(1)}{REDACTED}"
 
 
@@ -160,9 +191,8 @@ def _scrub(original: str) -> tuple[str, int]:
     total = 0
     text, n = _TOKEN_PATTERNS.subn(REDACTED, original)
     total += n
-    text, n = _URL_USERINFO.subn(lambda m: f"{m.group(1)}{REDACTED}@", text)
-    total += n
     for pattern, repl in (
+        (_URL_USERINFO, _url_userinfo),
         (_AUTH_HEADER, _auth_header),
         (_BEARER, lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}"),
         (_BASIC, _basic),
