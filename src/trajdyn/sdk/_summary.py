@@ -65,7 +65,7 @@ class Summary:
 
     def line(self) -> str:
         """The summary as one line (``trajdyn: …``)."""
-        parts = [f"{self.spans_exported} spans exported"]
+        parts = [f"{self.spans_exported} spans exported"] if self.spans_exported else []
         if self.spans_dropped:
             parts.append(f"{self.spans_dropped} DROPPED (queue full)")
         if self.spans_lost:
