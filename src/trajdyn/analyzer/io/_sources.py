@@ -18,6 +18,7 @@ import errno
 import glob
 import io
 import os
+import re
 import stat
 import sys
 import zlib
@@ -40,6 +41,7 @@ SMALL_INPUT_BYTES: Final = 1 << 20
 """Plain files up to this size are read whole by the reading process and batched with their neighbours."""
 MAX_BATCH_PARTS: Final = 4096
 _GLOB_CHARS: Final = frozenset("*?[")
+_NON_SPACE: Final = re.compile(rb"\S")
 _SCAN: Final = 1 << 20
 _HEAD_EXTRA: Final = 4 << 20
 """Bytes read past an unreadable first line to see whether the next lines are OTLP documents on their own."""
@@ -181,16 +183,21 @@ def _read_head(fh: _Readable) -> tuple[bytes, bool]:
     more lines (at most :data:`_HEAD_EXTRA` more bytes), to tell a document from JSON lines with a torn first line.
     """
     buf = bytearray()
-    while True:
+    content = -1  # where the first non-space byte is
+    first_end = -1  # where the first line after it ends
+    while first_end < 0:  # each block is scanned once (a first line of 100 MB costs its length, not its square)
+        scanned = len(buf)
         block = fh.read(_SCAN)
         if not block:
             return bytes(buf), True
         buf += block
-        if buf.strip() and b"\n" in buf.lstrip():
-            break
+        if content < 0:
+            found = _NON_SPACE.search(buf, scanned)
+            content = -1 if found is None else found.start()
+        if content >= 0:
+            first_end = buf.find(b"\n", max(content, scanned))
     if _first_line_parses(bytes(buf)):
         return bytes(buf), False
-    first_end = len(buf) - len(buf.lstrip()) + buf.lstrip().find(b"\n")
     while buf.count(b"\n", first_end) <= LAYOUT_LINES and len(buf) - first_end < _HEAD_EXTRA:
         block = fh.read(_SCAN)
         if not block:
@@ -246,12 +253,15 @@ def _stream(fh: _Readable, index: int, name: str, chunk_bytes: int) -> Iterator[
         yield Part(index, name, "document", data=head if eof else head + src.read())
     else:
         pending = bytearray(head)
+        scanned = 0  # pending[:scanned] holds no newline (a line longer than a block is scanned once)
         while True:
             if len(pending) >= chunk_bytes or eof:
-                cut = len(pending) if eof else pending.rfind(b"\n") + 1
+                cut = len(pending) if eof else pending.rfind(b"\n", scanned) + 1
+                scanned = len(pending)
                 if cut > 0:
                     yield Part(index, name, data=bytes(pending[:cut]))
                     del pending[:cut]
+                    scanned = len(pending)
                 if eof:
                     break
             block = src.read(chunk_bytes)
