@@ -25,7 +25,15 @@ import msgspec
 import polars as pl
 
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.io._attributes import DTYPES, TYPES, AttrColumns, ValueTooDeep, any_to_python, excerpt
+from trajdyn.analyzer.io._attributes import (
+    DTYPES,
+    MAX_VALUE_DEPTH,
+    TYPES,
+    AttrColumns,
+    ValueTooDeep,
+    any_to_python,
+    excerpt,
+)
 from trajdyn.analyzer.io._documents import BadDocument, decode_document, looks_like_document, split_torn_line
 from trajdyn.analyzer.io._otlp import Event, KeyValue, Span, TracesData
 
@@ -271,7 +279,9 @@ def _resource(rs_attrs: list[KeyValue], notes: list[str]) -> tuple[str | None, s
             rattrs[kv.key] = any_to_python(kv.value)
         except ValueTooDeep:
             rattrs[kv.key] = None
-            notes.append(f"resource attribute {excerpt(kv.key)!r} is nested too deeply; set to null")
+            notes.append(
+                f"resource attribute {excerpt(kv.key)!r} is nested deeper than {MAX_VALUE_DEPTH} levels; set to null"
+            )
     s = rattrs.pop(SERVICE_NAME_KEY, None)
     return (None if s is None else str(s)), (_JSON_ENCODER.encode(rattrs).decode() if rattrs else None)
 
@@ -372,16 +382,23 @@ def _frames(docs: list[tuple[int, int, TracesData]], sources: list[str]) -> _Fra
         if ev.attributes:
             ev_attrs.add(i, ev.attributes)
     ev_warnings: Warnings = []
-    events = pl.DataFrame(
-        [
-            pl.Series(ROW, ev_rows, dtype=pl.Int64),
-            pl.Series(K.EVENT_NAME, [ev.name for _, ev in ev_pairs], dtype=pl.Utf8),
-            _int_column(
-                K.TIME_NS, [ev.time_unix_nano for _, ev in ev_pairs], "timeUnixNano", ev_warnings, range(len(ev_rows))
-            ),
-            *ev_attrs.series(),
-        ]
-    ).with_columns(ev_attrs.missing())
+    if not ev_pairs:  # the usual chunk of step spans (an empty events frame is never concatenated)
+        events = pl.DataFrame(schema=event_schema())
+    else:
+        events = pl.DataFrame(
+            [
+                pl.Series(ROW, ev_rows, dtype=pl.Int64),
+                pl.Series(K.EVENT_NAME, [ev.name for _, ev in ev_pairs], dtype=pl.Utf8),
+                _int_column(
+                    K.TIME_NS,
+                    [ev.time_unix_nano for _, ev in ev_pairs],
+                    "timeUnixNano",
+                    ev_warnings,
+                    range(len(ev_rows)),
+                ),
+                *ev_attrs.series(),
+            ]
+        ).with_columns(ev_attrs.missing())
     warnings.extend((ev_rows[i], message) for i, message in [*ev_attrs.warnings, *ev_warnings])
     spilled = [attrs.spilled] if attrs.spilled is not None else []
     if ev_attrs.spilled is not None:
@@ -391,9 +408,29 @@ def _frames(docs: list[tuple[int, int, TracesData]], sources: list[str]) -> _Fra
     return _Frames(spans, events, [*doc_warnings, *where], spans_per_part, spills)
 
 
+def _hex_ok(col: str, pattern: str) -> pl.Expr:
+    """The id is lower-case hex of the right length and not all zeros."""
+    return pl.col(col).str.contains(pattern) & (pl.col(col).str.strip_chars("0") != "")
+
+
 def _normalize_ids(spans: pl.DataFrame) -> tuple[pl.DataFrame, Warnings]:
-    """Lower-case-hex ids pass (vectorised regex); the rest go through :func:`normalize_id`; bad ones → null."""
+    """Lower-case-hex ids pass (vectorised regex); the rest go through :func:`normalize_id`; bad ones → null.
+
+    One query first tells the usual case (every id lower-case hex, parents hex or empty) from the rest.
+    """
     warnings: Warnings = []
+    parent = pl.col(K.PARENT_SPAN_ID)
+    root = parent.str.strip_chars("0") == ""  # no parent (empty or all zeros): a root span
+    usual = spans.select(
+        _hex_ok(K.TRACE_ID, _HEX_TRACE).all(),
+        _hex_ok(K.SPAN_ID, _HEX_SPAN).all(),
+        (_hex_ok(K.PARENT_SPAN_ID, _HEX_SPAN) | root).all().alias("_p"),
+        root.any().alias("_roots"),
+    ).row(0)
+    if all(usual[:3]):
+        if usual[3]:
+            spans = spans.with_columns(pl.when(root).then(None).otherwise(parent).alias(K.PARENT_SPAN_ID))
+        return spans, warnings
     exprs: list[pl.Expr] = []
     ok_exprs: dict[str, pl.Expr] = {}
     for col, nbytes, pattern in (
@@ -401,7 +438,7 @@ def _normalize_ids(spans: pl.DataFrame) -> tuple[pl.DataFrame, Warnings]:
         (K.SPAN_ID, 8, _HEX_SPAN),
         (K.PARENT_SPAN_ID, 8, _HEX_SPAN),
     ):
-        ok = pl.col(col).str.contains(pattern) & (pl.col(col).str.strip_chars("0") != "")
+        ok = _hex_ok(col, pattern)
         ok_exprs[col] = ok
         others = spans.filter(~ok)[col].unique().to_list()
         if not others:
