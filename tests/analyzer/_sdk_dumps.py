@@ -117,8 +117,10 @@ def write_knob_loops(
             "OTEL_BSP_SCHEDULE_DELAY": "60000",
         }
     )
+    script = path.with_name(f"{path.stem}-writer.py")  # a file, not -c: the settings may be long
+    script.write_text(prelude + textwrap.dedent(KNOB_LOOP), encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(KNOB_LOOP)],
+        [sys.executable, str(script)],
         env=env,
         capture_output=True,
         text=True,
