@@ -57,12 +57,13 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Dump]
         entry=ENTRY,
     )
     spans = root / FILE
-    bad = re.sub(
-        rb'\{"key":"trajdyn.iteration","value":\{"intValue":"\d+"\}\}',
-        lambda _: json.dumps({"key": "trajdyn.iteration", "value": {"stringValue": f"x{KNOB}"}}).encode(),
-        dump.lines[0],
-        count=1,
-    )
+    odd = {  # a span of its own (not a step: the trajectories' numbers are untouched) with a value of the wrong type
+        "traceId": "f" * 32,
+        "spanId": "e" * 16,
+        "name": "odd",
+        "attributes": [{"key": "trajdyn.iteration", "value": {"stringValue": f"x{KNOB}"}}],
+    }
+    bad = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [odd]}]}]}).encode()
     spans.write_bytes(dump.data + bad + b"\n")
     playbook = root / "playbook.jsonl"
     entry = {
