@@ -21,10 +21,11 @@ from trajdyn.analyzer import read_spans
 from trajdyn.analyzer.io import normalize_id
 
 
-def _deep(levels: int, kind: str) -> bytes:
+def nested_value(levels: int, kind: str) -> bytes:
+    """An OTLP/JSON AnyValue nested ``levels`` deep in ``kvlist`` or ``array`` values, around a string."""
     value = b'{"stringValue":"x"}'
     for _ in range(levels):
-        if kind == "kv":
+        if kind == "kvlist":
             value = b'{"kvlistValue":{"values":[{"key":"k","value":' + value + b"}]}}"
         else:
             value = b'{"arrayValue":{"values":[' + value + b"]}}"
@@ -60,9 +61,9 @@ TOKENS: tuple[bytes, ...] = (
     b'{"resourceSpans":',
     b'{"resourceSpans":[]}',
     b'{"resource_spans":[{"scope_spans":[{"spans":[{"name":"snake"}]}]}]}',
-    _deep(70, "kv"),
-    _deep(400, "kv"),
-    _deep(1200, "array"),
+    nested_value(70, "kvlist"),
+    nested_value(400, "kvlist"),
+    nested_value(1200, "array"),
 )
 _VALUE: re.Pattern[bytes] = re.compile(
     rb'"(?:startTimeUnixNano|endTimeUnixNano|timeUnixNano|intValue|doubleValue|stringValue|boolValue|traceId|spanId'

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.analyzer._fuzz import nested_value
 from tests.analyzer._sdk_dumps import REPO_ROOT, Dump, write_knob_loops
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer import read_spans
@@ -170,16 +171,6 @@ def test_integers_beyond_64_bits_are_reported_and_the_spans_kept(
     assert run.spans == {str(path): dump.total}
 
 
-def _nested(levels: int, kind: str) -> bytes:
-    value = b'{"stringValue":"x"}'
-    for _ in range(levels):
-        if kind == "kvlist":
-            value = b'{"kvlistValue":{"values":[{"key":"k","value":' + value + b"}]}}"
-        else:
-            value = b'{"arrayValue":{"values":[' + value + b"]}}"
-    return value
-
-
 @pytest.mark.parametrize(
     ("levels", "kind", "lost", "message"),
     [
@@ -198,7 +189,7 @@ def test_deeply_nested_values_never_raise_recursion_error(
     lost: bool,
     message: str,
 ) -> None:
-    deep = b'{"key":"deep","value":' + _nested(levels, kind) + b"},"
+    deep = b'{"key":"deep","value":' + nested_value(levels, kind) + b"},"
     spans_at = dump.lines[1].index(b'"spans":[')  # into the first span's attributes, then the resource's
     on_span = dump.lines[1][:spans_at] + dump.lines[1][spans_at:].replace(
         b'"attributes":[', b'"attributes":[' + deep, 1

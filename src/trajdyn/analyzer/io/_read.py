@@ -307,13 +307,16 @@ def read_spans(
     """Read OTLP/JSON span dumps into polars frames.
 
     ``paths``: a path, a directory (searched recursively for ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.gz``), a
-    glob, ``"-"`` for stdin, or a sequence of these. Each file may be OTLP/JSON lines (one ``TracesData`` per
-    line, as the SDK's and the Collector's file exporters write), one pretty-printed document, or either gzipped.
+    glob, ``"-"`` for stdin, a FIFO or pipe (``<(…)``), or a sequence of these. Each input may be OTLP/JSON lines
+    (one ``TracesData`` per line, as the SDK's and the Collector's file exporters write) or one pretty-printed
+    document (decided by content), either gzipped.
 
-    Bad input never aborts the read: a malformed or truncated line, a JSON value that is not OTLP, invalid UTF-8,
-    an empty input, a missing path, an id that cannot be read or a value of the wrong type for a conventions key
-    becomes a :class:`ReadError` (``path:line: message``) in ``errors`` and everything else is kept. With
-    ``strict=True`` the first such problem raises :class:`InputParseError` (an ``InputError``) instead.
+    Bad input never aborts the read: a malformed or truncated line, a torn line, a JSON value that is not OTLP,
+    invalid UTF-8, JSON nested too deeply, an empty input, a missing path, a link loop, an unreadable directory, a
+    truncated gzip (its readable prefix is kept), an id that cannot be read, a value of the wrong type for a
+    conventions key or out of 64 bits becomes a :class:`ReadError` (``path:line: message``) in ``errors`` and
+    everything else is kept (``docs/reliability.md``). With ``strict=True`` the first such problem raises
+    :class:`InputParseError` (an ``InputError``) instead.
 
     ``progress``: ``None`` shows a transient progress bar on stderr when it is a terminal and reading takes more
     than a second, ``True`` shows it regardless of the terminal, ``False`` never. ``workers``: processes used
