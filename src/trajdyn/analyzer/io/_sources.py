@@ -94,7 +94,7 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[ReadError]]:
     """
     found: list[Source] = []
     problems: list[ReadError] = []
-    stack = [str(path)]
+    stack = [str(Path(path))]  # normalised as pathlib does (``runs/``, ``./runs`` → ``runs``): the names found
     while stack:
         directory = stack.pop()
         try:
