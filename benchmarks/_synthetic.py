@@ -22,8 +22,10 @@ def attr(key: str, value: AttrValue) -> dict[str, Any]:
     return {"key": key, "value": any_value(value)}
 
 
-def write_batches(path: Path, spans: Iterable[dict[str, Any]], resource: list[dict[str, Any]]) -> int:
-    """Write ``spans`` to ``path`` as OTLP/JSON lines of at most :data:`BATCH` spans; returns the number written."""
+def write_batches(
+    path: Path, spans: Iterable[dict[str, Any]], resource: list[dict[str, Any]], *, batch_size: int = BATCH
+) -> int:
+    """Write ``spans`` to ``path`` as OTLP/JSON lines of at most ``batch_size`` spans; returns the number written."""
     encoder = msgspec.json.Encoder()
     written = 0
     batch: list[dict[str, Any]] = []
@@ -39,7 +41,7 @@ def write_batches(path: Path, spans: Iterable[dict[str, Any]], resource: list[di
     with path.open("wb") as fh:
         for span in spans:
             batch.append(span)
-            if len(batch) == BATCH:
+            if len(batch) == batch_size:
                 flush()
                 written += len(batch)
                 batch = []

@@ -98,7 +98,7 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
     return spans
 
 
-def generate(path: Path, n_spans: int) -> int:
+def generate(path: Path, n_spans: int, *, batch_size: int = 512) -> int:
     """Write whole trajectories until ~n_spans spans, as the SDK's file exporter does (batches of 512 spans)."""
     rng = random.Random(7)
 
@@ -111,7 +111,7 @@ def generate(path: Path, n_spans: int) -> int:
             yield from trajectory
 
     resource = [attr("service.name", "bench"), attr("telemetry.sdk.language", "python")]
-    return write_batches(path, spans(), resource)
+    return write_batches(path, spans(), resource, batch_size=batch_size)
 
 
 def raw_decode(path: Path) -> int:

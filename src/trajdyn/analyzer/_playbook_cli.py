@@ -69,8 +69,10 @@ def run_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> tuple[
     except (TrajdynError, ValueError, ImportError) as exc:
         return _fail(str(exc), EXIT_USAGE, stderr), None
     if not args.quiet:
+        from trajdyn.analyzer.report._escape import plain_text
+
         for problem in result.problems[:MAX_ERRORS_SHOWN]:
-            print(str(problem), file=stderr)
+            print(plain_text(problem), file=stderr)
     doc = result.to_dict()
     failed = bool(result.problems) or any(not e.passed for e in result.entries)
     if args.paths:

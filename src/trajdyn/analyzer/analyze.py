@@ -99,7 +99,8 @@ def analyze(
     previous = load_previous_report(compare_to) if compare_to is not None else None
     from trajdyn.analyzer.results import read_results, split_inputs
 
-    raw, result_files = split_inputs(raw) if fmt is None else (raw, [])
+    walk_problems: list[ReadError] = []
+    raw, result_files = split_inputs(raw, walk_problems) if fmt is None else (raw, [])
     results = read_results(result_files) if result_files else None
     if strict and results is not None and results.errors:
         raise InputParseError(results.errors[0])
@@ -148,7 +149,7 @@ def analyze(
         traj,
         events=event_frame,
         inputs=inputs,
-        errors=[*import_errors, *read_errors, *result_errors],
+        errors=[*walk_problems, *import_errors, *read_errors, *result_errors],
         options=ReportOptions(window=window, eta=eta, top=top, extra=dict(extra or {})),
         sections=sections,
         generated_at=generated_at,

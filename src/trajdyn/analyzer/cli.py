@@ -163,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int, stderr: TextIO) -> int:
-    print(f"{PROG}: error: {message}", file=stderr)
+    from trajdyn.analyzer.report._escape import plain_text
+
+    print(f"{PROG}: error: {plain_text(message)}", file=stderr)
     return code
 
 
@@ -245,9 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TrajdynError, ValueError, OSError) as exc:
         return _fail(str(exc), EXIT_USAGE, stderr)
 
+    from trajdyn.analyzer.report._escape import plain_text
+
     if report.errors and not args.quiet:
-        for error in report.errors[:MAX_ERRORS_SHOWN]:
-            print(f"{error['path']}:{error['line']}: {error['message']}", file=stderr)
+        for error in report.errors[:MAX_ERRORS_SHOWN]:  # data in the messages: shown inert (control characters)
+            print(plain_text(f"{error['path']}:{error['line']}: {error['message']}"), file=stderr)
         if len(report.errors) > MAX_ERRORS_SHOWN:
             print(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more input problems", file=stderr)
     total_spans = sum(i["spans"] for i in report.inputs if isinstance(i["spans"], int))
@@ -276,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         worse = regressions(report)
         if worse:
             names = ", ".join(f"{g['group_by']}={g['group']}" for g in worse)
-            print(f"{PROG}: regression in {len(worse)} group(s): {names}", file=stderr)
+            print(plain_text(f"{PROG}: regression in {len(worse)} group(s): {names}"), file=stderr)
             return EXIT_REGRESSION
     return EXIT_OK
 

@@ -39,10 +39,14 @@ _SCHEMA: Final = span_schema()
 
 
 def _col(frame: pl.DataFrame, key: str) -> pl.Expr:
-    """``pl.col(key)``, or a typed null when the input has no such column."""
+    """``pl.col(key)``, or a typed null column when the input has no such column.
+
+    A full-length null column, not a literal: polars evaluates an operation on a literal once per chunk in
+    ``select``, so on a frame of several chunks ``select(lit.is_in(...))`` gives one row per chunk, not per row.
+    """
     if key in frame.columns:
         return pl.col(key)
-    return pl.lit(None, dtype=_SCHEMA.get(key, pl.Utf8())).alias(key)
+    return pl.repeat(None, pl.len(), dtype=_SCHEMA.get(key, pl.Utf8())).alias(key)
 
 
 def _is_agent(frame: pl.DataFrame) -> pl.Expr:

@@ -701,31 +701,42 @@ def _summary_text(doc: Mapping[str, Any]) -> str:
 
 
 def render_lint_markdown(result: LintResult | Mapping[str, Any]) -> list[str]:
-    """Markdown lines: a heading, the summary, a table of every entry, then the malformed entries."""
+    """Markdown lines: a heading, the summary, a table of every entry, then the malformed entries.
+
+    Entry ids, reasons, paths and messages are escaped (``trajdyn.analyzer.report._escape``).
+    """
+    from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text
+
     doc = _doc(result)
-    lines = [f"## Playbook lint — `{doc['path']}`", "", _summary_text(doc), ""]
+    lines = [f"## Playbook lint — {markdown_code(doc['path'])}", "", markdown_text(_summary_text(doc)), ""]
     if doc["entries"]:
         lines += ["| line | entry | passed | weighted | scores | reasons |", "|---|---|---|---|---|---|"]
         for e in doc["entries"]:
-            reasons = ("; ".join(e["reasons"]) or "–").replace("|", "\\|")
+            reasons = markdown_cell("; ".join(e["reasons"]) or "–")
             lines.append(
-                f"| {e['line']} | `{e['entry_id']}` | {'yes' if e['passed'] else '**no**'} | "
-                f"{e['weighted_score']:.3f} | {_score_text(e)} | {reasons} |"
+                f"| {e['line']} | {markdown_code(e['entry_id'], table=True)} | {'yes' if e['passed'] else '**no**'} | "
+                f"{e['weighted_score']:.3f} | {markdown_cell(_score_text(e))} | {reasons} |"
             )
         lines.append("")
     for p in doc["problems"]:
-        lines.append(f"- `{p['path']}:{p['line']}`: {p['message']}")
+        where = markdown_code(f"{p['path']}:{p['line']}")
+        lines.append(f"- {where}: {markdown_text(p['message'])}")
     if doc["problems"]:
         lines.append("")
     return lines
 
 
 def render_lint_terminal(result: LintResult | Mapping[str, Any], *, width: int = 120) -> list[RenderableType]:
-    """rich renderables: the summary line and a table of the entries (failures first)."""
+    """rich renderables: the summary line and a table of the entries (failures first); data shown inert."""
     from rich.table import Table
+    from rich.text import Text
+
+    from trajdyn.analyzer.report._escape import terminal_markup, terminal_text
 
     doc = _doc(result)
-    out: list[RenderableType] = [f"[bold]Playbook lint[/bold] — {doc['path']}: {_summary_text(doc)}"]
+    out: list[RenderableType] = [
+        f"[bold]Playbook lint[/bold] — {terminal_markup(doc['path'])}: {terminal_markup(_summary_text(doc))}"
+    ]
     if doc["entries"]:
         table = Table(expand=width >= 100)
         table.add_column("line", justify="right")
@@ -736,15 +747,15 @@ def render_lint_terminal(result: LintResult | Mapping[str, Any], *, width: int =
             table.add_column("scores", overflow="fold")
         table.add_column("reasons", overflow="fold", ratio=2 if width >= 100 else None)
         for e in sorted(doc["entries"], key=lambda e: (e["passed"], e["line"])):
-            cells = [
-                str(e["line"]),
-                str(e["entry_id"]),
-                "yes" if e["passed"] else "[red]no[/red]",
-                f"{e['weighted_score']:.3f}",
+            cells: list[Text] = [
+                terminal_text(e["line"]),
+                terminal_text(e["entry_id"]),
+                Text("yes") if e["passed"] else Text("no", style="red"),
+                terminal_text(f"{e['weighted_score']:.3f}"),
             ]
             if width >= 100:
-                cells.append(_score_text(e))
-            cells.append("; ".join(e["reasons"]) or "–")
+                cells.append(terminal_text(_score_text(e)))
+            cells.append(terminal_text("; ".join(e["reasons"]) or "–"))
             table.add_row(*cells)
         out.append(table)
     return out

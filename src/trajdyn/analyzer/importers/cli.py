@@ -14,6 +14,7 @@ from typing import Final
 
 from trajdyn.analyzer.importers._otlp_writer import write_jsonl
 from trajdyn.analyzer.importers._registry import FORMATS, convert
+from trajdyn.analyzer.report._escape import plain_text
 from trajdyn.exceptions import InputError
 
 EXIT_OK: Final = 0
@@ -54,11 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = convert(args.input, fmt, menu=args.menu)
     except InputError as exc:
-        print(f"{_PROG}: {exc}", file=sys.stderr)
+        print(plain_text(f"{_PROG}: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:
         for error in result.errors:
-            print(f"{_PROG}: {error}", file=sys.stderr)
+            print(plain_text(f"{_PROG}: {error}"), file=sys.stderr)
     if args.strict and result.errors:
         print(f"{_PROG}: {len(result.errors)} bad row(s); nothing written (--strict)", file=sys.stderr)
         return EXIT_INPUT_ERRORS
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             n_spans = write_jsonl(result.requests, Path(args.output))
     except OSError as exc:
-        print(f"{_PROG}: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(plain_text(f"{_PROG}: cannot write {args.output}: {exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:
         where = "stdout" if args.output == "-" else args.output

@@ -1,13 +1,13 @@
-"""Decode a block of OTLP/JSON (JSON lines or one document) into columnar polars frames.
+"""Decode jobs of OTLP/JSON (runs of JSON lines, whole documents, batches of small inputs) into columnar frames.
 
-One call handles one *chunk*: a run of whole lines of one input, or one whole document. It runs in the reading
-process or in a worker process, so everything it returns is picklable and its line numbers are relative to the
-chunk (1 = the chunk's first line); :mod:`._read` shifts them.
+One call decodes one :class:`Job`: one or more :class:`Part` s, each a run of whole lines of one input, one whole
+document, or a whole small input (many small files are batched into one job, so that each costs its lines and not
+a polars frame of its own). It runs in the reading process or in a worker process, so everything it returns is
+picklable and line numbers are relative to their part (1 = the part's first line); :mod:`._read` shifts them.
 
-Attributes are decoded once per value into per-key Python lists sized to the chunk's span count, then each list
-becomes one typed polars Series (measured faster than a long (row, key, value) table pivoted by polars). Ids are
-normalised vectorised: the lower-case-hex fast path is a regex over the column, only the other (rare) values go
-through Python.
+Attribute values are turned into typed columns by :mod:`._attributes`; documents are decoded (and a line that is
+not one explained) by :mod:`._documents`. Ids are normalised vectorised: the lower-case-hex fast path is a regex
+over the column, only the other (rare) values go through Python.
 """
 
 from __future__ import annotations
@@ -15,24 +15,32 @@ from __future__ import annotations
 import base64
 import binascii
 import gc
-import math
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import msgspec
 import polars as pl
 
-from trajdyn import conventions as C
-from trajdyn._values import canonical_value
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.io._otlp import AnyValue, KeyValue, Span, TracesData
+from trajdyn.analyzer.io._attributes import (
+    DTYPES,
+    MAX_VALUE_DEPTH,
+    TYPES,
+    AttrColumns,
+    ValueTooDeep,
+    any_to_python,
+    excerpt,
+)
+from trajdyn.analyzer.io._documents import BadDocument, decode_document, looks_like_document, split_torn_line
+from trajdyn.analyzer.io._otlp import Event, KeyValue, Span, TracesData
 
 __all__ = [
     "ChunkResult",
     "Job",
+    "Part",
     "decode_chunk",
     "normalize_id",
     "run_job",
@@ -43,24 +51,7 @@ SERVICE_NAME_KEY: Final = "service.name"  # OpenTelemetry resource semantic conv
 ROW: Final = "_row"
 """Internal column of the events frame: the row of the owning span (chunk-local, then global)."""
 
-_DECODER: Final = msgspec.json.Decoder(TracesData)
 _JSON_ENCODER: Final = msgspec.json.Encoder()
-
-_DTYPES: Final[dict[str, pl.DataType]] = {
-    "string": pl.Utf8(),
-    "int": pl.Int64(),
-    "double": pl.Float64(),
-    "bool": pl.Boolean(),
-    "string[]": pl.List(pl.Utf8()),
-}
-_TYPE_WORDS: Final = {
-    "string": "a string",
-    "int": "an integer",
-    "double": "a number",
-    "bool": "a boolean",
-    "string[]": "an array of strings",
-}
-_TYPES: Final[dict[str, str]] = dict(C.ATTRIBUTE_TYPES)
 
 _KIND_NAMES: Final = {
     "SPAN_KIND_UNSPECIFIED": 0,
@@ -76,7 +67,8 @@ _HEX_TRACE: Final = r"^[0-9a-f]{32}$"
 _HEX_SPAN: Final = r"^[0-9a-f]{16}$"
 _HEX_RE: Final = re.compile(r"[0-9a-fA-F]+")
 _B64_RE: Final = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
-_BYTE_RE: Final = re.compile(r"\(byte (\d+)\)")
+_I64: Final = (-(2**63), 2**63 - 1)
+_I8: Final = (-128, 127)
 
 
 def span_schema() -> dict[str, pl.DataType]:
@@ -96,7 +88,7 @@ def span_schema() -> dict[str, pl.DataType]:
         K.SCOPE_NAME: pl.Utf8(),
         K.SCOPE_VERSION: pl.Utf8(),
     }
-    schema.update({key: _DTYPES[t] for key, t in _TYPES.items()})
+    schema.update({key: DTYPES[t] for key, t in TYPES.items()})
     schema[K.ATTRIBUTES] = pl.Utf8()
     schema[K.SOURCE] = pl.Utf8()
     schema[K.LINE] = pl.Int64()
@@ -106,7 +98,7 @@ def span_schema() -> dict[str, pl.DataType]:
 def event_schema() -> dict[str, pl.DataType]:
     """Columns of a chunk's events frame before the span ids are attached."""
     schema: dict[str, pl.DataType] = {ROW: pl.Int64(), K.EVENT_NAME: pl.Utf8(), K.TIME_NS: pl.Int64()}
-    schema.update({key: _DTYPES[t] for key, t in _TYPES.items()})
+    schema.update({key: DTYPES[t] for key, t in TYPES.items()})
     schema[K.ATTRIBUTES] = pl.Utf8()
     return schema
 
@@ -138,366 +130,130 @@ def normalize_id(raw: str, nbytes: int) -> str | None:
     return None if out.strip("0") == "" else out
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# attribute values
-# ---------------------------------------------------------------------------------------------------------------
-class _Mismatch(Exception):
-    """A value that cannot be converted losslessly to the key's type."""
+Warnings = list[tuple[int, str]]
+"""``(row, message)``: a problem found in span row ``row`` of the job (mapped to its part and line at the end)."""
 
 
-def any_to_python(v: AnyValue | None) -> object:
-    """The plain Python (JSON-ready) value of an AnyValue; bytes stay base64 text, 64-bit ints become ints."""
-    if v is None:
+def _int_field(x: int | str, what: str, warnings: Warnings, row: int) -> int | None:
+    try:
+        n = x if type(x) is int else int(x)
+    except ValueError:
+        warnings.append((row, f"expected {what} to be an integer, got {excerpt(repr(x))}; set to null"))
         return None
-    if v.string_value is not None:
-        return v.string_value
-    if v.bool_value is not None:
-        return v.bool_value
-    if v.int_value is not None:
-        x = v.int_value
-        if isinstance(x, str):
-            try:
-                return int(x)
-            except ValueError:
-                return x
-        return x
-    if v.double_value is not None:
-        d = v.double_value
-        if isinstance(d, str):
-            try:
-                return float(d)
-            except ValueError:
-                return d
-        return d
-    if v.array_value is not None:
-        return [any_to_python(e) for e in v.array_value.values]
-    if v.kvlist_value is not None:
-        return {kv.key: any_to_python(kv.value) for kv in v.kvlist_value.values}
-    if v.bytes_value is not None:
-        return v.bytes_value
-    return None
-
-
-def _is_empty(v: AnyValue) -> bool:
-    return (
-        v.string_value is None
-        and v.bool_value is None
-        and v.int_value is None
-        and v.double_value is None
-        and v.array_value is None
-        and v.kvlist_value is None
-        and v.bytes_value is None
-    )
-
-
-def _to_int(v: AnyValue) -> int | None:
-    x = v.int_value
-    if x is not None:
-        try:
-            n = int(x)
-        except ValueError:
-            raise _Mismatch from None
-    elif v.double_value is not None:
-        d = _double_of(v.double_value)
-        if not (math.isfinite(d) and d.is_integer()):
-            raise _Mismatch
-        n = int(d)
-    elif v.string_value is not None:
-        try:
-            n = int(v.string_value.strip())
-        except ValueError:
-            raise _Mismatch from None
-    elif _is_empty(v):
+    if not _I64[0] <= n <= _I64[1]:
+        warnings.append((row, f"expected {what} to be a 64-bit integer, got {excerpt(str(n))}; set to null"))
         return None
-    else:
-        raise _Mismatch
-    if not -(2**63) <= n < 2**63:
-        raise _Mismatch
     return n
 
 
-def _double_of(x: float | str) -> float:
-    if isinstance(x, float):
-        return x
-    try:
-        return float(x)  # proto JSON spells "NaN", "Infinity", "-Infinity"
-    except ValueError:
-        raise _Mismatch from None
-
-
-def _to_double(v: AnyValue) -> float | None:
-    if v.double_value is not None:
-        return _double_of(v.double_value)
-    if v.int_value is not None:
-        try:
-            return float(int(v.int_value))
-        except ValueError:
-            raise _Mismatch from None
-    if v.string_value is not None:
-        try:
-            return float(v.string_value.strip())
-        except ValueError:
-            raise _Mismatch from None
-    if _is_empty(v):
-        return None
-    raise _Mismatch
-
-
-def _to_bool(v: AnyValue) -> bool | None:
-    if v.bool_value is not None:
-        return v.bool_value
-    if v.string_value is not None and v.string_value.strip().lower() in ("true", "false"):
-        return v.string_value.strip().lower() == "true"
-    if _is_empty(v):
-        return None
-    raise _Mismatch
-
-
-def _to_str(v: AnyValue) -> str | None:
-    if v.string_value is not None:
-        return v.string_value
-    if v.bool_value is not None:
-        return "true" if v.bool_value else "false"
-    if v.int_value is not None:
-        n = _to_int(v)
-        return None if n is None else str(n)
-    if v.double_value is not None:
-        return canonical_value(_double_of(v.double_value))
-    if _is_empty(v):
-        return None
-    raise _Mismatch
-
-
-def _to_str_list(v: AnyValue) -> list[str | None] | None:
-    if v.array_value is not None:
-        return [_to_str(e) for e in v.array_value.values]
-    if _is_empty(v):
-        return None
-    raise _Mismatch
-
-
-_COERCE: Final[dict[str, Callable[[AnyValue], object]]] = {
-    "string": _to_str,
-    "int": _to_int,
-    "double": _to_double,
-    "bool": _to_bool,
-    "string[]": _to_str_list,
-}
-
-
-class _AttrColumns:
-    """Per-key value lists for ``n`` rows: typed keys, ``trajdyn.metrics.*`` keys, and the JSON of the others.
-
-    Measured faster than flattening to a long (row, key, value) table and pivoting it in polars, and than leaving
-    the values raw for polars to parse: the per-attribute work here is a dict lookup and an attribute read.
-    """
-
-    __slots__ = ("cols", "n", "other", "warnings")
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.cols: dict[str, list[object]] = {}
-        self.other: list[str | None] = [None] * n
-        self.warnings: list[tuple[int, str]] = []
-
-    def add(self, row: int, line: int, attrs: list[KeyValue]) -> None:
-        """Record the attributes of row ``row`` (from relative line ``line``, for warnings)."""
-        extra: dict[str, object] | None = None
-        cols = self.cols
-        for kv in attrs:
-            key = kv.key
-            v = kv.value
-            t = _TYPES.get(key)
-            if t is None:
-                if key.startswith(C.METRICS_PREFIX):
-                    t = "double"
-                else:
-                    if extra is None:
-                        extra = {}
-                    extra[key] = any_to_python(v)
-                    continue
-            if v is None:
-                continue
-            x: object
-            if t == "string":
-                x = v.string_value
-                if x is None:
-                    x = self._slow(t, key, v, line)
-            elif t == "int":
-                x = v.int_value
-                if type(x) is str:
-                    try:
-                        x = int(x)
-                    except ValueError:
-                        x = self._slow(t, key, v, line)
-                elif type(x) is not int:
-                    x = self._slow(t, key, v, line)
-            elif t == "double":
-                x = v.double_value
-                if type(x) is not float:
-                    x = self._slow(t, key, v, line)
-            elif t == "bool":
-                x = v.bool_value
-                if x is None:
-                    x = self._slow(t, key, v, line)
-            else:
-                x = self._slow(t, key, v, line)
-            col = cols.get(key)
-            if col is None:
-                col = cols[key] = [None] * self.n
-            col[row] = x
-        if extra is not None:
-            self.other[row] = _JSON_ENCODER.encode(extra).decode()
-
-    def _slow(self, t: str, key: str, v: AnyValue, line: int) -> object:
-        try:
-            return _COERCE[t](v)
-        except _Mismatch:
-            got = _JSON_ENCODER.encode(any_to_python(v)).decode()
-            self.warnings.append(
-                (line, f"expected {key} to be {_TYPE_WORDS[t]}, got {got}; kept the span, value set to null")
-            )
-            return None
-
-    def missing(self) -> list[pl.Expr]:
-        """All-null literal columns for the conventions keys that no row has (cheap: polars keeps them as scalars)."""
-        return [pl.lit(None, dtype=_DTYPES[t]).alias(key) for key, t in _TYPES.items() if key not in self.cols]
-
-    def series(self) -> list[pl.Series]:
-        """The typed columns present, the ``trajdyn.metrics.*`` columns (sorted), then ``attributes``."""
-        out: list[pl.Series] = []
-        for key, t in _TYPES.items():
-            col = self.cols.get(key)
-            if col is not None:
-                out.append(pl.Series(key, col, dtype=_DTYPES[t], strict=False))
-        for key in sorted(k for k in self.cols if k not in _TYPES):
-            out.append(pl.Series(key, self.cols[key], dtype=pl.Float64, strict=False))
-        out.append(pl.Series(K.ATTRIBUTES, self.other, dtype=pl.Utf8))
-        return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# documents
-# ---------------------------------------------------------------------------------------------------------------
-class _BadDocument(Exception):
-    """A document (line) that yields no spans; the message says why."""
-
-
-def _camelize(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {_camel_key(k): _camelize(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_camelize(e) for e in obj]
-    return obj
-
-
-def _camel_key(key: object) -> object:
-    if not isinstance(key, str) or "_" not in key:
-        return key
-    head, *rest = key.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
-def _describe(obj: object) -> str:
-    if isinstance(obj, dict):
-        keys = ", ".join(repr(k) for k in list(obj)[:5])
-        return f"a JSON object with keys {keys}" if keys else "an empty JSON object"
-    if isinstance(obj, list):
-        return "a JSON array"
-    return f"a JSON {type(obj).__name__}"
-
-
-def decode_document(buf: bytes | memoryview) -> TracesData:
-    """Decode one OTLP/JSON traces document (camelCase, or the proto snake_case field names as a fallback).
-
-    Raises ``_BadDocument`` with a one-line reason for malformed JSON, invalid UTF-8, or valid JSON that is not an
-    OTLP traces document.
-    """
-    try:
-        return _DECODER.decode(buf)
-    except msgspec.ValidationError as exc:
-        error: Exception = exc
-    except msgspec.DecodeError as exc:
-        text = str(exc)
-        if "truncated" in text:
-            raise _BadDocument("truncated JSON (the writer was probably killed mid-line)") from None
-        raise _BadDocument(f"malformed JSON: {text}") from None
-    except UnicodeDecodeError as exc:
-        raise _BadDocument(f"invalid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    generic = msgspec.json.decode(buf)
-    if isinstance(generic, dict) and "resource_spans" in generic and "resourceSpans" not in generic:
-        try:
-            return msgspec.convert(_camelize(generic), TracesData)
-        except msgspec.ValidationError as exc:
-            error = exc
-    if isinstance(generic, dict) and ("resourceSpans" in generic or "resource_spans" in generic):
-        raise _BadDocument(f"malformed OTLP document: {error}")
-    raise _BadDocument(f'not an OTLP document: expected an object with "resourceSpans", got {_describe(generic)}')
-
-
-def _int_field(x: int | str, what: str, warnings: list[tuple[int, str]], line: int) -> int | None:
+def _enum_field(x: int | str, names: dict[str, int], what: str, warnings: Warnings, row: int) -> int:
     if type(x) is int:
-        return x
-    try:
-        return int(x)
-    except ValueError:
-        warnings.append((line, f"expected {what} to be an integer, got {x!r}; set to null"))
-        return None
-
-
-def _enum_field(x: int | str, names: dict[str, int], what: str, warnings: list[tuple[int, str]], line: int) -> int:
-    if type(x) is int:
-        return x
-    s = str(x).strip()
-    if s.upper() in names:
-        return names[s.upper()]
-    try:
-        return int(s)
-    except ValueError:
-        warnings.append((line, f"unknown {what} {x!r}; read as 0"))
+        n = x
+    else:
+        s = str(x).strip()
+        if s.upper() in names:
+            return names[s.upper()]
+        try:
+            n = int(s)
+        except ValueError:
+            warnings.append((row, f"unknown {what} {excerpt(repr(x))}; read as 0"))
+            return 0
+    if not _I8[0] <= n <= _I8[1]:
+        warnings.append((row, f"unknown {what} {excerpt(str(n))}; read as 0"))
         return 0
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A piece of one input to decode: a run of whole lines, one whole document, or a whole (small) input.
+
+    ``index``: the input's position in the reader's list of inputs; ``source``: its name. ``layout``: ``lines``,
+    ``document``, or ``auto`` (a whole input: decide by content). The bytes are in ``data``, or are the byte range
+    ``offset``/``length`` of the plain file ``path``, read by the decoder itself. ``problem``: a problem met while
+    reading the input at this point (e.g. a gzip stream that ends early), and no data.
+    """
+
+    index: int
+    source: str
+    layout: Literal["lines", "document", "auto"] = "lines"
+    path: str | None = None
+    offset: int = 0
+    length: int = 0
+    data: bytes | None = None
+    problem: str | None = None
+
+    @property
+    def nbytes(self) -> int:
+        """Input bytes this part covers (for progress)."""
+        return len(self.data) if self.data is not None else self.length
+
+    def read(self) -> bytes:
+        """The part's bytes (reading its range of ``path`` when they are not in hand)."""
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            return b""
+        with Path(self.path).open("rb") as fh:
+            fh.seek(self.offset)
+            return fh.read(self.length)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of decoding work: its parts, decoded together into one pair of frames."""
+
+    parts: list[Part]
+
+    @property
+    def nbytes(self) -> int:
+        """Input bytes this job covers (for progress)."""
+        return sum(p.nbytes for p in self.parts)
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:
-    """What decoding one chunk gives: frames with chunk-relative ``line`` / ``_row``, problems, lines consumed."""
+    """What decoding one job gives.
+
+    ``spans``: rows in part order, ``line`` relative to the row's part; ``events``: ``_row`` is the owning span's
+    row. ``errors``: ``(part, line, message)`` in order. ``counts``: per part, ``(lines, documents, spans)``.
+    ``spills``: ``(part, line, key)`` where a part first met a ``trajdyn.metrics.*`` key beyond the column cap.
+    """
 
     spans: pl.DataFrame
     events: pl.DataFrame
-    errors: list[tuple[int, str]]
-    n_lines: int
-    n_documents: int
+    errors: list[tuple[int, int, str]]
+    counts: list[tuple[int, int, int]]
+    spills: list[tuple[int, int, str]]
 
 
-def _int_column(
-    name: str, values: list[int | str], what: str, lines: list[int], warnings: list[tuple[int, str]]
-) -> pl.Series:
-    """64-bit integers written as strings (the spec) or numbers: parsed vectorised, the odd value in Python."""
+def _int_column(name: str, values: list[int | str], what: str, warnings: Warnings, rows: Sequence[int]) -> pl.Series:
+    """64-bit integers written as strings (the spec) or numbers: parsed vectorised, the odd value in Python.
+
+    ``rows``: the span row of each value (for warnings). A number outside 64 bits becomes null with a warning.
+    """
     try:
         text = pl.Series(name, values, dtype=pl.Utf8, strict=True)
     except TypeError:
         return pl.Series(
-            name, [_int_field(v, what, warnings, ln) for v, ln in zip(values, lines, strict=True)], dtype=pl.Int64
+            name, [_int_field(v, what, warnings, r) for v, r in zip(values, rows, strict=True)], dtype=pl.Int64
         )
     parsed = text.str.to_integer(strict=False)
     if parsed.null_count():
         for i in (parsed.is_null() & text.is_not_null()).arg_true().to_list():
-            warnings.append((lines[i], f"expected {what} to be an integer, got {values[i]!r}; set to null"))
+            warnings.append(
+                (rows[i], f"expected {what} to be a 64-bit integer, got {excerpt(repr(values[i]))}; set to null")
+            )
     return parsed
 
 
 def _small_int_column(
-    name: str,
-    values: list[int | str],
-    names: dict[str, int],
-    what: str,
-    lines: list[int],
-    warnings: list[tuple[int, str]],
+    name: str, values: list[int | str], names: dict[str, int], what: str, warnings: Warnings
 ) -> pl.Series:
     try:
         return pl.Series(name, values, dtype=pl.Int8, strict=True)
     except (TypeError, OverflowError, pl.exceptions.PolarsError):
-        fixed = [_enum_field(v, names, what, warnings, ln) for v, ln in zip(values, lines, strict=True)]
+        fixed = [_enum_field(v, names, what, warnings, row) for row, v in enumerate(values)]
         return pl.Series(name, fixed, dtype=pl.Int8, strict=False)
 
 
@@ -515,24 +271,51 @@ def _repeated(name: str, values: list[str]) -> pl.Series:
     return pl.Series(name, list(index), dtype=pl.Utf8).gather(pl.Series(codes, dtype=pl.UInt32))
 
 
-def _frames(
-    docs: list[tuple[int, TracesData]], source: str
-) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[int, str]]]:
-    warnings: list[tuple[int, str]] = []
+def _resource(rs_attrs: list[KeyValue], notes: list[str]) -> tuple[str | None, str | None]:
+    """(service.name, JSON of the other resource attributes) of one ResourceSpans."""
+    rattrs: dict[str, object] = {}
+    for kv in rs_attrs:
+        try:
+            rattrs[kv.key] = any_to_python(kv.value)
+        except ValueTooDeep:
+            rattrs[kv.key] = None
+            notes.append(
+                f"resource attribute {excerpt(kv.key)!r} is nested deeper than {MAX_VALUE_DEPTH} levels; set to null"
+            )
+    s = rattrs.pop(SERVICE_NAME_KEY, None)
+    return (None if s is None else str(s)), (_JSON_ENCODER.encode(rattrs).decode() if rattrs else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frames:
+    """What :func:`_frames` builds: the frames, and problems as ``(part, line, message)``."""
+
+    spans: pl.DataFrame
+    events: pl.DataFrame
+    warnings: list[tuple[int, int, str]]
+    spans_per_part: list[int]
+    spills: list[tuple[int, int, str]]
+
+
+def _frames(docs: list[tuple[int, int, TracesData]], sources: list[str]) -> _Frames:
+    """The spans and events frames of decoded documents ``(part, line, document)``."""
+    warnings: Warnings = []
+    doc_warnings: list[tuple[int, int, str]] = []
     all_spans: list[Span] = []
     lines: list[int] = []
+    parts: list[int] = []
+    spans_per_part = [0] * len(sources)
     # one row per ScopeSpans (service, resource, scope name, scope version); spans point at theirs by index
     groups: list[tuple[str | None, str | None, str | None, str | None]] = []
     group_of: list[int] = []
-    for line, doc in docs:
+    for part, line, doc in docs:
         for rs in doc.resource_spans:
             service: str | None = None
             resource: str | None = None
             if rs.resource is not None and rs.resource.attributes:
-                rattrs = {kv.key: any_to_python(kv.value) for kv in rs.resource.attributes}
-                s = rattrs.pop(SERVICE_NAME_KEY, None)
-                service = None if s is None else str(s)
-                resource = _JSON_ENCODER.encode(rattrs).decode() if rattrs else None
+                notes: list[str] = []
+                service, resource = _resource(rs.resource.attributes, notes)
+                doc_warnings.extend((part, line, note) for note in notes)
             for ss in rs.scope_spans:
                 k = len(ss.spans)
                 scope = ss.scope
@@ -547,39 +330,37 @@ def _frames(
                 )
                 all_spans.extend(ss.spans)
                 lines.extend([line] * k)
-    attrs = _AttrColumns(len(all_spans))
+                parts.extend([part] * k)
+                spans_per_part[part] += k
+    attrs = AttrColumns(len(all_spans))
     add = attrs.add
     for row, sp in enumerate(all_spans):
         if sp.attributes:
-            add(row, lines[row], sp.attributes)
+            add(row, sp.attributes)
     statuses = [sp.status for sp in all_spans]
-    ev_pairs = [(row, ev) for row, sp in enumerate(all_spans) if sp.events for ev in sp.events]
+    ev_pairs: list[tuple[int, Event]] = [(row, ev) for row, sp in enumerate(all_spans) if sp.events for ev in sp.events]
     ev_rows = [row for row, _ in ev_pairs]
-    ev_lines = [lines[row] for row in ev_rows]
-    warnings.extend(attrs.warnings)
     group_rows = pl.Series("_g", group_of, dtype=pl.UInt32)
     per_group = pl.DataFrame(
         groups,
         schema={K.SERVICE_NAME: pl.Utf8, K.RESOURCE: pl.Utf8, K.SCOPE_NAME: pl.Utf8, K.SCOPE_VERSION: pl.Utf8},
         orient="row",
     )[group_rows]
+    rows = range(len(all_spans))
     spans = pl.DataFrame(
         [
             _repeated(K.TRACE_ID, [sp.trace_id for sp in all_spans]),
             pl.Series(K.SPAN_ID, [sp.span_id for sp in all_spans], dtype=pl.Utf8),
             _repeated(K.PARENT_SPAN_ID, [sp.parent_span_id for sp in all_spans]),
             _repeated(K.NAME, [sp.name for sp in all_spans]),
-            _small_int_column(K.KIND, [sp.kind for sp in all_spans], _KIND_NAMES, "span kind", lines, warnings),
-            _int_column(
-                K.START_NS, [sp.start_time_unix_nano for sp in all_spans], "startTimeUnixNano", lines, warnings
-            ),
-            _int_column(K.END_NS, [sp.end_time_unix_nano for sp in all_spans], "endTimeUnixNano", lines, warnings),
+            _small_int_column(K.KIND, [sp.kind for sp in all_spans], _KIND_NAMES, "span kind", warnings),
+            _int_column(K.START_NS, [sp.start_time_unix_nano for sp in all_spans], "startTimeUnixNano", warnings, rows),
+            _int_column(K.END_NS, [sp.end_time_unix_nano for sp in all_spans], "endTimeUnixNano", warnings, rows),
             _small_int_column(
                 K.STATUS_CODE,
                 [0 if st is None else st.code for st in statuses],
                 _STATUS_NAMES,
                 "status code",
-                lines,
                 warnings,
             ),
             pl.Series(K.STATUS_MESSAGE, [None if st is None else st.message or None for st in statuses], dtype=pl.Utf8),
@@ -587,28 +368,69 @@ def _frames(
             *attrs.series(),
             pl.Series(K.LINE, lines, dtype=pl.Int64),
         ]
-    ).with_columns(pl.lit(source, dtype=pl.Utf8).alias(K.SOURCE))
+    )
+    if len(sources) == 1:
+        spans = spans.with_columns(pl.lit(sources[0], dtype=pl.Utf8).alias(K.SOURCE))
+    else:
+        names = pl.Series(K.SOURCE, sources, dtype=pl.Utf8)
+        spans = spans.with_columns(names.gather(pl.Series(parts, dtype=pl.UInt32)))
+    warnings.extend(attrs.warnings)  # after attrs.series(), which checks the integer columns
     spans, id_warnings = _normalize_ids(spans)
     warnings.extend(id_warnings)
-    ev_attrs = _AttrColumns(len(ev_rows))
+    ev_attrs = AttrColumns(len(ev_rows))
     for i, (_, ev) in enumerate(ev_pairs):
         if ev.attributes:
-            ev_attrs.add(i, ev_lines[i], ev.attributes)
-    warnings.extend(ev_attrs.warnings)
-    events = pl.DataFrame(
-        [
-            pl.Series(ROW, ev_rows, dtype=pl.Int64),
-            pl.Series(K.EVENT_NAME, [ev.name for _, ev in ev_pairs], dtype=pl.Utf8),
-            _int_column(K.TIME_NS, [ev.time_unix_nano for _, ev in ev_pairs], "timeUnixNano", ev_lines, warnings),
-            *ev_attrs.series(),
-        ]
-    ).with_columns(ev_attrs.missing())
-    return spans, events, warnings
+            ev_attrs.add(i, ev.attributes)
+    ev_warnings: Warnings = []
+    if not ev_pairs:  # the usual chunk of step spans (an empty events frame is never concatenated)
+        events = pl.DataFrame(schema=event_schema())
+    else:
+        events = pl.DataFrame(
+            [
+                pl.Series(ROW, ev_rows, dtype=pl.Int64),
+                pl.Series(K.EVENT_NAME, [ev.name for _, ev in ev_pairs], dtype=pl.Utf8),
+                _int_column(
+                    K.TIME_NS,
+                    [ev.time_unix_nano for _, ev in ev_pairs],
+                    "timeUnixNano",
+                    ev_warnings,
+                    range(len(ev_rows)),
+                ),
+                *ev_attrs.series(),
+            ]
+        ).with_columns(ev_attrs.missing())
+    warnings.extend((ev_rows[i], message) for i, message in [*ev_attrs.warnings, *ev_warnings])
+    spilled = [attrs.spilled] if attrs.spilled is not None else []
+    if ev_attrs.spilled is not None:
+        spilled.append((ev_rows[ev_attrs.spilled[0]], ev_attrs.spilled[1]))
+    where = [(parts[row], lines[row], message) for row, message in warnings]
+    spills = [(parts[row], lines[row], key) for row, key in spilled]
+    return _Frames(spans, events, [*doc_warnings, *where], spans_per_part, spills)
 
 
-def _normalize_ids(spans: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
-    """Lower-case-hex ids pass (vectorised regex); the rest go through :func:`normalize_id`; bad ones → null."""
-    warnings: list[tuple[int, str]] = []
+def _hex_ok(col: str, pattern: str) -> pl.Expr:
+    """The id is lower-case hex of the right length and not all zeros."""
+    return pl.col(col).str.contains(pattern) & (pl.col(col).str.strip_chars("0") != "")
+
+
+def _normalize_ids(spans: pl.DataFrame) -> tuple[pl.DataFrame, Warnings]:
+    """Lower-case-hex ids pass (vectorised regex); the rest go through :func:`normalize_id`; bad ones → null.
+
+    One query first tells the usual case (every id lower-case hex, parents hex or empty) from the rest.
+    """
+    warnings: Warnings = []
+    parent = pl.col(K.PARENT_SPAN_ID)
+    root = parent.str.strip_chars("0") == ""  # no parent (empty or all zeros): a root span
+    usual = spans.select(
+        _hex_ok(K.TRACE_ID, _HEX_TRACE).all(),
+        _hex_ok(K.SPAN_ID, _HEX_SPAN).all(),
+        (_hex_ok(K.PARENT_SPAN_ID, _HEX_SPAN) | root).all().alias("_p"),
+        root.any().alias("_roots"),
+    ).row(0)
+    if all(usual[:3]):
+        if usual[3]:
+            spans = spans.with_columns(pl.when(root).then(None).otherwise(parent).alias(K.PARENT_SPAN_ID))
+        return spans, warnings
     exprs: list[pl.Expr] = []
     ok_exprs: dict[str, pl.Expr] = {}
     for col, nbytes, pattern in (
@@ -616,7 +438,7 @@ def _normalize_ids(spans: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, s
         (K.SPAN_ID, 8, _HEX_SPAN),
         (K.PARENT_SPAN_ID, 8, _HEX_SPAN),
     ):
-        ok = pl.col(col).str.contains(pattern) & (pl.col(col).str.strip_chars("0") != "")
+        ok = _hex_ok(col, pattern)
         ok_exprs[col] = ok
         others = spans.filter(~ok)[col].unique().to_list()
         if not others:
@@ -630,24 +452,81 @@ def _normalize_ids(spans: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, s
         )
     if not exprs:
         return spans, warnings
-    bad = spans.filter(~ok_exprs[K.TRACE_ID] | ~ok_exprs[K.SPAN_ID] | ~ok_exprs[K.PARENT_SPAN_ID]).select(
-        K.LINE, K.NAME, K.TRACE_ID, K.SPAN_ID, K.PARENT_SPAN_ID
+    bad = (
+        spans.with_row_index("_r")
+        .filter(~ok_exprs[K.TRACE_ID] | ~ok_exprs[K.SPAN_ID] | ~ok_exprs[K.PARENT_SPAN_ID])
+        .select("_r", K.NAME, K.TRACE_ID, K.SPAN_ID, K.PARENT_SPAN_ID)
     )
     spans = spans.with_columns(exprs)
-    for line, name, trace_id, span_id, parent in bad.iter_rows():
+    for row, name, trace_id, span_id, parent in bad.iter_rows():
         problems = []
         for label, raw, nbytes in (("traceId", trace_id, 16), ("spanId", span_id, 8)):
             if normalize_id(raw, nbytes) is None:
-                problems.append(f"an empty {label}" if raw == "" else f"an invalid {label} {raw!r}")
+                problems.append(f"an empty {label}" if raw == "" else f"an invalid {label} {excerpt(repr(raw))}")
         if parent and normalize_id(parent, 8) is None and parent.strip("0") != "":
-            problems.append(f"an invalid parentSpanId {parent!r} (read as a root span)")
+            problems.append(f"an invalid parentSpanId {excerpt(repr(parent))} (read as a root span)")
         if problems:
-            warnings.append((line, f"span {name!r} has {' and '.join(problems)}; kept the span with that id null"))
+            warnings.append(
+                (row, f"span {excerpt(repr(name))} has {' and '.join(problems)}; kept the span with that id null")
+            )
     return spans, warnings
 
 
-def decode_chunk(data: bytes | memoryview, *, source: str, document: bool) -> ChunkResult:
-    """Decode whole JSON lines (or, with ``document``, one whole document) into frames; never raises on bad input.
+# ---------------------------------------------------------------------------------------------------------------
+# parts and jobs
+# ---------------------------------------------------------------------------------------------------------------
+Docs = list[tuple[int, int, TracesData]]
+Errors = list[tuple[int, int, str]]
+
+
+def _decode_lines(part: int, raw: bytes, docs: Docs, errors: Errors, *, auto: bool = False) -> int | None:
+    """Decode the JSON lines of ``raw`` (a bad line is reported and skipped); returns the number of lines.
+
+    ``auto``: ``raw`` is a whole input; when its first line is not a document and the input looks like one
+    pretty-printed document (:func:`looks_like_document`), nothing is decoded and ``None`` is returned.
+    """
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    first = auto
+    for i, line in enumerate(lines, start=1):
+        if not line or line.isspace():
+            continue
+        try:
+            docs.append((part, i, decode_document(line)))
+        except BadDocument as exc:
+            if first and looks_like_document(raw, complete=True):
+                return None
+            torn = split_torn_line(line)
+            if torn is None:
+                errors.append((part, i, exc.message))
+            else:
+                found, note = torn
+                docs.extend((part, i, doc) for doc in found)
+                errors.append((part, i, note.message))
+        first = False
+    return len(lines)
+
+
+def _decode_document(part: int, raw: bytes, docs: Docs, errors: Errors) -> int:
+    """Decode ``raw`` as one document; when it is not one but holds OTLP lines, as JSON lines. Returns lines."""
+    n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    try:
+        docs.append((part, 1, decode_document(raw)))
+    except BadDocument as exc:
+        line_docs: Docs = []
+        line_errors: Errors = []
+        _decode_lines(part, raw, line_docs, line_errors)
+        if line_docs:  # JSON lines after all (a first line torn or garbage): decided by content
+            docs.extend(line_docs)
+            errors.extend(line_errors)
+        else:
+            errors.append((part, exc.line, exc.message))
+    return n_lines
+
+
+def decode_chunk(parts: list[tuple[Part, bytes]]) -> ChunkResult:
+    """Decode ``(part, bytes)`` pairs into one pair of frames; never raises on bad input.
 
     The cyclic garbage collector is paused while the chunk is decoded: the decoded documents are acyclic, and
     collections triggered by their many small lists otherwise cost a third of the decoding time.
@@ -655,64 +534,37 @@ def decode_chunk(data: bytes | memoryview, *, source: str, document: bool) -> Ch
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode_chunk(data, source=source, document=document)
+        return _decode_chunk(parts)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _decode_chunk(data: bytes | memoryview, *, source: str, document: bool) -> ChunkResult:
-    errors: list[tuple[int, str]] = []
-    docs: list[tuple[int, TracesData]] = []
-    raw = bytes(data)
-    if document:
-        n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-        try:
-            docs.append((1, decode_document(raw)))
-        except _BadDocument as exc:
-            at = _BYTE_RE.search(str(exc))  # report the line of a syntax error inside a pretty-printed document
-            errors.append((raw.count(b"\n", 0, int(at.group(1))) + 1 if at else 1, str(exc)))
-    else:
-        parts = raw.split(b"\n")
-        if parts and parts[-1] == b"":
-            parts.pop()
-        n_lines = len(parts)
-        for i, part in enumerate(parts, start=1):
-            if not part.strip():
-                continue
-            try:
-                docs.append((i, decode_document(part)))
-            except _BadDocument as exc:
-                errors.append((i, str(exc)))
-    spans, events, warnings = _frames(docs, source)
-    errors.extend(warnings)
-    errors.sort(key=lambda e: e[0])
-    return ChunkResult(spans, events, errors, n_lines, len(docs))
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One unit of decoding work: a byte range of a plain file (read by the worker) or bytes in hand."""
-
-    source: str
-    document: bool
-    path: str | None = None
-    offset: int = 0
-    length: int = 0
-    data: bytes | None = None
-
-    @property
-    def nbytes(self) -> int:
-        """Input bytes this job covers (for progress)."""
-        return len(self.data) if self.data is not None else self.length
+def _decode_chunk(parts: list[tuple[Part, bytes]]) -> ChunkResult:
+    errors: Errors = []
+    docs: Docs = []
+    n_lines: list[int] = []
+    for k, (part, raw) in enumerate(parts):
+        if part.problem is not None:
+            errors.append((k, 0, part.problem))
+            n_lines.append(0)
+            continue
+        n = None
+        if part.layout != "document":
+            n = _decode_lines(k, raw, docs, errors, auto=part.layout == "auto")
+        if n is None:
+            n = _decode_document(k, raw, docs, errors)
+        n_lines.append(n)
+    n_docs = [0] * len(parts)
+    for k, _, _ in docs:
+        n_docs[k] += 1
+    built = _frames(docs, [part.source for part, _ in parts])
+    errors.extend(built.warnings)
+    errors.sort(key=lambda e: (e[0], e[1]))
+    counts = [(n_lines[k], n_docs[k], built.spans_per_part[k]) for k in range(len(parts))]
+    return ChunkResult(built.spans, built.events, errors, counts, built.spills)
 
 
 def run_job(job: Job) -> ChunkResult:
-    """Read (if needed) and decode one job; the entry point of worker processes."""
-    if job.data is not None:
-        return decode_chunk(job.data, source=job.source, document=job.document)
-    assert job.path is not None
-    with Path(job.path).open("rb") as fh:
-        fh.seek(job.offset)
-        data = fh.read(job.length)
-    return decode_chunk(data, source=job.source, document=job.document)
+    """Read (where needed) and decode one job; the entry point of worker processes."""
+    return decode_chunk([(part, part.read()) for part in job.parts])

@@ -140,31 +140,31 @@ class WorkerPool:
         for worker in self.workers:
             worker.close()
 
-    def map(self, jobs: Iterator[tuple[int, Job]], *, local: bool = True) -> Iterator[tuple[int, Job, ChunkResult]]:
-        """Decode ``(tag, job)`` pairs in parallel; yields ``(tag, job, result)`` in the order of ``jobs``.
+    def map(self, jobs: Iterator[Job], *, local: bool = True) -> Iterator[tuple[Job, ChunkResult]]:
+        """Decode ``jobs`` in parallel; yields ``(job, result)`` in the order of ``jobs``.
 
         With ``local``, this process takes its share too (every ``(n + 1)``-th job, decoded when its turn comes)
         instead of waiting idle: ``n`` workers and this process keep ``n + 1`` cores busy.
         """
         encoder = msgspec.msgpack.Encoder()
-        pending: deque[tuple[int, Job, _Worker | None]] = deque()
+        pending: deque[tuple[Job, _Worker | None]] = deque()
         n = len(self.workers)
         slots = n + 1 if local else n
         limit = max(1, slots * IN_FLIGHT_PER_WORKER)
-        for index, (tag, job) in enumerate(jobs):
+        for index, job in enumerate(jobs):
             turn = index % slots if slots else n
             worker = self.workers[turn] if turn < n else None
             if worker is not None and not worker.submit(encoder.encode(job)):
                 worker = None
-            pending.append((tag, job, worker))
+            pending.append((job, worker))
             while len(pending) >= limit:
                 yield self._take(pending.popleft())
         while pending:
             yield self._take(pending.popleft())
 
     @staticmethod
-    def _take(item: tuple[int, Job, _Worker | None]) -> tuple[int, Job, ChunkResult]:
-        tag, job, worker = item
+    def _take(item: tuple[Job, _Worker | None]) -> tuple[Job, ChunkResult]:
+        job, worker = item
         if worker is not None:
             answer = worker.answers.get()
             if isinstance(answer, BaseException):
@@ -173,8 +173,6 @@ class WorkerPool:
             else:
                 header, spans, events = answer
                 if header.failure is None:
-                    result = ChunkResult(
-                        _frame(spans), _frame(events), header.errors, header.n_lines, header.n_documents
-                    )
-                    return tag, job, result
-        return tag, job, run_job(job)
+                    result = ChunkResult(_frame(spans), _frame(events), header.errors, header.counts, header.spills)
+                    return job, result
+        return job, run_job(job)

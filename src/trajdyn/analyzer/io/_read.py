@@ -8,12 +8,11 @@ duplicate wins" rule do not depend on scheduling.
 
 from __future__ import annotations
 
-import gzip
+import itertools
 import os
 import sys
 import time
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -23,10 +22,11 @@ import polars as pl
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.errors import ReadError
+from trajdyn.analyzer.io._attributes import MAX_METRIC_COLUMNS, TYPES, excerpt, spill_into_attributes
 from trajdyn.analyzer.io._decode import ROW, ChunkResult, Job, event_schema, run_job, span_schema
 from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._pool import WorkerPool
-from trajdyn.analyzer.io._sources import Source, expand, jobs
+from trajdyn.analyzer.io._sources import Source, batched_jobs, expand
 from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -147,7 +147,11 @@ class _Progress:
 
 
 class _Collector:
-    """Consumes chunk results in input order: shifts lines and rows, counts per input, enforces ``strict``."""
+    """Consumes job results in input order: shifts lines and rows, counts per input, enforces ``strict``.
+
+    It also caps the ``trajdyn.metrics.*`` columns across jobs at :data:`MAX_METRIC_COLUMNS` (each job caps its
+    own): the values of a key beyond the cap move into the ``attributes`` JSON, with one warning per input.
+    """
 
     def __init__(self, sources: list[Source], strict: bool) -> None:
         self.sources = sources
@@ -159,26 +163,73 @@ class _Collector:
         self.span_frames: list[pl.DataFrame] = []
         self.event_frames: list[pl.DataFrame] = []
         self.rows = 0
+        self.metric_columns: dict[str, set[str]] = {"spans": set(), "events": set()}
+        self.spill_reported: set[int] = set()
 
     def error(self, index: int, error: ReadError) -> None:
         self.errors[index].append(error)
         if self.strict:
             raise InputParseError(error)
 
-    def add(self, index: int, result: ChunkResult) -> None:
-        name = self.sources[index].name
-        offset = self.line_offset[index]
-        for line, message in result.errors:
-            self.error(index, ReadError(name, line + offset, message))
-        self.line_offset[index] += result.n_lines
-        self.n_docs[index] += result.n_documents
-        height = result.spans.height
-        self.n_spans[index] += height
+    def _spill(self, index: int, line: int, key: str) -> None:
+        """Warn (once per input) that metric keys beyond the column cap stay in the attributes JSON."""
+        if index in self.spill_reported:
+            return
+        self.spill_reported.add(index)
+        message = (
+            f"more than {MAX_METRIC_COLUMNS} distinct trajdyn.metrics.* keys: {excerpt(key)!r} and later new keys "
+            "are kept in the attributes JSON, not as columns"
+        )
+        self.error(index, ReadError(self.sources[index].name, line, message))
+
+    def add(self, job: Job, result: ChunkResult) -> None:
+        shifts = [self.line_offset[part.index] for part in job.parts]
+        for k, line, message in result.errors:
+            part = job.parts[k]
+            self.error(part.index, ReadError(part.source, line + shifts[k], message))
+        for k, line, key in result.spills:
+            self._spill(job.parts[k].index, line + shifts[k], key)
+        for k, part in enumerate(job.parts):
+            n_lines, n_docs, n_spans = result.counts[k]
+            self.line_offset[part.index] += n_lines
+            self.n_docs[part.index] += n_docs
+            self.n_spans[part.index] += n_spans
+        spans, events = result.spans, result.events
+        height = spans.height
         if height:
-            self.span_frames.append(result.spans.with_columns(pl.col(K.LINE) + offset))
-            if result.events.height:
-                self.event_frames.append(result.events.with_columns(pl.col(ROW) + self.rows))
+            if any(shifts):
+                spans = spans.with_columns(pl.col(K.LINE) + _per_row(shifts, [n for _, _, n in result.counts]))
+            spans = self._cap_metrics(spans, job, result, shifts, events=False)
+            self.span_frames.append(spans)
+            if events.height:
+                events = self._cap_metrics(events, job, result, shifts, events=True)
+                self.event_frames.append(events.with_columns(pl.col(ROW) + self.rows))
         self.rows += height
+
+    def _cap_metrics(
+        self, frame: pl.DataFrame, job: Job, result: ChunkResult, shifts: list[int], *, events: bool
+    ) -> pl.DataFrame:
+        """``frame`` with the metric columns beyond the cap (over all jobs so far) moved into its attributes JSON."""
+        admitted = self.metric_columns["events" if events else "spans"]
+        new = [c for c in frame.columns if c.startswith(C.METRICS_PREFIX) and c not in admitted and c not in TYPES]
+        if not new:
+            return frame
+        room = max(0, MAX_METRIC_COLUMNS - len(admitted))
+        admitted.update(new[:room])
+        excess = new[room:]
+        if not excess:
+            return frame
+        rows = frame.select(pl.any_horizontal(pl.col(excess).is_not_null())).to_series().arg_true()
+        if rows.len():
+            # the first span (or the owning span of the first event) that holds such a key, for the warning
+            span_row = int(frame[ROW][int(rows[0])]) if events else int(rows[0])
+            ends = list(itertools.accumulate(n for _, _, n in result.counts))
+            k = next((i for i, end in enumerate(ends) if span_row < end), 0)
+            line = int(result.spans[K.LINE][span_row]) + shifts[k]
+            self._spill(job.parts[k].index, line, excess[0])
+            moved = spill_into_attributes(frame[rows].select(K.ATTRIBUTES, *excess))
+            frame = frame.with_columns(frame[K.ATTRIBUTES].scatter(rows, moved))
+        return frame.drop(excess)
 
     def finish(self) -> None:
         for index, source in enumerate(self.sources):
@@ -186,13 +237,12 @@ class _Collector:
                 self.error(index, ReadError(source.name, 0, "empty input: no OTLP data"))
 
 
-def _job_stream(sources: list[Source], chunk_bytes: int, collector: _Collector) -> Iterator[tuple[int, Job]]:
-    for index, source in enumerate(sources):
-        try:
-            for job in jobs(source, chunk_bytes):
-                yield index, job
-        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            collector.error(index, ReadError(source.name, 0, f"cannot read: {exc}"))
+def _per_row(shifts: list[int], rows_per_part: list[int]) -> pl.Series | int:
+    """The line shift of every row of a job whose parts have ``rows_per_part`` rows (a constant for one part)."""
+    if len(shifts) == 1:
+        return shifts[0]
+    parts = pl.int_range(len(shifts), dtype=pl.UInt32, eager=True)
+    return pl.Series(shifts, dtype=pl.Int64).gather(parts.repeat_by(pl.Series(rows_per_part)).explode())
 
 
 def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -257,13 +307,16 @@ def read_spans(
     """Read OTLP/JSON span dumps into polars frames.
 
     ``paths``: a path, a directory (searched recursively for ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.gz``), a
-    glob, ``"-"`` for stdin, or a sequence of these. Each file may be OTLP/JSON lines (one ``TracesData`` per
-    line, as the SDK's and the Collector's file exporters write), one pretty-printed document, or either gzipped.
+    glob, ``"-"`` for stdin, a FIFO or pipe (``<(…)``), or a sequence of these. Each input may be OTLP/JSON lines
+    (one ``TracesData`` per line, as the SDK's and the Collector's file exporters write) or one pretty-printed
+    document (decided by content), either gzipped.
 
-    Bad input never aborts the read: a malformed or truncated line, a JSON value that is not OTLP, invalid UTF-8,
-    an empty input, a missing path, an id that cannot be read or a value of the wrong type for a conventions key
-    becomes a :class:`ReadError` (``path:line: message``) in ``errors`` and everything else is kept. With
-    ``strict=True`` the first such problem raises :class:`InputParseError` (an ``InputError``) instead.
+    Bad input never aborts the read: a malformed or truncated line, a torn line, a JSON value that is not OTLP,
+    invalid UTF-8, JSON nested too deeply, an empty input, a missing path, a link loop, an unreadable directory, a
+    truncated gzip (its readable prefix is kept), an id that cannot be read, a value of the wrong type for a
+    conventions key or out of 64 bits becomes a :class:`ReadError` (``path:line: message``) in ``errors`` and
+    everything else is kept (``docs/reliability.md``). With ``strict=True`` the first such problem raises
+    :class:`InputParseError` (an ``InputError``) instead.
 
     ``progress``: ``None`` shows a transient progress bar on stderr when it is a terminal and reading takes more
     than a second, ``True`` shows it regardless of the terminal, ``False`` never. ``workers``: processes used
@@ -285,16 +338,16 @@ def read_spans(
     )
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Progress(show, total)
-    stream = _job_stream(sources, chunk_bytes, collector)
+    stream = batched_jobs(sources, chunk_bytes)
     try:
         if parallel:
             with WorkerPool(n_workers - 1) as pool:  # this process decodes a share too
-                for index, job, result in pool.map(stream):
-                    collector.add(index, result)
+                for job, result in pool.map(stream):
+                    collector.add(job, result)
                     bar.advance(job.nbytes)
         else:
-            for index, job in stream:
-                collector.add(index, run_job(job))
+            for job in stream:
+                collector.add(job, run_job(job))
                 bar.advance(job.nbytes)
         collector.finish()
     finally:

@@ -1,47 +1,134 @@
-"""Input expansion (paths, directories, globs, ``-``) and splitting inputs into decoding jobs.
+"""Input expansion (paths, directories, globs, pipes, ``-``) and splitting inputs into decoding parts and jobs.
 
-A plain JSON-lines file is split at newline boundaries into byte ranges that a worker reads itself (the reading
-process never holds the whole file). gzip files (detected by their magic bytes, whatever their suffix) and stdin
-are streamed in blocks cut at the last newline. A file whose first non-space character is ``{`` or ``[`` and whose
-first line is not a JSON value on its own is one pretty-printed document and is decoded whole.
+A large plain JSON-lines file is split at newline boundaries into byte ranges that a worker reads itself (the
+reading process never holds the whole file). gzip files (detected by their magic bytes, whatever their suffix),
+stdin and pipes (a FIFO, ``<(…)`` process substitution, which is ``/dev/fd/N``) are streamed in blocks cut at the
+last newline; a gzip stream that ends early (or turns corrupt) yields what came before, like ``zcat``, and the
+problem is reported where the data stops. Small inputs are read whole and batched, several to a job, so that ten
+thousand small files cost about what their lines cost in one file.
+
+Whether an input is JSON lines or one pretty-printed document is decided by content
+(:func:`~trajdyn.analyzer.io._documents.looks_like_document`): a torn or garbage first line does not make a
+JSON-lines file one unreadable document. A UTF-8 byte-order mark at the start is ignored.
 """
 
 from __future__ import annotations
 
+import errno
 import glob
-import gzip
+import io
+import os
+import re
+import stat
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
-
-import msgspec
+from typing import BinaryIO, Final, Protocol
 
 from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.io._decode import Job
+from trajdyn.analyzer.io._decode import Job, Part
+from trajdyn.analyzer.io._documents import BOM, LAYOUT_LINES, looks_like_document, parses_alone
 
-__all__ = ["STDIN", "Source", "expand", "jobs"]
+__all__ = ["STDIN", "Source", "batched_jobs", "expand", "parts", "walk_directory"]
 
 STDIN: Final = "-"
 DIRECTORY_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".gz")
 """Files picked up (recursively) from a directory input."""
 GZIP_MAGIC: Final = b"\x1f\x8b"
+SMALL_INPUT_BYTES: Final = 1 << 20
+"""Plain files up to this size are read whole by the reading process and batched with their neighbours."""
+MAX_BATCH_PARTS: Final = 4096
 _GLOB_CHARS: Final = frozenset("*?[")
+_NON_SPACE: Final = re.compile(rb"\S")
 _SCAN: Final = 1 << 20
+_HEAD_EXTRA: Final = 4 << 20
+"""Bytes read past an unreadable first line to see whether the next lines are OTLP documents on their own."""
+
+
+class _Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One input to read: ``name`` as reported (the path as given or found), ``path`` None for stdin."""
+    """One input to read: ``name`` as reported (the path as given or found); ``path`` None for stdin; ``size``
+    None for a stream (stdin, a FIFO or pipe, a character device), which is read once, front to back."""
 
     name: str
-    path: Path | None
+    path: str | None
     size: int | None
 
 
-def _file(path: Path) -> Source:
-    return Source(str(path), path, path.stat().st_size)
+def os_problem(exc: OSError) -> str:
+    """A one-line description of why a path cannot be read, from the error number (never the message text)."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (too many levels of symbolic links)"
+    if exc.errno == errno.ENOENT:
+        return "no such file or directory"
+    return f"cannot read: {_reason(exc)}"
+
+
+def _reason(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno is not None else type(exc).__name__
+
+
+def _missing(path: str | Path) -> str:
+    """Why ``path`` (which could not be stat'ed) is missing: a dangling symbolic link, or nothing at all."""
+    return (
+        "broken symbolic link (its target does not exist)" if Path(path).is_symlink() else "no such file or directory"
+    )
+
+
+def _sort_key(path: str) -> tuple[str, ...]:
+    return tuple(path.split(os.sep))  # noqa: PTH206 (the order of sorted pathlib paths, without building them)
+
+
+def walk_directory(path: str | Path) -> tuple[list[Source], list[ReadError]]:
+    """The regular files with a :data:`DIRECTORY_SUFFIXES` suffix under ``path``, sorted by path, and the problems.
+
+    A subdirectory that cannot be listed, a dangling symbolic link or a symbolic-link loop is a problem (never
+    skipped silently); symbolic links to directories are not followed (as ``Path.rglob``); a FIFO or device with a
+    matching name is reported and skipped (it would block a directory scan).
+    """
+    found: list[Source] = []
+    problems: list[ReadError] = []
+    stack = [str(Path(path))]  # normalised as pathlib does (``runs/``, ``./runs`` → ``runs``): the names found
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError as exc:
+            problems.append(ReadError(directory, 0, f"cannot read directory: {_reason(exc)}"))
+            continue
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.is_symlink():
+                    stack.append(entry.path)
+                continue
+            if not entry.name.lower().endswith(DIRECTORY_SUFFIXES):
+                continue
+            try:
+                st = entry.stat()
+            except OSError as exc:
+                missing = exc.errno == errno.ENOENT
+                problems.append(ReadError(entry.path, 0, _missing(entry.path) if missing else os_problem(exc)))
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append(Source(entry.path, entry.path, st.st_size))
+            else:
+                problems.append(
+                    ReadError(entry.path, 0, "not a regular file (a pipe or device): skipped in a directory")
+                )
+    found.sort(key=lambda s: _sort_key(s.name))
+    problems.sort(key=lambda e: _sort_key(e.path))
+    return found, problems
 
 
 def expand(inputs: str | Path | Sequence[str | Path]) -> tuple[list[Source], list[ReadError]]:
@@ -55,110 +142,269 @@ def expand(inputs: str | Path | Sequence[str | Path]) -> tuple[list[Source], lis
             sources.append(Source("<stdin>", None, None))
             continue
         path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(DIRECTORY_SUFFIXES))
-            if not found:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            if exc.errno == errno.ENOENT and isinstance(item, str) and _GLOB_CHARS & set(item):
+                found_paths = glob.glob(item, recursive=True)  # noqa: PTH207 (absolute patterns too)
+                matches = sorted(Path(m) for m in found_paths if Path(m).is_file())
+                if not matches:
+                    errors.append(ReadError(text, 0, "no file matches this pattern"))
+                sources.extend(Source(str(p), str(p), p.stat().st_size) for p in matches)
+            else:
+                errors.append(ReadError(text, 0, _missing(path) if exc.errno == errno.ENOENT else os_problem(exc)))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            found, problems = walk_directory(path)
+            if not found and not problems:
                 errors.append(ReadError(text, 0, f"directory has no {', '.join(DIRECTORY_SUFFIXES)} files"))
-            sources.extend(_file(p) for p in found)
-        elif path.is_file():
-            sources.append(_file(path))
-        elif isinstance(item, str) and _GLOB_CHARS & set(item):
-            found_paths = glob.glob(item, recursive=True)  # noqa: PTH207 (absolute patterns too)
-            matches = sorted(Path(m) for m in found_paths if Path(m).is_file())
-            if not matches:
-                errors.append(ReadError(text, 0, "no file matches this pattern"))
-            sources.extend(_file(p) for p in matches)
+            sources.extend(found)
+            errors.extend(problems)
+        elif stat.S_ISREG(st.st_mode):
+            sources.append(Source(text, text, st.st_size))
+        elif stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
+            sources.append(Source(text, text, None))  # a pipe (<(…) is /dev/fd/N) or a device: read as a stream
         else:
-            errors.append(ReadError(text, 0, "no such file or directory"))
+            errors.append(ReadError(text, 0, "not a file, directory or pipe (a socket?): cannot read it"))
     return sources, errors
 
 
-def _is_document(head: bytes, complete: bool) -> bool:
-    """First non-space byte ``{``/``[`` and the first line does not parse alone → one whole document."""
-    stripped = head.lstrip()
-    if not stripped or stripped[:1] not in (b"{", b"["):
-        return False
+def _first_line_parses(head: bytes) -> bool:
+    body = head[len(BOM) :] if head.startswith(BOM) else head
+    stripped = body.lstrip()
     end = stripped.find(b"\n")
-    if end < 0:
-        return complete and _parses(stripped) is False
-    return _parses(stripped[:end]) is False
+    return parses_alone(stripped if end < 0 else stripped[:end])
 
 
-def _parses(line: bytes) -> bool:
-    try:
-        msgspec.json.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return False
-    return True
+def _read_head(fh: _Readable) -> tuple[bytes, bool]:
+    """Enough of the input to decide its layout, and whether that is all of it.
 
-
-def _read_head(fh: BinaryIO) -> tuple[bytes, bool]:
-    """Read until the first newline after some content (or EOF); return the bytes and whether EOF was reached."""
+    The first line after some content; when it is not a JSON value by itself, also up to :data:`LAYOUT_LINES`
+    more lines (at most :data:`_HEAD_EXTRA` more bytes), to tell a document from JSON lines with a torn first line.
+    """
     buf = bytearray()
-    while True:
+    content = -1  # where the first non-space byte is
+    first_end = -1  # where the first line after it ends
+    while first_end < 0:  # each block is scanned once (a first line of 100 MB costs its length, not its square)
+        scanned = len(buf)
         block = fh.read(_SCAN)
         if not block:
             return bytes(buf), True
         buf += block
-        if buf.strip() and b"\n" in buf.lstrip():
-            return bytes(buf), False
-
-
-def _stream(fh: BinaryIO, name: str, chunk_bytes: int) -> Iterator[Job]:
-    head, eof = _read_head(fh)
-    if _is_document(head, eof):
-        yield Job(name, True, data=head + fh.read())
-        return
-    pending = bytearray(head)
-    while True:
-        if len(pending) >= chunk_bytes or eof:
-            cut = len(pending) if eof else pending.rfind(b"\n") + 1
-            if cut > 0:
-                yield Job(name, False, data=bytes(pending[:cut]))
-                del pending[:cut]
-            if eof:
-                return
-        block = fh.read(chunk_bytes)
+        if content < 0:
+            found = _NON_SPACE.search(buf, scanned)
+            content = -1 if found is None else found.start()
+        if content >= 0:
+            first_end = buf.find(b"\n", max(content, scanned))
+    if _first_line_parses(bytes(buf)):
+        return bytes(buf), False
+    while buf.count(b"\n", first_end) <= LAYOUT_LINES and len(buf) - first_end < _HEAD_EXTRA:
+        block = fh.read(_SCAN)
         if not block:
-            eof = True
-        pending += block
+            return bytes(buf), True
+        buf += block
+    return bytes(buf), False
 
 
-def _ranges(path: Path, name: str, size: int, chunk_bytes: int) -> Iterator[Job]:
-    with path.open("rb") as fh:
-        head, eof = _read_head(fh)
-        if _is_document(head, eof):
-            fh.seek(0)
-            yield Job(name, True, data=fh.read())
-            return
-        start = 0
-        while start < size:
-            end = min(start + chunk_bytes, size)
-            if end < size:
-                fh.seek(end)
-                while True:
-                    block = fh.read(_SCAN)
-                    if not block:
-                        end = size
-                        break
-                    nl = block.find(b"\n")
-                    if nl >= 0:
-                        end += nl + 1
-                        break
-                    end += len(block)
-            yield Job(name, False, path=str(path), offset=start, length=end - start)
-            start = end
+class _Prefixed:
+    """A binary stream with the bytes already read from it put back in front (to sniff the gzip magic)."""
+
+    def __init__(self, head: bytes, rest: _Readable) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(n)
+        if n < 0:
+            out, self.head = self.head + self.rest.read(), b""
+            return out
+        out, self.head = self.head[:n], self.head[n:]
+        return out
 
 
-def jobs(source: Source, chunk_bytes: int) -> Iterator[Job]:
-    """The decoding jobs of one input, in input order (raises ``OSError`` when it cannot be opened)."""
+class _Guarded:
+    """Reads a stream until it ends or a read fails; ``problem`` then says what failed (the data before is kept)."""
+
+    def __init__(self, fh: _Readable) -> None:
+        self.fh = fh
+        self.problem: str | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        if self.problem is not None:
+            return b""
+        try:
+            return self.fh.read(n)
+        except EOFError:  # gzip: the compressed stream ends before its end-of-stream marker
+            self.problem = "gzip data ends early (a truncated file): the lines before this point were read, like zcat"
+        except zlib.error:
+            self.problem = "corrupt gzip data from this point: the lines before it were read"
+        except OSError as exc:
+            reason = os_problem(exc).removeprefix("cannot read: ")
+            self.problem = f"cannot read further ({reason}): the lines before this point were read"
+        return b""
+
+
+def _stream(fh: _Readable, index: int, name: str, chunk_bytes: int) -> Iterator[Part]:
+    """Parts of a stream read front to back; a read that fails ends it: the data before, then the problem."""
+    src = _Guarded(fh)
+    head, eof = _read_head(src)
+    if looks_like_document(head, eof):
+        yield Part(index, name, "document", data=head if eof else head + src.read())
+    else:
+        pending = bytearray(head)
+        scanned = 0  # pending[:scanned] holds no newline (a line longer than a block is scanned once)
+        while True:
+            if len(pending) >= chunk_bytes or eof:
+                cut = len(pending) if eof else pending.rfind(b"\n", scanned) + 1
+                scanned = len(pending)
+                if cut > 0:
+                    yield Part(index, name, data=bytes(pending[:cut]))
+                    del pending[:cut]
+                    scanned = len(pending)
+                if eof:
+                    break
+            block = src.read(chunk_bytes)
+            if not block:
+                eof = True
+            pending += block
+    if src.problem is not None:
+        yield Part(index, name, problem=src.problem)
+
+
+class _Gunzip:
+    """A gzip stream (one or more members) decompressed block by block with zlib.
+
+    ``read`` returns what the compressed bytes so far decompress to, so a stream that ends early or turns corrupt
+    yields its readable prefix before the error (as ``zcat`` does; ``gzip.GzipFile`` loses the last buffer):
+    ``EOFError`` when the data ends inside a member, ``zlib.error`` for corrupt data.
+    """
+
+    def __init__(self, fh: _Readable) -> None:
+        self.fh = fh
+        self.d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def read(self, n: int = -1, /) -> bytes:
+        limit = max(n, 0)
+        while True:
+            if self.d.unconsumed_tail:
+                data = self.d.unconsumed_tail
+            elif self.d.eof:  # a member ended: another may follow
+                data = self.d.unused_data or self.fh.read(_SCAN)
+                if not data.strip(b"\x00"):  # the end (zero padding is allowed after the last member)
+                    return b""
+                self.d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                data = self.fh.read(_SCAN)
+                if not data:
+                    raise EOFError("the compressed data ends inside a gzip member")
+            out = self.d.decompress(data, limit)
+            if out:
+                return out
+
+
+def _gzip_stream(fh: _Readable, index: int, name: str, chunk_bytes: int) -> Iterator[Part]:
+    yield from _stream(_Gunzip(fh), index, name, chunk_bytes)
+
+
+def _ranges(fh: BinaryIO, path: str, index: int, name: str, size: int, chunk_bytes: int) -> Iterator[Part]:
+    head, eof = _read_head(fh)
+    if looks_like_document(head, eof):
+        fh.seek(0)
+        yield Part(index, name, "document", data=fh.read())
+        return
+    start = 0
+    while start < size:
+        end = min(start + chunk_bytes, size)
+        if end < size:
+            fh.seek(end)
+            while True:
+                block = fh.read(_SCAN)
+                if not block:
+                    end = size
+                    break
+                nl = block.find(b"\n")
+                if nl >= 0:
+                    end += nl + 1
+                    break
+                end += len(block)
+        yield Part(index, name, path=path, offset=start, length=end - start)
+        start = end
+
+
+def parts(source: Source, index: int, chunk_bytes: int) -> Iterator[Part]:
+    """The decoding parts of one input, in input order; a problem reading it is a part with ``problem`` set."""
+    name = source.name
     if source.path is None:
-        yield from _stream(sys.stdin.buffer, source.name, chunk_bytes)
+        yield from _sniffed(sys.stdin.buffer, index, name, chunk_bytes)
         return
-    with source.path.open("rb") as fh:
+    try:
+        fh = open(source.path, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        yield Part(index, name, problem=os_problem(exc))
+        return
+    with fh:
+        try:
+            if source.size is None:  # a pipe or device: one pass, front to back
+                yield from _sniffed(fh, index, name, chunk_bytes)
+            elif source.size <= SMALL_INPUT_BYTES:
+                data = fh.read()
+                if data[:2] == GZIP_MAGIC:
+                    yield from _gzip_stream(io.BytesIO(data), index, name, chunk_bytes)
+                else:
+                    yield Part(index, name, "auto", data=data)
+            elif fh.read(2) == GZIP_MAGIC:
+                fh.seek(0)
+                yield from _gzip_stream(fh, index, name, chunk_bytes)
+            else:
+                fh.seek(0)
+                yield from _ranges(fh, source.path, index, name, source.size, chunk_bytes)
+        except OSError as exc:
+            yield Part(index, name, problem=os_problem(exc))
+
+
+def _sniffed(fh: _Readable, index: int, name: str, chunk_bytes: int) -> Iterator[Part]:
+    """A stream that may be gzip'd: its first bytes are read, checked for the gzip magic, and put back."""
+    try:
         magic = fh.read(2)
-    if magic == GZIP_MAGIC:
-        with gzip.open(source.path, "rb") as gz:
-            yield from _stream(gz, source.name, chunk_bytes)  # type: ignore[arg-type]
+    except OSError as exc:
+        yield Part(index, name, problem=os_problem(exc))
         return
-    yield from _ranges(source.path, source.name, source.size or 0, chunk_bytes)
+    stream = _Prefixed(magic, fh)
+    if magic == GZIP_MAGIC:
+        yield from _gzip_stream(stream, index, name, chunk_bytes)
+    else:
+        yield from _stream(stream, index, name, chunk_bytes)
+
+
+def batched_jobs(sources: Sequence[Source], chunk_bytes: int, first_index: int = 0) -> Iterator[Job]:
+    """The jobs of all ``sources`` in input order: an input that is one small part joins its neighbours' batch.
+
+    A batch holds whole inputs only, up to ``chunk_bytes`` bytes or :data:`MAX_BATCH_PARTS` inputs, and is
+    yielded before any part of a later input, so results still arrive in input order.
+    """
+    batch: list[Part] = []
+    size = 0
+    for offset, source in enumerate(sources):
+        it = parts(source, first_index + offset, chunk_bytes)
+        first = next(it, None)
+        if first is None:
+            continue
+        second = next(it, None)
+        if second is None and first.nbytes < chunk_bytes:
+            batch.append(first)
+            size += first.nbytes
+            if size >= chunk_bytes or len(batch) >= MAX_BATCH_PARTS:
+                yield Job(batch)
+                batch, size = [], 0
+            continue
+        if batch:
+            yield Job(batch)
+            batch, size = [], 0
+        yield Job([first])
+        if second is not None:
+            yield Job([second])
+            for part in it:
+                yield Job([part])
+    if batch:
+        yield Job(batch)

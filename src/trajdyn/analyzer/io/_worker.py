@@ -28,9 +28,9 @@ _LENGTH: Final = struct.Struct("<Q")
 class ResultHeader(msgspec.Struct, array_like=True):
     """What precedes the two IPC blobs of an answer: the chunk's problems and counts, or a worker failure."""
 
-    errors: list[tuple[int, str]]
-    n_lines: int
-    n_documents: int
+    errors: list[tuple[int, int, str]]
+    counts: list[tuple[int, int, int]]
+    spills: list[tuple[int, int, str]]
     spans_bytes: int
     events_bytes: int
     failure: str | None = None
@@ -71,7 +71,7 @@ def encode_result(result: ChunkResult) -> list[bytes]:
     """The three parts of an answer: header, spans IPC, events IPC."""
     spans = _ipc(result.spans)
     events = _ipc(result.events)
-    header = ResultHeader(result.errors, result.n_lines, result.n_documents, len(spans), len(events))
+    header = ResultHeader(result.errors, result.counts, result.spills, len(spans), len(events))
     return [msgspec.msgpack.encode(header), spans, events]
 
 
@@ -86,7 +86,7 @@ def main() -> int:
         try:
             parts = encode_result(run_job(decoder.decode(raw)))
         except Exception as exc:  # reported to the parent, which decodes the job itself
-            failure = ResultHeader([], 0, 0, 0, 0, failure=f"{type(exc).__name__}: {exc}")
+            failure = ResultHeader([], [], [], 0, 0, failure=f"{type(exc).__name__}: {exc}")
             parts = [msgspec.msgpack.encode(failure), b"", b""]
         write_message(stdout, *parts)
 

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from trajdyn.analyzer.report._escape import markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
@@ -386,7 +387,8 @@ class SensitivitySection(ReportSection):
             lines += ["| " + " | ".join(md_cell(x) for x in _outcome_row(c)) + " |" for c in cats]
             lines.append("")
         lines += [
-            f"- {md_cell(f)}" for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]
+            f"- {markdown_text(f, block_start=True)}"
+            for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]
         ]
         lines.append("")
         groups = block.get("groups") or []
@@ -408,7 +410,7 @@ class SensitivitySection(ReportSection):
         summary.add_column("what", style="bold", overflow="fold")
         summary.add_column("value", overflow="fold")
         for a, b in self._summary_lines(block):
-            summary.add_row(a, b)
+            summary.add_row(terminal_text(a), terminal_text(b))
         out.append(summary)
         outcomes = block.get("outcomes") or {}
         cats = [c for key in ("by_regime", "by_loop", "by_repeats") for c in outcomes.get(key) or []]
@@ -419,9 +421,12 @@ class SensitivitySection(ReportSection):
                 table.add_column(_OUTCOME_HEADERS[i], justify="left" if i == 0 else "right", overflow="fold")
             for c in cats:
                 cells = _outcome_row(c)
-                table.add_row(*(cells[i] for i in keep))
+                table.add_row(*(terminal_text(cells[i]) for i in keep))
             out.append(table)
-        out += [f"• {f}" for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]]
+        out += [
+            terminal_text(f"• {f}")
+            for f in outcomes.get("findings") or [outcomes.get("reason") or "no rewards recorded"]
+        ]
         groups = block.get("groups") or []
         if groups:
             keep = [0, 1, 3, 5, 8, 11] if width < 120 else list(range(len(_GROUP_HEADERS)))
@@ -430,7 +435,7 @@ class SensitivitySection(ReportSection):
                 table.add_column(_GROUP_HEADERS[i], justify="left" if i in (0, 2, 3, 11) else "right", overflow="fold")
             for g in groups[: max(max_detail, 1) * 5]:
                 cells = _group_row(g)
-                table.add_row(*(cells[i] for i in keep))
+                table.add_row(*(terminal_text(cells[i]) for i in keep))
             out.append(table)
             if len(groups) > max(max_detail, 1) * 5:
                 out.append(f"{len(groups) - max(max_detail, 1) * 5} more tasks omitted (use --json for all).")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text, terminal_markup, terminal_text
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
@@ -406,19 +407,15 @@ def _latest_cells(s: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows]
     return [*lines, ""]
 
 
 def _key_markdown(key: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], *, level: int) -> list[str]:
     h = "#" * level
-    lines = [f"{h} Learning key `{key[K.LEARNING_KEY]}`" + (" (new)" if key.get("new") else ""), ""]
+    lines = [f"{h} Learning key {markdown_code(key[K.LEARNING_KEY])}" + (" (new)" if key.get("new") else ""), ""]
     lines += _table(("metric", "value"), _key_rows(key))
     mine = [e for e in entries if key[K.LEARNING_KEY] in (e.get("learning_keys") or [])]
     if mine:
@@ -492,10 +489,10 @@ class PlaybookSection(ReportSection):
         block = _block(report)
         if block is None:
             return []
-        lines = ["## Playbook", "", _summary_line(block["summary"]) + ".", ""]
+        lines = ["## Playbook", "", markdown_text(_summary_line(block["summary"]) + ".", block_start=True), ""]
         compare = block.get("compare")
         if isinstance(compare, Mapping):
-            lines += [_compare_line(compare), ""]
+            lines += [markdown_text(_compare_line(compare), block_start=True), ""]
         entries = block["entries"]
         if entries:
             lines += [
@@ -536,10 +533,10 @@ class PlaybookSection(ReportSection):
         block = _block(report)
         if block is None:
             return []
-        out: list[RenderableType] = [f"[bold]Playbook[/bold] — {_summary_line(block['summary'])}"]
+        out: list[RenderableType] = [f"[bold]Playbook[/bold] — {terminal_markup(_summary_line(block['summary']))}"]
         compare = block.get("compare")
         if isinstance(compare, Mapping):
-            out.append(_compare_line(compare))
+            out.append(terminal_text(_compare_line(compare)))
         entries = block["entries"]
         if entries:
             keep = [0, 1, 2, 3, 4, 7, 8, 9, 10, 14] if width < 140 else list(range(len(ENTRY_HEADERS)))
@@ -548,7 +545,7 @@ class PlaybookSection(ReportSection):
                 table.add_column(ENTRY_HEADERS[i], justify="left" if i in (1, 14) else "right", overflow="fold")
             for e in entries[: max(max_detail, 20)]:
                 cells = _entry_cells(e)
-                table.add_row(*(cells[i] for i in keep))
+                table.add_row(*(terminal_text(cells[i]) for i in keep))
             out.append(table)
             if len(entries) > max(max_detail, 20):
                 out.append(f"{len(entries) - max(max_detail, 20)} more entries (use --json for all).")
@@ -561,21 +558,21 @@ class PlaybookSection(ReportSection):
                 summary.add_column(KEY_HEADERS[i], justify="left" if i in (0, 6) else "right", overflow="fold")
             for key in keys:
                 cells = _key_cells(key)
-                summary.add_row(*(cells[i] for i in keep))
+                summary.add_row(*(terminal_text(cells[i]) for i in keep))
             out.append(summary)
         for key in keys[:max_detail]:
-            detail = Table(title=f"Learning key {key[K.LEARNING_KEY]}", show_header=False, expand=False)
+            detail = Table(title=terminal_text(f"Learning key {key[K.LEARNING_KEY]}"), show_header=False, expand=False)
             detail.add_column("metric", style="bold", no_wrap=True)
             detail.add_column("value", overflow="fold")
             for label, text in _key_rows(key):
-                detail.add_row(label, text)
+                detail.add_row(terminal_text(label), terminal_text(text))
             out.append(detail)
             if key["latest_sessions"] and width >= 100:
-                latest = Table(title=f"Latest sessions — {key[K.LEARNING_KEY]}", expand=False)
+                latest = Table(title=terminal_text(f"Latest sessions — {key[K.LEARNING_KEY]}"), expand=False)
                 for h in LATEST_HEADERS:
                     latest.add_column(h, overflow="fold")
                 for s in key["latest_sessions"]:
-                    latest.add_row(*_latest_cells(s))
+                    latest.add_row(*(terminal_text(c) for c in _latest_cells(s)))
                 out.append(latest)
         if len(keys) > max_detail:
             out.append(f"{len(keys) - max_detail} more learning keys omitted from the detail (use --json for all).")
@@ -606,7 +603,12 @@ class PlaybookSection(ReportSection):
                 "entries": mine,
             }
             files[f"{ARTIFACT_DIR}/{slug}.json"] = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-            md = [f"# trajdyn playbook report — `{key[K.LEARNING_KEY]}`", "", f"Generated {report.generated_at}.", ""]
+            md = [
+                f"# trajdyn playbook report — {markdown_code(key[K.LEARNING_KEY])}",
+                "",
+                f"Generated {markdown_text(report.generated_at)}.",
+                "",
+            ]
             files[f"{ARTIFACT_DIR}/{slug}.md"] = "\n".join([*md, *_key_markdown(key, mine, level=2)]).rstrip() + "\n"
             index[key[K.LEARNING_KEY]] = {"json": f"{slug}.json", "markdown": f"{slug}.md", "sessions": key["sessions"]}
         files[f"{ARTIFACT_DIR}/index.json"] = (

@@ -1,7 +1,8 @@
 """Rendering shared by the per-trajectory sections: a summary table over trajectories and a detail table for each.
 
 A section supplies its headers, a summary-row function and a detail-rows function; these helpers lay them out as
-Markdown or as rich tables, with the "more trajectories omitted" line after ``max_detail`` details.
+Markdown or as rich tables, with the "more trajectories omitted" line after ``max_detail`` details. Every cell is
+escaped here (:mod:`._escape`), so a section's row functions return plain text, data included.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.report._escape import markdown_cell, markdown_text, terminal_text
 from trajdyn.analyzer.report._model import JSONValue
 
 if TYPE_CHECKING:
@@ -36,8 +38,8 @@ def as_block(value: JSONValue, section: str) -> dict[str, Any]:
 
 
 def md_cell(text: str) -> str:
-    """Escape a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell: ``text`` made inert (:func:`~._escape.markdown_cell`)."""
+    return markdown_cell(text)
 
 
 def trajectory_markdown(
@@ -50,7 +52,7 @@ def trajectory_markdown(
         lines += ["| " + " | ".join(md_cell(c) for c in summary(e, as_block(b, section))) + " |" for e, b in rows]
         lines.append("")
     for entry, block in rows[:max_detail]:
-        lines += [f"### {md_cell(entry_label(entry))}", "", "| metric | value |", "|---|---|"]
+        lines += [f"### {markdown_text(entry_label(entry), block_start=True)}", "", "| metric | value |", "|---|---|"]
         lines += [f"| {md_cell(label)} | {md_cell(text)} |" for label, text in details(as_block(block, section))]
         lines.append("")
     if len(rows) > max_detail:
@@ -81,17 +83,17 @@ def trajectory_terminal(
             table.add_column(headers[i], justify="left" if i in left else "right", overflow="fold")
         for entry, block in rows:
             cells = summary(entry, as_block(block, section))
-            table.add_row(*(cells[i] for i in keep))
+            table.add_row(*(terminal_text(cells[i]) for i in keep))
         out.append(table)
     for entry, block in rows[:max_detail]:
-        detail = Table(title=f"{title} — {entry_label(entry)}", show_header=False, expand=False)
+        detail = Table(title=terminal_text(f"{title} — {entry_label(entry)}"), show_header=False, expand=False)
         if wrap_metric:
             detail.add_column("metric", style="bold", overflow="fold")
         else:
             detail.add_column("metric", style="bold", no_wrap=True)
         detail.add_column("value", overflow="fold")
         for label, text in details(as_block(block, section)):
-            detail.add_row(label, text)
+            detail.add_row(terminal_text(label), terminal_text(text))
         out.append(detail)
     if len(rows) > max_detail:
         out.append(f"{len(rows) - max_detail} more trajectories omitted from the detail (use --json for all).")

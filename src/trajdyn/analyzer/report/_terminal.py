@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from trajdyn.analyzer.report._escape import terminal_text
 from trajdyn.analyzer.report._model import Report
 from trajdyn.exceptions import MissingExtraError
 
@@ -16,7 +17,11 @@ __all__ = ["render_terminal"]
 def render_terminal(
     report: Report, console: Console | None = None, *, max_detail: int = 20, max_errors: int = 10
 ) -> None:
-    """Print the report to ``console`` (default: stdout): inputs, the first input errors, every section."""
+    """Print the report to ``console`` (default: stdout): inputs, the first input errors, every section.
+
+    Every string from the data is shown inert (:mod:`._escape`): control characters as escapes, never parsed
+    as rich markup, long strings clipped for display.
+    """
     try:
         from rich.console import Console
         from rich.table import Table
@@ -35,7 +40,7 @@ def render_terminal(
         table.add_column("where", overflow="fold", ratio=2)
         table.add_column("problem", overflow="fold", ratio=3)
         for e in report.errors[:max_errors]:
-            table.add_row(f"{e['path']}:{e['line']}", str(e["message"]))
+            table.add_row(terminal_text(f"{e['path']}:{e['line']}"), terminal_text(e["message"]))
         con.print(table)
     for section in report.sections:
         for renderable in section.to_terminal(report, max_detail=max_detail, width=con.width):

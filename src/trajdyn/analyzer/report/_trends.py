@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_num
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
 from trajdyn.analyzer.report._section import ReportSection
@@ -280,16 +281,16 @@ class TrendsSection(ReportSection):
         if groups is None:
             return []
         by = groups[0]["group_by"] if groups else "–"
-        lines = ["## Trends", "", f"{len(groups)} group(s) by `{by}`.", ""]
+        lines = ["## Trends", "", f"{len(groups)} group(s) by {markdown_code(by)}.", ""]
         if not groups:
             return lines
         lines += ["| " + " | ".join(_HEADERS) + " |", "|" + "|".join("---" for _ in _HEADERS) + "|"]
-        lines += ["| " + " | ".join(_md(c) for c in _row(g)) + " |" for g in groups]
+        lines += ["| " + " | ".join(markdown_cell(c) for c in _row(g)) + " |" for g in groups]
         lines.append("")
         shown = [g for g in groups if _worth_detail(g)]
         for group in shown[:max_detail]:
-            lines += [f"### {_md(_label(group))}", "", "| item | value |", "|---|---|"]
-            lines += [f"| {_md(k)} | {_md(v)} |" for k, v in _details(group)]
+            lines += [f"### {markdown_text(_label(group), block_start=True)}", "", "| item | value |", "|---|---|"]
+            lines += [f"| {markdown_cell(k)} | {markdown_cell(v)} |" for k, v in _details(group)]
             lines.append("")
         if len(shown) > max_detail:
             lines += [f"_{len(shown) - max_detail} more groups omitted from the detail (see the JSON report)._", ""]
@@ -297,7 +298,6 @@ class TrendsSection(ReportSection):
 
     def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
         from rich.table import Table
-        from rich.text import Text
 
         groups = self._groups(report)
         if groups is None:
@@ -306,27 +306,22 @@ class TrendsSection(ReportSection):
             return ["[bold]Trends[/bold]: no runs."]
         narrow = width < 110
         keep = [0, 1, 2, 4, 6] if narrow else list(range(len(_HEADERS)))
-        table = Table(title=f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}", expand=False)
+        table = Table(title=terminal_text(f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}"), expand=False)
         for i in keep:
             table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5) else "left", overflow="fold")
         for group in groups:
             cells = _row(group)
             style = _STYLE.get(str(group["verdict"]), "")
-            table.add_row(*(Text(cells[i], style=style) if i == 6 else cells[i] for i in keep))
+            table.add_row(*(terminal_text(cells[i], style=style if i == 6 else "") for i in keep))
         out: list[RenderableType] = [table]
         shown = [g for g in groups if _worth_detail(g)]
         for group in shown[:max_detail]:
-            detail = Table(title=f"Trends — {_label(group)}", show_header=False, expand=False)
+            detail = Table(title=terminal_text(f"Trends — {_label(group)}"), show_header=False, expand=False)
             detail.add_column("item", style="bold", no_wrap=True)
             detail.add_column("value", overflow="fold")
             for k, v in _details(group):
-                detail.add_row(k, Text(v, style="yellow") if k == "warning" else v)
+                detail.add_row(terminal_text(k), terminal_text(v, style="yellow" if k == "warning" else ""))
             out.append(detail)
         if len(shown) > max_detail:
             out.append(f"{len(shown) - max_detail} more groups omitted from the detail (use --json for all).")
         return out
-
-
-def _md(text: str) -> str:
-    """Escape a markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -18,6 +18,7 @@ from typing import Final
 import polars as pl
 
 from trajdyn.analyzer.errors import ReadError
+from trajdyn.analyzer.io._sources import walk_directory
 from trajdyn.analyzer.results import pinchbench
 
 __all__ = [
@@ -31,8 +32,6 @@ __all__ = [
 
 HEAD_BYTES: Final = 64 * 1024
 """Bytes read to detect a result file."""
-_DIRECTORY_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".gz")
-"""The files a directory input contributes (the same as the span reader's)."""
 _GLOB_CHARS: Final = frozenset("*?[")
 
 RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -91,22 +90,29 @@ def detect_result(path: str | Path) -> str | None:
     return pinchbench.sniff(_head(Path(path)))
 
 
-def _members(item: str) -> list[Path] | None:
-    """The files a directory or glob input stands for (as the span reader expands them); None for anything else."""
+def _members(item: str, problems: list[ReadError] | None = None) -> list[Path] | None:
+    """The files a directory or glob input stands for (as the span reader expands them); None for anything else.
+
+    ``problems`` collects what the directory walk could not read (an unreadable subdirectory …).
+    """
     path = Path(item)
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_DIRECTORY_SUFFIXES))
+        found, walk_problems = walk_directory(path)
+        if problems is not None:
+            problems.extend(walk_problems)
+        return [Path(s.name) for s in found]
     if not path.exists() and _GLOB_CHARS & set(item):
         return sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())  # noqa: PTH207
     return None
 
 
-def split_inputs(items: Sequence[str]) -> tuple[list[str], list[str]]:
+def split_inputs(items: Sequence[str], problems: list[ReadError] | None = None) -> tuple[list[str], list[str]]:
     """Split inputs into (the others, result files), keeping order.
 
     A plain file is a result file when :func:`detect_result` says so. A directory or glob that contains result
     files is replaced by its members: the result files go to the second list, the others to the first, one by one;
-    a directory or glob without any stays as it is. ``-`` (stdin) and missing paths stay in the first list.
+    a directory or glob without any stays as it is. ``-`` (stdin), pipes and missing paths stay in the first list.
+    ``problems``: where a replaced directory's unreadable parts are reported (the span reader never sees them).
     """
     others: list[str] = []
     results: list[str] = []
@@ -118,11 +124,14 @@ def split_inputs(items: Sequence[str]) -> tuple[list[str], list[str]]:
         if path.is_file():
             (results if detect_result(path) else others).append(item)
             continue
-        members = _members(item)
+        walk_problems: list[ReadError] = []
+        members = _members(item, walk_problems)
         found = [m for m in members or [] if detect_result(m)]
         if not found:
             others.append(item)
             continue
+        if problems is not None:
+            problems.extend(walk_problems)
         chosen = set(found)
         results.extend(str(m) for m in found)
         others.extend(str(m) for m in members or [] if m not in chosen)
