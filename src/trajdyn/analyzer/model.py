@@ -112,53 +112,91 @@ def span_trajectories(data: SpanData) -> pl.DataFrame:
 
     ``trajectory_id`` = the span's own ``trajdyn.trajectory.id``, else that of its nearest ``invoke_agent``
     ancestor-or-self (its ``trajdyn.trajectory.id`` or span id), else the trace id. ``root_span_id`` is the span
-    id of that trajectory's ``invoke_agent`` span in the same trace (null when it never arrived).
+    id of that trajectory's ``invoke_agent`` span in the same trace (null when it never arrived; the earliest
+    one, ties by span id, when there are several).
     """
     spans = data.spans.with_columns(_trajectory_ids(data))
     roots = (
         spans.filter(_is_agent(spans))
-        .select(K.TRACE_ID, K.TRAJECTORY_ID, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID))
+        .select(K.TRACE_ID, K.TRAJECTORY_ID, K.START_NS, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID))
+        .sort([K.TRACE_ID, K.TRAJECTORY_ID, K.START_NS, K.ROOT_SPAN_ID], nulls_last=True)
         .unique(subset=[K.TRACE_ID, K.TRAJECTORY_ID], keep="first", maintain_order=True)
+        .drop(K.START_NS)
     )
     return spans.join(roots, on=[K.TRACE_ID, K.TRAJECTORY_ID], how="left", maintain_order="left")
 
 
-def _in_step_order(frame: pl.DataFrame) -> bool:
-    """Whether each trajectory's rows are contiguous and ordered by (iteration, start_ns), nulls last (one pass)."""
-    if frame.height < 2:
+STEP_ORDER: Final = (K.TRAJECTORY_ID, K.ITERATION, K.START_NS, K.SPAN_ID, K.TRACE_ID)
+"""The steps frame's order (the steps-frame contract, docs/analyzer-api.md): ascending, nulls last."""
+
+_HEX64: Final = 16
+
+
+def _order_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in STEP_ORDER if c in frame.columns]
+
+
+def _in_step_order(frame: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether ``frame`` is sorted by ``columns`` lexicographically, each ascending with nulls last (one pass).
+
+    String columns compare by bytes, as polars sorts them; ids are lower-case hex of fixed length, so their byte
+    order is their numeric order (what :func:`order_steps` sorts by).
+    """
+    if frame.height < 2 or not columns:
         return True
-    tid, it, start = pl.col(K.TRAJECTORY_ID), pl.col(K.ITERATION), pl.col(K.START_NS)
-    prev_it, prev_start = it.shift(1), start.shift(1)
-    same_tid = (tid == tid.shift(1)).fill_null(False)
-    it_up = (it > prev_it).fill_null(False) | (it.is_null() & prev_it.is_not_null())
-    it_same = (it == prev_it).fill_null(False) | (it.is_null() & prev_it.is_null())
-    start_ok = (start >= prev_start).fill_null(False) | start.is_null()
-    checks = frame.select(
-        ((~same_tid).sum() == tid.n_unique()).alias("grouped"),
-        (~same_tid | it_up | (it_same & start_ok)).all().alias("ordered"),
-        tid.is_not_null().all().alias("ids"),
-    ).row(0)
-    return all(bool(c) for c in checks)
+    ok: pl.Expr = pl.lit(True)
+    for name in reversed(columns):  # ok_k = not after the previous row on key k, and, on a tie, ok on the next keys
+        cur, prev = pl.col(name), pl.col(name).shift(1)
+        before = (cur < prev).fill_null(False) | (cur.is_not_null() & prev.is_null())
+        tie = (cur == prev).fill_null(False) | (cur.is_null() & prev.is_null())
+        ok = ~before & (~tie | ok)
+    return bool(frame.select(ok.slice(1).all()).item())
+
+
+def _hex_key(name: str, start: int) -> pl.Expr:
+    """Digits ``start .. start+16`` of a lower-case hex id column as an unsigned 64-bit sort key (null stays null)."""
+    return pl.col(name).str.slice(start, _HEX64).str.to_integer(base=16, dtype=pl.UInt64, strict=False)
 
 
 def order_steps(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` grouped by trajectory (in order of first appearance), then by (iteration, start_ns), nulls last.
+    """``frame`` in the steps-frame order: by (trajectory_id, iteration, start_ns, span_id, trace_id), nulls last.
 
-    Integer sort keys: the first-appearance rank of the trajectory id replaces a sort on the id strings.
+    Each trajectory's rows are then contiguous and ordered by (iteration, start time); the span and trace ids
+    break ties, so the order depends only on the content, never on the input order (docs/analyzer-api.md, the
+    steps-frame contract). Columns of :data:`STEP_ORDER` that ``frame`` lacks are left out of the key.
+
+    An already ordered frame is returned as is (one vectorised pass checks it). Otherwise the sort runs on integer
+    keys: the trajectory id's rank among the distinct ids (an ``Enum`` cast over the few distinct ids, instead of a
+    string sort of every row) and the hex ids read as 64-bit integers.
     """
-    if _in_step_order(frame):
+    columns = _order_columns(frame)
+    if _in_step_order(frame, columns):
         return frame
-    first = pl.int_range(pl.len(), dtype=pl.UInt32).min().over(K.TRAJECTORY_ID)
+    keys: list[pl.Expr] = []
+    for name in columns:
+        if name == K.TRAJECTORY_ID:
+            ids = frame.get_column(name).cast(pl.Utf8).drop_nulls().unique().sort()
+            rank = pl.col(name).cast(pl.Utf8).cast(pl.Enum(ids)).to_physical() if ids.len() else pl.lit(None, pl.UInt32)
+            keys.append(rank)
+        elif name == K.SPAN_ID:
+            keys.append(_hex_key(name, 0))
+        elif name == K.TRACE_ID:
+            keys.extend((_hex_key(name, 0), _hex_key(name, _HEX64)))
+        else:
+            keys.append(pl.col(name))
+    names = [f"_order{i}" for i in range(len(keys))]
     return (
-        frame.with_columns(first.alias("_first"))
-        .sort(["_first", K.ITERATION, K.START_NS], nulls_last=True, maintain_order=True)
-        .drop("_first")
+        frame.with_columns(key.alias(n) for key, n in zip(keys, names, strict=True))
+        .sort(names, nulls_last=True, maintain_order=True)
+        .drop(names)
     )
 
 
 def steps(data: SpanData) -> pl.DataFrame:
-    """The propose / observe / decide spans, one row each: each trajectory's steps together (trajectories in order
-    of first appearance) and ordered by (iteration, start_ns) within it, nulls last.
+    """The propose / observe / decide spans, one row each, in the steps-frame order (:func:`order_steps`): each
+    trajectory's steps together (trajectories by id) and ordered by (iteration, start_ns) within it, nulls last,
+    ties by span id then trace id. A span read more than once (same trace and span id) is one row
+    (:func:`trajdyn.analyzer.read_spans` keeps one copy).
 
     Columns: trajectory_id, trace_id, span_id, parent_span_id, start_ns, end_ns, status_code, the
     ``STEP_COLUMNS`` of :mod:`._columns` (``decision`` normalised to keep | revert via ``DECISION_ALIASES``,
@@ -203,7 +241,9 @@ def steps(data: SpanData) -> pl.DataFrame:
 
 
 def trajectories(data: SpanData) -> pl.DataFrame:
-    """One row per trajectory: rooted ones in root order, then root-less ones (a crashed run) in first-step order.
+    """One row per trajectory: rooted ones, then root-less ones (a crashed run), each by (start_ns, trajectory_id).
+
+    A trajectory id with several ``invoke_agent`` spans takes the earliest (ties by trace id, then span id).
 
     Columns: trajectory_id, trace_id, root_span_id, has_root, the ``TRAJECTORY_COLUMNS`` of :mod:`._columns`
     (read from the root span; for a root-less trajectory the first non-null value its steps carry, else null;
@@ -232,6 +272,7 @@ def trajectories(data: SpanData) -> pl.DataFrame:
             K.END_NS,
             K.STATUS_CODE,
         )
+        .sort([K.TRAJECTORY_ID, K.START_NS, K.TRACE_ID, K.ROOT_SPAN_ID], nulls_last=True)
         .unique(subset=[K.TRAJECTORY_ID], keep="first", maintain_order=True)
     )
     present = [key for key in K.TRAJECTORY_COLUMNS.values() if key in spans.columns]
@@ -239,9 +280,9 @@ def trajectories(data: SpanData) -> pl.DataFrame:
         _is_step(spans) & ~pl.col(K.TRAJECTORY_ID).is_in(rooted[K.TRAJECTORY_ID].implode())
     ).to_series()
     orphan_spans = (
-        spans.select(K.TRAJECTORY_ID, K.TRACE_ID, *present, K.START_NS, K.END_NS, K.STATUS_CODE)
+        spans.select(K.TRAJECTORY_ID, K.TRACE_ID, K.SPAN_ID, *present, K.START_NS, K.END_NS, K.STATUS_CODE)
         .filter(orphan_mask)
-        .sort(K.START_NS, nulls_last=True, maintain_order=True)
+        .sort([K.TRAJECTORY_ID, K.START_NS, K.TRACE_ID, K.SPAN_ID], nulls_last=True)
     )
     rootless = orphan_spans.group_by(K.TRAJECTORY_ID, maintain_order=True).agg(
         pl.col(K.TRACE_ID).drop_nulls().first(),
@@ -252,7 +293,11 @@ def trajectories(data: SpanData) -> pl.DataFrame:
         pl.col(K.END_NS).max(),
         pl.col(K.STATUS_CODE).max(),
     )
-    out = pl.concat([rooted, rootless.select(rooted.columns)], how="vertical_relaxed")
+    by_start = [K.START_NS, K.TRAJECTORY_ID]
+    out = pl.concat(
+        [rooted.sort(by_start, nulls_last=True), rootless.select(rooted.columns).sort(by_start, nulls_last=True)],
+        how="vertical_relaxed",
+    )
     out = (
         out.with_columns(pl.col(K.OBJECTIVE).fill_null(C.DEFAULT_OBJECTIVE))
         .join(counts, on=K.TRAJECTORY_ID, how="left", maintain_order="left")
@@ -263,7 +308,8 @@ def trajectories(data: SpanData) -> pl.DataFrame:
 
 
 def events(data: SpanData) -> pl.DataFrame:
-    """The span events of every span, with the span's trajectory, in input order.
+    """The span events of every span, with the span's trajectory, ordered by (trajectory_id, time_ns, trace_id,
+    span_id), nulls last; one span's events with the same time keep their order within the span.
 
     Columns: trajectory_id, trace_id, span_id, event, time_ns, entry_id, success, reason (``EVENT_COLUMNS`` of
     :mod:`._columns`), exception_type, exception_message, attributes (JSON of the other event attributes).
@@ -293,6 +339,6 @@ def events(data: SpanData) -> pl.DataFrame:
         pl.col(C.EXCEPTION_TYPE).alias("exception_type"),
         pl.col(C.EXCEPTION_MESSAGE).alias("exception_message"),
         K.ATTRIBUTES,
-    )
+    ).sort([K.TRAJECTORY_ID, K.TIME_NS, K.TRACE_ID, K.SPAN_ID], nulls_last=True, maintain_order=True)
     data.store("events", out)
     return out

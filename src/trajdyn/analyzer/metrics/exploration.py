@@ -146,8 +146,9 @@ def _iteration_rows(steps: pl.DataFrame) -> pl.DataFrame:
     """
     tid = K.TRAJECTORY_ID
     needed = [tid, K.ITERATION, K.START_NS, K.PHASE, K.KNOB, K.VALUE, K.ACTION, K.BLOCKED, K.METRIC, K.DECISION]
-    frame = steps.select(needed).filter(pl.col(K.ITERATION).is_not_null() & pl.col(tid).is_not_null())
-    frame = order_steps(frame)  # a no-op for the model's steps frame, which is in this order already
+    ids = [c for c in (K.SPAN_ID, K.TRACE_ID) if c in steps.columns]  # tie-breakers of the steps-frame order
+    frame = steps.select(*needed, *ids).filter(pl.col(K.ITERATION).is_not_null() & pl.col(tid).is_not_null())
+    frame = order_steps(frame).drop(ids)  # a no-op check for the model's steps frame, which is in this order
     ordered = frame.lazy().with_columns(pl.struct(tid, K.ITERATION).rle_id().alias(_G))
     proposes = (
         ordered.filter((pl.col(K.PHASE) == C.PHASE_PROPOSE) & ~pl.col(K.BLOCKED).fill_null(False))
