@@ -46,11 +46,15 @@ def _col(frame: pl.DataFrame, key: str) -> pl.Expr:
 
 
 def _is_agent(frame: pl.DataFrame) -> pl.Expr:
-    return (_col(frame, C.GEN_AI_OPERATION_NAME) == C.OPERATION_INVOKE_AGENT).fill_null(False)
+    if C.GEN_AI_OPERATION_NAME not in frame.columns:
+        return pl.repeat(False, pl.len())  # a column, not a literal: a mask of the frame's length on its own
+    return (pl.col(C.GEN_AI_OPERATION_NAME) == C.OPERATION_INVOKE_AGENT).fill_null(False)
 
 
 def _is_step(frame: pl.DataFrame) -> pl.Expr:
-    return _col(frame, C.PHASE).is_in(C.PHASES).fill_null(False)
+    if C.PHASE not in frame.columns:
+        return pl.repeat(False, pl.len())
+    return pl.col(C.PHASE).is_in(C.PHASES).fill_null(False)
 
 
 def _nearest_agent(spans: pl.DataFrame, start: pl.DataFrame) -> pl.DataFrame:
