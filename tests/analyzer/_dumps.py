@@ -209,6 +209,150 @@ def dumps(draw: st.DrawFn, *, max_trajectories: int = 5) -> Dump:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# fixed dumps: three trajectories with known numbers, and seeded random ones
+# ---------------------------------------------------------------------------------------------------------------
+def iteration(
+    symbol: str, value: int, metric: float | None, decision: str | None, *, tie: bool = False
+) -> dict[str, Any]:
+    """One iteration of a trajectory spec."""
+    return {
+        "symbol": symbol,
+        "value": value,
+        "metric": metric,
+        "decision": decision,
+        "blocked": False,
+        "error": False,
+        "second_observe": False,
+        "tie": tie,
+        "content": None,
+    }
+
+
+def contract_spec(index: int, **overrides: Any) -> dict[str, Any]:
+    """A knob-loop trajectory spec of task-1 / model-a / run-1 (what ``overrides`` does not change)."""
+    spec: dict[str, Any] = {
+        "index": index,
+        "tool": False,
+        "task": "task-1",
+        "model": "model-a",
+        "run": "run-1",
+        "variant": None,
+        "reward": 1.0,
+        "outcome": None,
+        "learning_key": "key-x",
+        "objective": C.OBJECTIVE_MINIMIZE,
+        "baseline": None,
+        "menu": ["lr", "depth", "width"],
+        "start": T0,
+        "root": True,
+        "tid_on_steps": True,
+        "iterations": [],
+        "events": [],
+    }
+    spec.update(overrides)
+    return spec
+
+
+CONTRACT_SPECS = [
+    contract_spec(
+        0,
+        iterations=[
+            iteration("lr", 0, 3.0, "keep"),
+            iteration("lr", 1, 2.0, "keep"),
+            iteration("lr", 0, 2.5, "revert"),
+            iteration("depth", 1, 1.5, "keep"),
+        ],
+        events=[(C.EVENT_CUE_HIT, "entry-a", True, 0), (C.EVENT_ADOPTION, "entry-a", True, 1)],
+    ),
+    contract_spec(
+        1,
+        tool=True,
+        menu=None,
+        run="run-2",
+        reward=0.0,
+        start=T0 + 1_000,
+        iterations=[iteration(a, 0, None, None) for a in ("search", "read_file", "search", "read_file", "search")],
+        events=[(C.EVENT_CUE_HIT, "entry-a", True, 0), (C.EVENT_RETRY, "entry-a", True, 2)],
+    ),
+    contract_spec(
+        2,
+        task="task-2",
+        model="model-b",
+        start=T0,  # starts with trajectory 0: a tie broken by id
+        iterations=[
+            iteration("width", 2, 1.0, "keep", tie=True) for _ in range(3)
+        ],  # propose/observe/decide start together
+    ),
+]
+N_ITERATIONS = {"traj-00": 4, "traj-01": 5, "traj-02": 3}
+
+
+def contract_spans() -> list[dict[str, Any]]:
+    """The three trajectories of :data:`CONTRACT_SPECS`, one after another."""
+    ids = W.IdSource("order-contract")
+    return [span for spec in CONTRACT_SPECS for span in trajectory_spans(spec, ids)]
+
+
+def seeded_specs(seed: int, n: int) -> list[dict[str, Any]]:
+    """``n`` trajectory specs drawn from ``random.Random(seed)`` like :func:`dumps` draws them (for golden reports)."""
+    rng = random.Random(seed)
+    specs = []
+    for index in range(n):
+        tool = rng.random() < 0.5
+        iterations = [
+            {
+                "symbol": rng.choice(TOOLS if tool else KNOBS),
+                "value": rng.randrange(3),
+                "metric": rng.choice((None, 1.0, 1.5, 2.0, 2.25, 3.0)),
+                "decision": rng.choice(("keep", "revert", None)),
+                "blocked": rng.random() < 0.1,
+                "error": rng.random() < 0.15,
+                "second_observe": rng.random() < 0.2,
+                "tie": rng.random() < 0.5,
+                "content": rng.choice(("look at the logs", "try a smaller step", "tests pass", None)),
+            }
+            for _ in range(rng.randrange(1, 25))
+        ]
+        events = [
+            (
+                rng.choice((C.EVENT_CUE_HIT, C.EVENT_ADOPTION, C.EVENT_RETRY, C.EVENT_FAILURE)),
+                rng.choice(ENTRIES),
+                rng.random() < 0.5,
+                rng.randrange(4),
+            )
+            for _ in range(rng.randrange(5))
+        ]
+        specs.append(
+            {
+                "index": index,
+                "tool": tool,
+                "task": rng.choice(("task-1", "task-2", "task-3")),
+                "model": rng.choice(("model-a", "model-b")),
+                "run": rng.choice((None, "run-1", "run-2", "run-3")),
+                "variant": rng.choice((None, C.VARIANT_ORIGINAL, "reworded")),
+                "reward": rng.choice((None, 0.0, 1.0, round(rng.random(), 3))),
+                "outcome": rng.choice((None, C.OUTCOME_SUCCESS, C.OUTCOME_FAILURE)),
+                "learning_key": rng.choice((None, "key-x", "key-y")),
+                "objective": rng.choice(C.OBJECTIVES),
+                "baseline": rng.choice((None, 2.0)),
+                "menu": None if tool else list(KNOBS[: rng.randrange(2, 5)]),
+                "start": T0 + rng.randrange(4) * 1_000_000,
+                "root": rng.random() > 0.1,
+                "tid_on_steps": rng.random() > 0.2,
+                "iterations": iterations,
+                "events": events,
+            }
+        )
+    return specs
+
+
+def seeded_spans(seed: int, n: int) -> list[dict[str, Any]]:
+    """The spans of :func:`seeded_specs`, one trajectory after another."""
+    ids = W.IdSource(f"seeded-{seed}")
+    return [span for spec in seeded_specs(seed, n) for span in trajectory_spans(spec, ids)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # layouts and rewritings
 # ---------------------------------------------------------------------------------------------------------------
 def request(spans: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -16,7 +16,16 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tests.analyzer._dumps import T0, lines_of, trajectory_spans, upper_case_ids, write_lines
+from tests.analyzer._dumps import (
+    N_ITERATIONS,
+    T0,
+    contract_spans,
+    contract_spec,
+    lines_of,
+    trajectory_spans,
+    upper_case_ids,
+    write_lines,
+)
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer import events, read_spans, steps, trajectories
@@ -26,81 +35,6 @@ from trajdyn.analyzer.model import STEP_ORDER, order_steps
 from trajdyn.analyzer.report import report_to_json
 
 OPTIONS: dict[str, Any] = {"shuffles": 20, "playbook_n_boot": 200, "playbook_n_perm": 200}
-
-
-def _it(symbol: str, value: int, metric: float | None, decision: str | None, *, tie: bool = False) -> dict[str, Any]:
-    return {
-        "symbol": symbol,
-        "value": value,
-        "metric": metric,
-        "decision": decision,
-        "blocked": False,
-        "error": False,
-        "second_observe": False,
-        "tie": tie,
-        "content": None,
-    }
-
-
-def _spec(index: int, **overrides: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "index": index,
-        "tool": False,
-        "task": "task-1",
-        "model": "model-a",
-        "run": "run-1",
-        "variant": None,
-        "reward": 1.0,
-        "outcome": None,
-        "learning_key": "key-x",
-        "objective": C.OBJECTIVE_MINIMIZE,
-        "baseline": None,
-        "menu": ["lr", "depth", "width"],
-        "start": T0,
-        "root": True,
-        "tid_on_steps": True,
-        "iterations": [],
-        "events": [],
-    }
-    spec.update(overrides)
-    return spec
-
-
-SPECS = [
-    _spec(
-        0,
-        iterations=[
-            _it("lr", 0, 3.0, "keep"),
-            _it("lr", 1, 2.0, "keep"),
-            _it("lr", 0, 2.5, "revert"),
-            _it("depth", 1, 1.5, "keep"),
-        ],
-        events=[(C.EVENT_CUE_HIT, "entry-a", True, 0), (C.EVENT_ADOPTION, "entry-a", True, 1)],
-    ),
-    _spec(
-        1,
-        tool=True,
-        menu=None,
-        run="run-2",
-        reward=0.0,
-        start=T0 + 1_000,
-        iterations=[_it(a, 0, None, None) for a in ("search", "read_file", "search", "read_file", "search")],
-        events=[(C.EVENT_CUE_HIT, "entry-a", True, 0), (C.EVENT_RETRY, "entry-a", True, 2)],
-    ),
-    _spec(
-        2,
-        task="task-2",
-        model="model-b",
-        start=T0,  # starts with trajectory 0: a tie broken by id
-        iterations=[_it("width", 2, 1.0, "keep", tie=True) for _ in range(3)],  # propose/observe/decide start together
-    ),
-]
-N_ITERATIONS = {"traj-00": 4, "traj-01": 5, "traj-02": 3}
-
-
-def _spans() -> list[dict[str, Any]]:
-    ids = W.IdSource("order-contract")
-    return [span for spec in SPECS for span in trajectory_spans(spec, ids)]
 
 
 def _messy(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -121,7 +55,7 @@ def _messy(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
     root = tmp_path_factory.mktemp("order")
-    spans = _spans()
+    spans = contract_spans()
     tidy = write_lines(root / "tidy", lines_of(spans, [len(spans)]))
     lines = lines_of(_messy(spans), [2])
     messy = write_lines(root / "messy", [*lines, lines[3]], files=2)
@@ -190,7 +124,7 @@ def test_order_steps_sorts_by_integer_keys_and_leaves_an_ordered_frame_alone() -
 def test_roots_without_steps_read_from_several_files(tmp_path: Path) -> None:
     """No span carries trajdyn.phase: the model's masks have the frame's length (was a ShapeError on 3 chunks)."""
     ids = W.IdSource("roots-only")
-    spans = [s for k in range(5) for s in trajectory_spans(_spec(k, iterations=[]), ids)]
+    spans = [s for k in range(5) for s in trajectory_spans(contract_spec(k, iterations=[]), ids)]
     paths = write_lines(tmp_path, lines_of(spans, [1, 2]), files=3)
     data = read_spans(paths)
     assert steps(data).height == 0
