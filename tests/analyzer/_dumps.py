@@ -84,7 +84,7 @@ def _trajectory(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "start": T0 + draw(st.integers(0, 3)) * 1_000_000,  # few distinct starts: trajectories tie
         "root": draw(st.integers(0, 7)) != 0,  # else a crashed run: steps only
         "tid_on_steps": draw(st.integers(0, 4)) != 0,  # else the steps find their trajectory through the parent
-        "iterations": draw(st.lists(_iteration(tool), min_size=0, max_size=10)),
+        "iterations": draw(st.lists(_iteration(tool), min_size=0, max_size=8)),
         "events": draw(
             st.lists(
                 st.tuples(
@@ -195,7 +195,7 @@ def trajectory_spans(spec: dict[str, Any], ids: W.IdSource) -> list[dict[str, An
 
 
 @st.composite
-def dumps(draw: st.DrawFn, *, max_trajectories: int = 5) -> Dump:
+def dumps(draw: st.DrawFn, *, max_trajectories: int = 4) -> Dump:
     """A generated dump of 1..``max_trajectories`` trajectories (see the module docstring)."""
     n = draw(st.integers(1, max_trajectories))
     ids = W.IdSource(f"dump-{draw(st.integers(0, 1 << 30))}")
