@@ -2,8 +2,8 @@
 
 Inputs are split into jobs (see :mod:`._sources`); jobs are decoded in this process for small inputs and by a
 pool of worker processes (:mod:`._pool`) for large ones, because msgspec holds the GIL while decoding so threads
-would not run in parallel. Results are consumed in input order, so line numbers, error order and the "last
-duplicate wins" rule do not depend on scheduling.
+would not run in parallel. Results are consumed in input order, so line numbers and error order do not depend on
+scheduling; which copy of a duplicated span is kept depends on neither (:mod:`._duplicates`).
 """
 
 from __future__ import annotations
