@@ -21,6 +21,7 @@ from tests.analyzer._dumps import (
     T0,
     contract_spans,
     contract_spec,
+    iteration,
     lines_of,
     trajectory_spans,
     upper_case_ids,
@@ -31,7 +32,7 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer import events, read_spans, steps, trajectories
 from trajdyn.analyzer.analyze import analyze
 from trajdyn.analyzer.importers import _otlp_writer as W
-from trajdyn.analyzer.model import STEP_ORDER, order_steps
+from trajdyn.analyzer.model import WITHIN_TRAJECTORY, order_steps
 from trajdyn.analyzer.report import report_to_json
 
 OPTIONS: dict[str, Any] = {"shuffles": 20, "playbook_n_boot": 200, "playbook_n_perm": 200}
@@ -70,10 +71,25 @@ def _report(paths: list[str]) -> dict[str, Any]:
     return doc
 
 
+def _key(row: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    return tuple((v is None, v if v is not None else 0) for v in row)  # ascending, nulls last
+
+
 def _in_contract_order(frame: pl.DataFrame) -> bool:
-    keys = frame.select(STEP_ORDER).rows()
-    nulls_last = [tuple((v is None, v if v is not None else 0) for v in row) for row in keys]
-    return nulls_last == sorted(nulls_last)
+    """The contract, checked in plain Python: contiguous trajectories, each in WITHIN_TRAJECTORY order, trajectories
+    by (start of their first row, id)."""
+    tids = frame[K.TRAJECTORY_ID].to_list()
+    runs = [t for i, t in enumerate(tids) if i == 0 or tids[i - 1] != t]
+    if len(runs) != len(set(runs)):
+        return False
+    firsts = []
+    for tid in runs:
+        rows = frame.filter(pl.col(K.TRAJECTORY_ID) == tid)
+        keys = [_key(r) for r in rows.select(c for c in WITHIN_TRAJECTORY if c in frame.columns).rows()]
+        if keys != sorted(keys):
+            return False
+        firsts.append((_key((rows[K.START_NS][0],)), tid))
+    return firsts == sorted(firsts)
 
 
 # ---- the model -----------------------------------------------------------------------------------------------
@@ -86,9 +102,9 @@ def test_steps_frame_follows_the_contract_on_messy_input(files: tuple[list[str],
     assert st.select(K.TRACE_ID, K.SPAN_ID).is_duplicated().sum() == 0  # ... and counted once
     assert st.height == 3 * (4 + 5 + 3)
     assert _in_contract_order(st)
-    # each trajectory contiguous, trajectories by id
+    # each trajectory contiguous; trajectories by the start of their first step (traj-01 starts later), then id
     tids = st[K.TRAJECTORY_ID].to_list()
-    assert [t for i, t in enumerate(tids) if i == 0 or tids[i - 1] != t] == ["traj-00", "traj-01", "traj-02"]
+    assert [t for i, t in enumerate(tids) if i == 0 or tids[i - 1] != t] == ["traj-00", "traj-02", "traj-01"]
     tr = trajectories(data)
     assert dict(zip(tr[K.TRAJECTORY_ID].to_list(), tr["n_iterations"].to_list(), strict=True)) == N_ITERATIONS
     # (start, id): traj-00 and traj-02 start together
@@ -107,18 +123,49 @@ def test_model_frames_equal_on_tidy_and_messy_input(files: tuple[list[str], list
 def test_order_steps_sorts_by_integer_keys_and_leaves_an_ordered_frame_alone() -> None:
     frame = pl.DataFrame(
         {
-            K.TRAJECTORY_ID: ["b", "a", "b", "a", None, "a"],
-            K.ITERATION: [1, 2, 1, None, 1, 2],
-            K.START_NS: [5, 1, 5, 0, 0, 1],
-            K.SPAN_ID: ["00000000000000ff", "0000000000000002", "000000000000000a", "01", None, "0000000000000001"],
-            "x": [0, 1, 2, 3, 4, 5],
+            K.TRAJECTORY_ID: ["b", "a", "b", "a", None, "a", "c"],
+            K.ITERATION: [1, 2, 1, None, 1, 2, 1],
+            K.START_NS: [5, 1, 5, 0, 0, 1, 1],
+            K.SPAN_ID: [
+                "00000000000000ff",
+                "0000000000000002",
+                "000000000000000a",
+                "0000000000000003",
+                None,
+                "0000000000000001",
+                "0000000000000004",
+            ],
+            "x": [0, 1, 2, 3, 4, 5, 6],
         }
     )
+    expected = [5, 1, 3, 6, 2, 0, 4]
+    # a (first row: iteration 2 at 1; two rows tie there, span ids 01 < 02; the null iteration last), then c (its
+    # first row also starts at 1: by id), then b (starts at 5; span ids 0a < ff), the row without an id last
     ordered = order_steps(frame)
-    # a: iteration 2 (two at start 1: span ids 01 < 02), then the null iteration; b: span id 0a < ff; null id last
-    assert ordered["x"].to_list() == [5, 1, 3, 2, 0, 4]
+    assert ordered["x"].to_list() == expected
+    assert _in_contract_order(ordered.filter(pl.col(K.TRAJECTORY_ID).is_not_null()))
     assert order_steps(ordered) is ordered  # checked, not sorted again
-    assert order_steps(frame.reverse())["x"].to_list() == [5, 1, 3, 2, 0, 4]
+    assert order_steps(frame.reverse())["x"].to_list() == expected
+    # a trajectory split in two runs, or out of start order, is sorted
+    assert order_steps(ordered[[0, 1, 2, 4, 5, 3, 6]])["x"].to_list() == expected
+    assert order_steps(ordered[[3, 4, 0, 1, 2, 5, 6]])["x"].to_list() == expected
+
+
+def test_a_loop_that_runs_trajectories_one_after_another_writes_the_steps_order(tmp_path: Path) -> None:
+    """Trajectory ids in no sorted order (the SDK's are random), started one after another: no sort needed."""
+    ids = W.IdSource("sequential")
+    spans = []
+    for k, tid in enumerate(("zeta", "alpha", "mid")):
+        spec = contract_spec(k, start=T0 + k * 10_000, iterations=[iteration("lr", i, 1.0, "keep") for i in range(3)])
+        spans += [s for s in trajectory_spans(spec, ids) if s["name"] != C.OPERATION_INVOKE_AGENT]
+        for s in spans[-9:]:
+            for a in s["attributes"]:
+                if a["key"] == C.TRAJECTORY_ID:
+                    a["value"] = {"stringValue": tid}
+    st = steps(read_spans(write_lines(tmp_path, lines_of(spans, [512]))))
+    assert st[K.TRAJECTORY_ID].unique(maintain_order=True).to_list() == ["zeta", "alpha", "mid"]
+    frame = st.drop(K.TRACE_ID)
+    assert order_steps(frame) is frame
 
 
 def test_roots_without_steps_read_from_several_files(tmp_path: Path) -> None:

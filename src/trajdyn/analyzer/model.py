@@ -17,8 +17,9 @@ with the SDK's and the importers' output that is none of the step spans.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from trajdyn import conventions as C
@@ -130,76 +131,117 @@ def span_trajectories(data: SpanData) -> pl.DataFrame:
     return spans.join(roots, on=[K.TRACE_ID, K.TRAJECTORY_ID], how="left", maintain_order="left")
 
 
-STEP_ORDER: Final = (K.TRAJECTORY_ID, K.ITERATION, K.START_NS, K.SPAN_ID, K.TRACE_ID)
-"""The steps frame's order (the steps-frame contract, docs/analyzer-api.md): ascending, nulls last."""
+WITHIN_TRAJECTORY: Final = (K.ITERATION, K.START_NS, K.SPAN_ID, K.TRACE_ID)
+"""The order of one trajectory's rows in the steps frame (ascending, nulls last): the steps-frame contract."""
 
 _HEX64: Final = 16
+_FIRST: Final = "_first_start"
 
 
-def _order_columns(frame: pl.DataFrame) -> list[str]:
-    return [c for c in STEP_ORDER if c in frame.columns]
-
-
-def _in_step_order(frame: pl.DataFrame, columns: list[str]) -> bool:
-    """Whether ``frame`` is sorted by ``columns`` lexicographically, each ascending with nulls last (one pass).
-
-    String columns compare by bytes, as polars sorts them; ids are lower-case hex of fixed length, so their byte
-    order is their numeric order (what :func:`order_steps` sorts by).
-    """
-    if frame.height < 2 or not columns:
-        return True
+def _lexicographic_ok(columns: list[str]) -> pl.Expr:
+    """Per row (from the second): whether the row is not before the previous one by ``columns``, each ascending
+    with nulls last. String columns compare by bytes, as polars sorts them; ids are lower-case hex of a fixed
+    length, so their byte order is their numeric order (what :func:`order_steps` sorts by)."""
     ok: pl.Expr = pl.lit(True)
     for name in reversed(columns):  # ok_k = not after the previous row on key k, and, on a tie, ok on the next keys
         cur, prev = pl.col(name), pl.col(name).shift(1)
         before = (cur < prev).fill_null(False) | (cur.is_not_null() & prev.is_null())
         tie = (cur == prev).fill_null(False) | (cur.is_null() & prev.is_null())
         ok = ~before & (~tie | ok)
-    return bool(frame.select(ok.slice(1).all()).item())
+    return ok
 
 
-def _hex_key(name: str, start: int) -> pl.Expr:
-    """Digits ``start .. start+16`` of a lower-case hex id column as an unsigned 64-bit sort key (null stays null)."""
-    return pl.col(name).str.slice(start, _HEX64).str.to_integer(base=16, dtype=pl.UInt64, strict=False)
+def _in_step_order(frame: pl.DataFrame, within: list[str]) -> bool:
+    """Whether ``frame`` is in the steps-frame order (one vectorised pass, then a look at the first row of each
+    trajectory): rows of a trajectory contiguous and ordered by ``within``; trajectories ordered by the start time
+    of their first row (nulls last), then id; rows without a trajectory id last."""
+    if frame.height < 2:
+        return True
+    tid = pl.col(K.TRAJECTORY_ID)
+    same = (tid == tid.shift(1)).fill_null(False) | (tid.is_null() & tid.shift(1).is_null())
+    within_ok, n_heads, n_ids = frame.select(
+        (~same | _lexicographic_ok(within)).slice(1).all().alias("within"),
+        (~same).sum().alias("heads"),
+        tid.n_unique().alias("ids"),
+    ).row(0)
+    if not within_ok or n_heads != n_ids:  # out of order within a trajectory, or a trajectory in several runs
+        return False
+    start = pl.col(K.START_NS) if K.START_NS in frame.columns else pl.lit(None, pl.Int64).alias(K.START_NS)
+    heads = frame.select(tid, start).filter(~same)  # the first row of each trajectory: few
+    if heads[K.TRAJECTORY_ID].null_count() and heads[K.TRAJECTORY_ID][-1] is not None:
+        return False  # rows without an id must come last
+    named = heads.filter(pl.col(K.TRAJECTORY_ID).is_not_null())
+    # strictly increasing (start, id) from one trajectory to the next (ids are distinct, so no tie)
+    return bool(named.select(_lexicographic_ok([K.START_NS, K.TRAJECTORY_ID]).slice(1).all()).item())
+
+
+def _rank(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Series]:
+    """(distinct non-null values of a string column, sorted; each row's rank among them as UInt32, null for null).
+
+    An ``Enum`` cast over the sorted distinct values: a hash lookup per row instead of a string sort of every row.
+    """
+    values = frame.get_column(name).cast(pl.Utf8).drop_nulls().unique().sort()
+    ranks = frame.select(pl.col(name).cast(pl.Utf8).cast(pl.Enum(values)).to_physical().cast(pl.UInt32)).to_series()
+    return values, ranks
+
+
+def _sort_key(series: pl.Series) -> np.ndarray[Any, np.dtype[Any]]:
+    """An integer column as a numpy sort key, nulls last (as the largest value of its type)."""
+    dtype = np.uint64 if series.dtype == pl.UInt64 else np.int64
+    filled = series.cast(pl.UInt64 if dtype is np.uint64 else pl.Int64).fill_null(np.iinfo(dtype).max)
+    return filled.to_numpy().astype(dtype, copy=False)
 
 
 def order_steps(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` in the steps-frame order: by (trajectory_id, iteration, start_ns, span_id, trace_id), nulls last.
+    """``frame`` in the steps-frame order (docs/analyzer-api.md, the steps-frame contract).
 
-    Each trajectory's rows are then contiguous and ordered by (iteration, start time); the span and trace ids
-    break ties, so the order depends only on the content, never on the input order (docs/analyzer-api.md, the
-    steps-frame contract). Columns of :data:`STEP_ORDER` that ``frame`` lacks are left out of the key.
+    Each trajectory's rows are contiguous and ordered by (iteration, start_ns, span_id, trace_id), nulls last;
+    trajectories are ordered by the start time of their first row in that order (nulls last), then by id; rows
+    without a trajectory id come last. The order depends only on the content, never on the input order, and a loop
+    that runs its trajectories one after another writes them in it. Columns ``frame`` lacks are left out of the key.
 
-    An already ordered frame is returned as is (one vectorised pass checks it). Otherwise the sort runs on integer
-    keys: the trajectory id's rank among the distinct ids (an ``Enum`` cast over the few distinct ids, instead of a
-    string sort of every row) and the hex ids read as 64-bit integers.
+    An already ordered frame is returned as is (one vectorised pass checks it). Otherwise one ``numpy.lexsort`` over
+    integer keys orders the rows: the trajectory id's and the trace id's ranks among their distinct values (ranks
+    from an ``Enum`` cast, not a string sort of every row), the iteration, the start time and the span id read as a
+    64-bit integer; then the trajectories, now contiguous, are put in order by a stable sort of their small ranks.
     """
-    columns = _order_columns(frame)
-    if _in_step_order(frame, columns):
+    if K.TRAJECTORY_ID not in frame.columns:
+        raise ValueError(f"order_steps needs a {K.TRAJECTORY_ID!r} column")
+    within: list[str] = [c for c in WITHIN_TRAJECTORY if c in frame.columns]
+    if _in_step_order(frame, within):
         return frame
-    keys: list[pl.Expr] = []
-    for name in columns:
-        if name == K.TRAJECTORY_ID:
-            ids = frame.get_column(name).cast(pl.Utf8).drop_nulls().unique().sort()
-            rank = pl.col(name).cast(pl.Utf8).cast(pl.Enum(ids)).to_physical() if ids.len() else pl.lit(None, pl.UInt32)
-            keys.append(rank)
-        elif name == K.SPAN_ID:
-            keys.append(_hex_key(name, 0))
+    ids, alpha = _rank(frame, K.TRAJECTORY_ID)
+    keys = [_sort_key(alpha)]
+    for name in within:
+        if name == K.SPAN_ID:
+            span = frame.select(pl.col(name).str.to_integer(base=16, dtype=pl.UInt64, strict=False)).to_series()
+            keys.append(_sort_key(span))
         elif name == K.TRACE_ID:
-            keys.extend((_hex_key(name, 0), _hex_key(name, _HEX64)))
+            keys.append(_sort_key(_rank(frame, name)[1]))
         else:
-            keys.append(pl.col(name))
-    names = [f"_order{i}" for i in range(len(keys))]
-    return (
-        frame.with_columns(key.alias(n) for key, n in zip(keys, names, strict=True))
-        .sort(names, nulls_last=True, maintain_order=True)
-        .drop(names)
-    )
+            keys.append(_sort_key(frame.get_column(name)))
+    order = np.lexsort(keys[::-1])  # the last key is the primary one
+    traj = keys[0][order]
+    if ids.len():  # trajectories by (start of their first row, id): a stable sort of the contiguous runs' ranks
+        heads = np.flatnonzero(np.r_[True, traj[1:] != traj[:-1]])
+        named = heads[traj[heads] != np.iinfo(np.int64).max]
+        first = (
+            frame.get_column(K.START_NS).gather(order[named])
+            if K.START_NS in frame.columns
+            else pl.Series(K.START_NS, [None] * named.size, dtype=pl.Int64)
+        )
+        runs = pl.DataFrame({"_alpha": traj[named], _FIRST: first, "_id": ids.gather(traj[named])})
+        final = np.full(ids.len() + 1, ids.len(), dtype=np.int64)  # the last slot: rows without an id
+        final[runs.sort([_FIRST, "_id"], nulls_last=True)["_alpha"].to_numpy()] = np.arange(runs.height)
+        alpha_index = np.where(traj == np.iinfo(np.int64).max, ids.len(), traj)
+        order = order[np.argsort(final[alpha_index], kind="stable")]
+    return frame[pl.Series(order)]
 
 
 def steps(data: SpanData) -> pl.DataFrame:
     """The propose / observe / decide spans, one row each, in the steps-frame order (:func:`order_steps`): each
-    trajectory's steps together (trajectories by id) and ordered by (iteration, start_ns) within it, nulls last,
-    ties by span id then trace id. A span read more than once (same trace and span id) is one row
+    trajectory's steps together, ordered by (iteration, start_ns) within it, nulls last, ties by span id then trace
+    id; trajectories by the start time of their first step, then id. A span read more than once (same trace and span id) is one row
     (:func:`trajdyn.analyzer.read_spans` keeps one copy).
 
     Columns: trajectory_id, trace_id, span_id, parent_span_id, start_ns, end_ns, status_code, the
