@@ -4,12 +4,15 @@
 (b) a straightforward pure-Python reference (json + dicts, as the source scripts do) computing simple
     exploration metrics per trajectory (repeat count/rate, unique pairs, keeps, best),
 (c) ``trajdyn-analyze FILE --json /dev/null --sections exploration`` end to end in a subprocess (ingest, trajectory
-    model, exploration report, JSON), and (c+) the same with every default section (dynamics included).
+    model, exploration report, JSON), and (c+) the same with every default section (dynamics included),
+(i) (c) on the same spans interleaved as 64 concurrent trajectories write them (512 spans a line): the ratios of time
+    and peak memory to (c), and a check that the two reports are identical.
 
 Prints spans/s for each, the ratios (c)/(a) per core used and (c)/(b), and the peak RSS of (c) against the file
-size (measured in a fresh process per command). Targets: (c) >= 0.5 x (a) per core used, (c) >= 3 x (b), peak memory below the file size.
+size (measured in a fresh process per command). Targets: (c) >= 0.5 x (a) per core used, (c) >= 3 x (b), peak memory below the file size;
+(i)/(c) <= 1.2 for time and for peak memory.
 
-    python benchmarks/analyzer_ingest.py [--spans N] [--quick] [--workers W] [--keep FILE]
+    python benchmarks/analyzer_ingest.py [--spans N] [--quick] [--workers W] [--keep FILE] [--repeat R]
 """
 
 from __future__ import annotations
@@ -98,20 +101,50 @@ def _trajectory(t: int, rng: random.Random) -> list[dict[str, object]]:
     return spans
 
 
-def generate(path: Path, n_spans: int, *, batch_size: int = 512) -> int:
-    """Write whole trajectories until ~n_spans spans, as the SDK's file exporter does (batches of 512 spans)."""
+CONCURRENT = 64
+"""Trajectories running at once in the interleaved dump."""
+
+
+def _trajectories(n_spans: int) -> Iterator[list[dict[str, object]]]:
+    """Whole trajectories (root first, then its steps in order) until ~n_spans spans."""
     rng = random.Random(7)
+    produced, t = 0, 0
+    while produced < n_spans:
+        trajectory = _trajectory(t, rng)
+        produced += len(trajectory)
+        t += 1
+        yield trajectory
 
-    def spans() -> Iterator[dict[str, Any]]:
-        produced, t = 0, 0
-        while produced < n_spans:
-            trajectory = _trajectory(t, rng)
-            produced += len(trajectory)
-            t += 1
-            yield from trajectory
 
+def _interleave(trajectories: Iterator[list[dict[str, object]]]) -> Iterator[dict[str, object]]:
+    """The spans as :data:`CONCURRENT` loops running at once write them through a batch processor: in end order,
+    so step by step across the loops of a group (iteration 1 of every loop, then iteration 2, ...), each loop's root
+    when it ends, after its last step."""
+    group: list[list[dict[str, object]]] = []
+    for trajectory in [*trajectories, None]:
+        if trajectory is not None:
+            group.append(trajectory)
+            if len(group) < CONCURRENT:
+                continue
+        steps_per = max((len(t) - 1 for t in group), default=0)
+        for k in range(1, steps_per + 1):
+            for t in group:
+                if k < len(t):
+                    yield t[k]
+        for t in group:
+            yield t[0]
+        group = []
+
+
+def generate(path: Path, n_spans: int, *, interleaved: bool = False, batch_size: int = 512) -> int:
+    """Write ~n_spans spans as the SDK's file exporter does (batches of ``batch_size`` spans a line): one trajectory after
+    another, or (``interleaved``) the same spans as :data:`CONCURRENT` concurrent trajectories write them."""
+    trajectories = _trajectories(n_spans)
+    spans: Iterator[dict[str, Any]] = (
+        _interleave(trajectories) if interleaved else (span for t in trajectories for span in t)
+    )
     resource = [attr("service.name", "bench"), attr("telemetry.sdk.language", "python")]
-    return write_batches(path, spans(), resource, batch_size=batch_size)
+    return write_batches(path, spans, resource, batch_size=batch_size)
 
 
 def raw_decode(path: Path) -> int:
@@ -169,9 +202,10 @@ def reference(path: Path) -> tuple[int, dict[str, dict[str, object]]]:
     return n, out
 
 
-def end_to_end(path: Path, sections: str | None) -> tuple[float, str, float]:
-    """Seconds, the command, and the peak RSS (MiB) of ``trajdyn-analyze FILE --json /dev/null`` in a subprocess."""
-    cmd = [sys.executable, "-m", "trajdyn.analyzer.cli", str(path), "--json", os.devnull, "--no-progress"]
+def end_to_end(path: Path, sections: str | None, out: Path | None = None) -> tuple[float, str, float]:
+    """Seconds, the command, and the peak RSS (MiB) of ``trajdyn-analyze FILE --json /dev/null`` in a subprocess
+    (``--json out`` when ``out`` is given)."""
+    cmd = [sys.executable, "-m", "trajdyn.analyzer.cli", str(path), "--json", str(out or os.devnull), "--no-progress"]
     if sections is not None:
         cmd += ["--sections", sections]
     what = "trajdyn-analyze FILE --json /dev/null" + (f" --sections {sections}" if sections else "")
@@ -199,6 +233,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50k spans, for a smoke run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="write the dump here and keep it")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs of the ordered/interleaved pair")
     args = parser.parse_args()
     n_target = 50_000 if args.quick else args.spans
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,7 +250,16 @@ def main() -> None:
         nb, _ = reference(path)
         assert nb == n
         tb = time.perf_counter() - t
-        runs = [end_to_end(path, "exploration"), end_to_end(path, None)]
+        ordered_json, interleaved_json = Path(tmp) / "ordered.json", Path(tmp) / "interleaved.json"
+        runs = [end_to_end(path, "exploration", ordered_json), end_to_end(path, None)]
+        mixed = Path(tmp) / "interleaved.jsonl"
+        assert generate(mixed, n_target, interleaved=True) == n
+        # the pair is timed alternately, args.repeat times, and each side's fastest run is kept: on a shared machine
+        # one run of either can be slowed by others
+        pairs = [(runs[0], end_to_end(mixed, "exploration", interleaved_json))]
+        for _ in range(args.repeat - 1):
+            pairs.append((end_to_end(path, "exploration"), end_to_end(mixed, "exploration")))
+        same = _comparable(ordered_json) == _comparable(interleaved_json)
 
         ra, rb = n / ta, n / tb
         cores = args.workers if path.stat().st_size >= 32 << 20 else 1
@@ -231,6 +275,25 @@ def main() -> None:
             )
         print("(c) is ingest + trajectory model + the exploration report (this benchmark's scope); (c+) adds every")
         print("other default section (dynamics with 100 shuffles, sensitivity, playbook, trends).")
+        to, po = min(p[0][0] for p in pairs), min(p[0][2] for p in pairs)
+        ti, pi = min(p[1][0] for p in pairs), min(p[1][2] for p in pairs)
+        print(
+            f"(i)  interleaved: the same spans as {CONCURRENT} concurrent trajectories write them (512 spans a line), "
+            f"--sections exploration: {ti:.2f} s, peak RSS {pi:,.0f} MiB; ordered {to:.2f} s, {po:,.0f} MiB "
+            f"(fastest of {len(pairs)} alternating runs each)"
+        )
+        print(f"     interleaved/ordered time:        {ti / to:.2f}   (target <= 1.2)")
+        print(f"     interleaved/ordered peak memory: {pi / po:.2f}   (target <= 1.2)")
+        print(f"     reports identical (but for generated_at and inputs): {same}")
+        if not same:
+            raise SystemExit("the interleaved dump gave a different report")
+
+
+def _comparable(path: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    doc.pop("generated_at", None)
+    doc.pop("inputs", None)
+    return doc
 
 
 if __name__ == "__main__":

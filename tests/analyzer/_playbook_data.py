@@ -111,8 +111,11 @@ def simulate(
     return out
 
 
-def write_spans(path: Path, sessions: Sequence[Session], *, steps: int = 1) -> Path:
-    """The sessions as conventions-v1 OTLP/JSON spans (through the importers' span builder)."""
+def write_spans(path: Path, sessions: Sequence[Session], *, steps: int = 1, source: Path | None = None) -> Path:
+    """The sessions as conventions-v1 OTLP/JSON spans (through the importers' span builder).
+
+    Ids derive from ``source`` (default ``path``): a fixed ``source`` gives the same ids wherever the file is written.
+    """
     trajectories = []
     for i, s in enumerate(sessions):
         attrs: dict[str, Any] = {}
@@ -144,5 +147,5 @@ def write_spans(path: Path, sessions: Sequence[Session], *, steps: int = 1) -> P
                 events=events,
             )
         )
-    write_jsonl(build_requests(trajectories, source=path, format_name="test"), path)
+    write_jsonl(build_requests(trajectories, source=source or path, format_name="test"), path)
     return path

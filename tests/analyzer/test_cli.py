@@ -293,6 +293,6 @@ def test_sections_option_computes_only_the_named_sections(tmp_path: Path, capsys
     assert "exploration" in entry and "dynamics" not in entry
     assert main([str(log), "--json", "-"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)["trajectories"]
-    assert "dynamics" in entry
+    assert entry["dynamics"]["turns"] == 1 and entry["exploration"]["iterations"] == 1
     assert main([str(log), "--sections", "exploration,nope"]) == EXIT_USAGE
     assert "'nope'" in capsys.readouterr().err

@@ -223,7 +223,10 @@ def test_markdown_and_terminal_render_both_sections() -> None:
     rep = report(mixed_runs())
     text = render_markdown(rep, max_detail=2)
     assert "## Dynamics" in text and "## Sensitivity and regimes" in text
-    assert "| regime | looping: period-3 loop" in text or "looping" in text
+    assert "| loop (t2) | 28 | looping |" in text  # the summary row of every trajectory
+    detailed = render_markdown(rep, max_detail=10)
+    assert "| regime | looping: period-3 loop from turn 11 to the end, 5 repeats" in detailed
+    assert "| regime | looping" not in text.split("### loop (t2)")[0]  # only the looping run says so
     assert "### Regimes and loops against reward" in text
     for width in (70, 160):
         console = Console(record=True, width=width, file=io.StringIO(), color_system=None)

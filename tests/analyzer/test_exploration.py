@@ -319,3 +319,19 @@ def test_permuting_trajectory_order_does_not_change_results(
     b = exploration(*frames(shuffled))
     # float sums may differ in the last bit with the row order
     assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12)
+
+
+def test_noise_floor_bits_do_not_depend_on_other_trajectories() -> None:
+    """A trajectory's pooled sum runs over its pairs in the order of their first proposal: the same bits whatever
+    other trajectories come first (they change the pairs' categorical codes, whose order the sum followed before,
+    and under parallel casting that order changed from run to run)."""
+    # one pair with a large spread first, then ten with spreads below its rounding step: summed large-first the small
+    # ones vanish, summed small-first they add up
+    knobs = [f"k{i:02d}" for i in range(11)]
+    spread = [math.sqrt(2.0)] + [1.5e-8] * 10
+    steps = [p(k, 1, m) for k, d in zip(knobs, spread, strict=True) for m in (0.0, d)]
+    alone = one(Traj("x", steps))["noise_floor"]
+    others = Traj("a", [p(k, 1, 1.0) for k in reversed(knobs)])  # first in the frame: reversed codes
+    with_other = exploration(*frames([others, Traj("x", steps)])).row(1, named=True)["noise_floor"]
+    assert with_other == alone  # exactly: the same bits
+    assert alone is not None and alone > 0

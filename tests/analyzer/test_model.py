@@ -73,11 +73,12 @@ def test_crashed_run_forms_a_rootless_trajectory(tmp_path: Path) -> None:
     data = read_spans(path)
     tr = trajectories(data)
     trace_90 = f"{90:032x}"
-    assert tr[K.TRAJECTORY_ID].to_list() == ["done", "crashed", trace_90]
+    # rooted first, then root-less; each by (start, id): the two crashed runs start together, so by id
+    assert tr[K.TRAJECTORY_ID].to_list() == ["done", trace_90, "crashed"]
     assert tr[K.HAS_ROOT].to_list() == [True, False, False]
     assert tr[K.ROOT_SPAN_ID].to_list() == [f"{1:016x}", None, None]
-    assert tr[K.N_STEPS].to_list() == [9, 6, 3]
-    assert tr["n_iterations"].to_list() == [3, 2, 1]
+    assert tr[K.N_STEPS].to_list() == [9, 3, 6]
+    assert tr["n_iterations"].to_list() == [3, 1, 2]
     assert tr[K.TASK_ID].to_list() == ["t-ok", None, None]  # the steps carry no task id
     assert tr[K.OBJECTIVE].to_list() == ["minimize", "maximize", "maximize"]  # default without a root
     assert steps(data).filter(pl.col(K.TRAJECTORY_ID) == "crashed").height == 6

@@ -167,7 +167,9 @@ def test_registry_rejects_duplicates_and_unregisters() -> None:
     register_section(_CountSection())
     try:
         assert [s.name for s in registered_sections()] == [*before, "stepcount"]
-        assert "stepcount" in _report().trajectories[0]
+        first = _report().trajectories[0]
+        steps, _ = frames(_trajs())
+        assert first["stepcount"] == {"steps": steps.filter(steps["trajectory_id"] == first["trajectory_id"]).height}
     finally:
         unregister_section("stepcount")
     assert [s.name for s in registered_sections()] == before

@@ -17,8 +17,9 @@ with the SDK's and the importers' output that is none of the step spans.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from trajdyn import conventions as C
@@ -50,11 +51,15 @@ def _col(frame: pl.DataFrame, key: str) -> pl.Expr:
 
 
 def _is_agent(frame: pl.DataFrame) -> pl.Expr:
-    return (_col(frame, C.GEN_AI_OPERATION_NAME) == C.OPERATION_INVOKE_AGENT).fill_null(False)
+    if C.GEN_AI_OPERATION_NAME not in frame.columns:
+        return pl.repeat(False, pl.len())  # a column, not a literal: a mask of the frame's length on its own
+    return (pl.col(C.GEN_AI_OPERATION_NAME) == C.OPERATION_INVOKE_AGENT).fill_null(False)
 
 
 def _is_step(frame: pl.DataFrame) -> pl.Expr:
-    return _col(frame, C.PHASE).is_in(C.PHASES).fill_null(False)
+    if C.PHASE not in frame.columns:
+        return pl.repeat(False, pl.len())
+    return pl.col(C.PHASE).is_in(C.PHASES).fill_null(False)
 
 
 def _nearest_agent(spans: pl.DataFrame, start: pl.DataFrame) -> pl.DataFrame:
@@ -116,53 +121,132 @@ def span_trajectories(data: SpanData) -> pl.DataFrame:
 
     ``trajectory_id`` = the span's own ``trajdyn.trajectory.id``, else that of its nearest ``invoke_agent``
     ancestor-or-self (its ``trajdyn.trajectory.id`` or span id), else the trace id. ``root_span_id`` is the span
-    id of that trajectory's ``invoke_agent`` span in the same trace (null when it never arrived).
+    id of that trajectory's ``invoke_agent`` span in the same trace (null when it never arrived; the earliest
+    one, ties by span id, when there are several).
     """
     spans = data.spans.with_columns(_trajectory_ids(data))
     roots = (
         spans.filter(_is_agent(spans))
-        .select(K.TRACE_ID, K.TRAJECTORY_ID, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID))
+        .select(K.TRACE_ID, K.TRAJECTORY_ID, K.START_NS, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID))
+        .sort([K.TRACE_ID, K.TRAJECTORY_ID, K.START_NS, K.ROOT_SPAN_ID], nulls_last=True)
         .unique(subset=[K.TRACE_ID, K.TRAJECTORY_ID], keep="first", maintain_order=True)
+        .drop(K.START_NS)
     )
     return spans.join(roots, on=[K.TRACE_ID, K.TRAJECTORY_ID], how="left", maintain_order="left")
 
 
-def _in_step_order(frame: pl.DataFrame) -> bool:
-    """Whether each trajectory's rows are contiguous and ordered by (iteration, start_ns), nulls last (one pass)."""
+WITHIN_TRAJECTORY: Final = (K.ITERATION, K.START_NS, K.SPAN_ID, K.TRACE_ID)
+"""The order of one trajectory's rows in the steps frame (ascending, nulls last): the steps-frame contract."""
+
+_HEX64: Final = 16
+_FIRST: Final = "_first_start"
+
+
+def _lexicographic_ok(columns: list[str]) -> pl.Expr:
+    """Per row (from the second): whether the row is not before the previous one by ``columns``, each ascending
+    with nulls last. String columns compare by bytes, as polars sorts them; ids are lower-case hex of a fixed
+    length, so their byte order is their numeric order (what :func:`order_steps` sorts by)."""
+    ok: pl.Expr = pl.lit(True)
+    for name in reversed(columns):  # ok_k = not after the previous row on key k, and, on a tie, ok on the next keys
+        cur, prev = pl.col(name), pl.col(name).shift(1)
+        before = (cur < prev).fill_null(False) | (cur.is_not_null() & prev.is_null())
+        tie = (cur == prev).fill_null(False) | (cur.is_null() & prev.is_null())
+        ok = ~before & (~tie | ok)
+    return ok
+
+
+def _in_step_order(frame: pl.DataFrame, within: list[str]) -> bool:
+    """Whether ``frame`` is in the steps-frame order (one vectorised pass, then a look at the first row of each
+    trajectory): rows of a trajectory contiguous and ordered by ``within``; trajectories ordered by the start time
+    of their first row (nulls last), then id; rows without a trajectory id last."""
     if frame.height < 2:
         return True
-    tid, it, start = pl.col(K.TRAJECTORY_ID), pl.col(K.ITERATION), pl.col(K.START_NS)
-    prev_it, prev_start = it.shift(1), start.shift(1)
-    same_tid = (tid == tid.shift(1)).fill_null(False)
-    it_up = (it > prev_it).fill_null(False) | (it.is_null() & prev_it.is_not_null())
-    it_same = (it == prev_it).fill_null(False) | (it.is_null() & prev_it.is_null())
-    start_ok = (start >= prev_start).fill_null(False) | start.is_null()
-    checks = frame.select(
-        ((~same_tid).sum() == tid.n_unique()).alias("grouped"),
-        (~same_tid | it_up | (it_same & start_ok)).all().alias("ordered"),
-        tid.is_not_null().all().alias("ids"),
+    tid = pl.col(K.TRAJECTORY_ID)
+    same = (tid == tid.shift(1)).fill_null(False) | (tid.is_null() & tid.shift(1).is_null())
+    within_ok, n_heads, n_ids = frame.select(
+        (~same | _lexicographic_ok(within)).slice(1).all().alias("within"),
+        (~same).sum().alias("heads"),
+        tid.n_unique().alias("ids"),
     ).row(0)
-    return all(bool(c) for c in checks)
+    if not within_ok or n_heads != n_ids:  # out of order within a trajectory, or a trajectory in several runs
+        return False
+    start = pl.col(K.START_NS) if K.START_NS in frame.columns else pl.lit(None, pl.Int64).alias(K.START_NS)
+    heads = frame.select(tid, start).filter(~same)  # the first row of each trajectory: few
+    if heads[K.TRAJECTORY_ID].null_count() and heads[K.TRAJECTORY_ID][-1] is not None:
+        return False  # rows without an id must come last
+    named = heads.filter(pl.col(K.TRAJECTORY_ID).is_not_null())
+    # strictly increasing (start, id) from one trajectory to the next (ids are distinct, so no tie)
+    return bool(named.select(_lexicographic_ok([K.START_NS, K.TRAJECTORY_ID]).slice(1).all()).item())
+
+
+def _rank(frame: pl.DataFrame, name: str) -> tuple[pl.Series, pl.Series]:
+    """(distinct non-null values of a string column, sorted; each row's rank among them as UInt32, null for null).
+
+    An ``Enum`` cast over the sorted distinct values: a hash lookup per row instead of a string sort of every row.
+    """
+    values = frame.get_column(name).cast(pl.Utf8).drop_nulls().unique().sort()
+    ranks = frame.select(pl.col(name).cast(pl.Utf8).cast(pl.Enum(values)).to_physical().cast(pl.UInt32)).to_series()
+    return values, ranks
+
+
+def _sort_key(series: pl.Series) -> np.ndarray[Any, np.dtype[Any]]:
+    """An integer column as a numpy sort key, nulls last (as the largest value of its type)."""
+    dtype = np.uint64 if series.dtype == pl.UInt64 else np.int64
+    filled = series.cast(pl.UInt64 if dtype is np.uint64 else pl.Int64).fill_null(np.iinfo(dtype).max)
+    return filled.to_numpy().astype(dtype, copy=False)
 
 
 def order_steps(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` grouped by trajectory (in order of first appearance), then by (iteration, start_ns), nulls last.
+    """``frame`` in the steps-frame order (docs/analyzer-api.md, the steps-frame contract).
 
-    Integer sort keys: the first-appearance rank of the trajectory id replaces a sort on the id strings.
+    Each trajectory's rows are contiguous and ordered by (iteration, start_ns, span_id, trace_id), nulls last;
+    trajectories are ordered by the start time of their first row in that order (nulls last), then by id; rows
+    without a trajectory id come last. The order depends only on the content, never on the input order, and a loop
+    that runs its trajectories one after another writes them in it. Columns ``frame`` lacks are left out of the key.
+
+    An already ordered frame is returned as is (one vectorised pass checks it). Otherwise one ``numpy.lexsort`` over
+    integer keys orders the rows: the trajectory id's and the trace id's ranks among their distinct values (ranks
+    from an ``Enum`` cast, not a string sort of every row), the iteration, the start time and the span id read as a
+    64-bit integer; then the trajectories, now contiguous, are put in order by a stable sort of their small ranks.
     """
-    if _in_step_order(frame):
+    if K.TRAJECTORY_ID not in frame.columns:
+        raise ValueError(f"order_steps needs a {K.TRAJECTORY_ID!r} column")
+    within: list[str] = [c for c in WITHIN_TRAJECTORY if c in frame.columns]
+    if _in_step_order(frame, within):
         return frame
-    first = pl.int_range(pl.len(), dtype=pl.UInt32).min().over(K.TRAJECTORY_ID)
-    return (
-        frame.with_columns(first.alias("_first"))
-        .sort(["_first", K.ITERATION, K.START_NS], nulls_last=True, maintain_order=True)
-        .drop("_first")
-    )
+    ids, alpha = _rank(frame, K.TRAJECTORY_ID)
+    keys = [_sort_key(alpha)]
+    for name in within:
+        if name == K.SPAN_ID:
+            span = frame.select(pl.col(name).str.to_integer(base=16, dtype=pl.UInt64, strict=False)).to_series()
+            keys.append(_sort_key(span))
+        elif name == K.TRACE_ID:
+            keys.append(_sort_key(_rank(frame, name)[1]))
+        else:
+            keys.append(_sort_key(frame.get_column(name)))
+    order = np.lexsort(keys[::-1])  # the last key is the primary one
+    traj = keys[0][order]
+    if ids.len():  # trajectories by (start of their first row, id): a stable sort of the contiguous runs' ranks
+        heads = np.flatnonzero(np.r_[True, traj[1:] != traj[:-1]])
+        named = heads[traj[heads] != np.iinfo(np.int64).max]
+        first = (
+            frame.get_column(K.START_NS).gather(order[named])
+            if K.START_NS in frame.columns
+            else pl.Series(K.START_NS, [None] * named.size, dtype=pl.Int64)
+        )
+        runs = pl.DataFrame({"_alpha": traj[named], _FIRST: first, "_id": ids.gather(traj[named])})
+        final = np.full(ids.len() + 1, ids.len(), dtype=np.int64)  # the last slot: rows without an id
+        final[runs.sort([_FIRST, "_id"], nulls_last=True)["_alpha"].to_numpy()] = np.arange(runs.height)
+        alpha_index = np.where(traj == np.iinfo(np.int64).max, ids.len(), traj)
+        order = order[np.argsort(final[alpha_index], kind="stable")]
+    return frame[pl.Series(order)]
 
 
 def steps(data: SpanData) -> pl.DataFrame:
-    """The propose / observe / decide spans, one row each: each trajectory's steps together (trajectories in order
-    of first appearance) and ordered by (iteration, start_ns) within it, nulls last.
+    """The propose / observe / decide spans, one row each, in the steps-frame order (:func:`order_steps`): each
+    trajectory's steps together, ordered by (iteration, start_ns) within it, nulls last, ties by span id then trace
+    id; trajectories by the start time of their first step, then id. A span read more than once (same trace and span id) is one row
+    (:func:`trajdyn.analyzer.read_spans` keeps one copy).
 
     Columns: trajectory_id, trace_id, span_id, parent_span_id, start_ns, end_ns, status_code, the
     ``STEP_COLUMNS`` of :mod:`._columns` (``decision`` normalised to keep | revert via ``DECISION_ALIASES``,
@@ -207,7 +291,9 @@ def steps(data: SpanData) -> pl.DataFrame:
 
 
 def trajectories(data: SpanData) -> pl.DataFrame:
-    """One row per trajectory: rooted ones in root order, then root-less ones (a crashed run) in first-step order.
+    """One row per trajectory: rooted ones, then root-less ones (a crashed run), each by (start_ns, trajectory_id).
+
+    A trajectory id with several ``invoke_agent`` spans takes the earliest (ties by trace id, then span id).
 
     Columns: trajectory_id, trace_id, root_span_id, has_root, the ``TRAJECTORY_COLUMNS`` of :mod:`._columns`
     (read from the root span; for a root-less trajectory the first non-null value its steps carry, else null;
@@ -236,6 +322,7 @@ def trajectories(data: SpanData) -> pl.DataFrame:
             K.END_NS,
             K.STATUS_CODE,
         )
+        .sort([K.TRAJECTORY_ID, K.START_NS, K.TRACE_ID, K.ROOT_SPAN_ID], nulls_last=True)
         .unique(subset=[K.TRAJECTORY_ID], keep="first", maintain_order=True)
     )
     present = [key for key in K.TRAJECTORY_COLUMNS.values() if key in spans.columns]
@@ -243,9 +330,9 @@ def trajectories(data: SpanData) -> pl.DataFrame:
         _is_step(spans) & ~pl.col(K.TRAJECTORY_ID).is_in(rooted[K.TRAJECTORY_ID].implode())
     ).to_series()
     orphan_spans = (
-        spans.select(K.TRAJECTORY_ID, K.TRACE_ID, *present, K.START_NS, K.END_NS, K.STATUS_CODE)
+        spans.select(K.TRAJECTORY_ID, K.TRACE_ID, K.SPAN_ID, *present, K.START_NS, K.END_NS, K.STATUS_CODE)
         .filter(orphan_mask)
-        .sort(K.START_NS, nulls_last=True, maintain_order=True)
+        .sort([K.TRAJECTORY_ID, K.START_NS, K.TRACE_ID, K.SPAN_ID], nulls_last=True)
     )
     rootless = orphan_spans.group_by(K.TRAJECTORY_ID, maintain_order=True).agg(
         pl.col(K.TRACE_ID).drop_nulls().first(),
@@ -256,7 +343,11 @@ def trajectories(data: SpanData) -> pl.DataFrame:
         pl.col(K.END_NS).max(),
         pl.col(K.STATUS_CODE).max(),
     )
-    out = pl.concat([rooted, rootless.select(rooted.columns)], how="vertical_relaxed")
+    by_start = [K.START_NS, K.TRAJECTORY_ID]
+    out = pl.concat(
+        [rooted.sort(by_start, nulls_last=True), rootless.select(rooted.columns).sort(by_start, nulls_last=True)],
+        how="vertical_relaxed",
+    )
     out = (
         out.with_columns(pl.col(K.OBJECTIVE).fill_null(C.DEFAULT_OBJECTIVE))
         .join(counts, on=K.TRAJECTORY_ID, how="left", maintain_order="left")
@@ -267,7 +358,8 @@ def trajectories(data: SpanData) -> pl.DataFrame:
 
 
 def events(data: SpanData) -> pl.DataFrame:
-    """The span events of every span, with the span's trajectory, in input order.
+    """The span events of every span, with the span's trajectory, ordered by (trajectory_id, time_ns, trace_id,
+    span_id), nulls last; one span's events with the same time keep their order within the span.
 
     Columns: trajectory_id, trace_id, span_id, event, time_ns, entry_id, success, reason (``EVENT_COLUMNS`` of
     :mod:`._columns`), exception_type, exception_message, attributes (JSON of the other event attributes).
@@ -297,6 +389,6 @@ def events(data: SpanData) -> pl.DataFrame:
         pl.col(C.EXCEPTION_TYPE).alias("exception_type"),
         pl.col(C.EXCEPTION_MESSAGE).alias("exception_message"),
         K.ATTRIBUTES,
-    )
+    ).sort([K.TRAJECTORY_ID, K.TIME_NS, K.TRACE_ID, K.SPAN_ID], nulls_last=True, maintain_order=True)
     data.store("events", out)
     return out

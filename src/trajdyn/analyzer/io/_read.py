@@ -2,8 +2,8 @@
 
 Inputs are split into jobs (see :mod:`._sources`); jobs are decoded in this process for small inputs and by a
 pool of worker processes (:mod:`._pool`) for large ones, because msgspec holds the GIL while decoding so threads
-would not run in parallel. Results are consumed in input order, so line numbers, error order and the "last
-duplicate wins" rule do not depend on scheduling.
+would not run in parallel. Results are consumed in input order, so line numbers and error order do not depend on
+scheduling; which copy of a duplicated span is kept depends on neither (:mod:`._duplicates`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.errors import ReadError
 from trajdyn.analyzer.io._attributes import MAX_METRIC_COLUMNS, TYPES, excerpt, spill_into_attributes
 from trajdyn.analyzer.io._decode import ROW, ChunkResult, Job, event_schema, run_job, span_schema
+from trajdyn.analyzer.io._duplicates import duplicate_keep_mask
 from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._pool import WorkerPool
 from trajdyn.analyzer.io._sources import Source, batched_jobs, expand
@@ -252,7 +253,8 @@ def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.Da
 
 
 def _finish_frames(collector: _Collector) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Concatenate the chunks' frames; drop duplicate spans (the last one read wins); attach span ids to events.
+    """Concatenate the chunks' frames; drop duplicate spans (:mod:`._duplicates` picks the copy kept); attach span
+    ids to events.
 
     The spans frame keeps only the attribute columns present in some input (:class:`SpanData` adds the others on
     demand); chunks are concatenated without copying when their columns agree.
@@ -272,15 +274,8 @@ def _finish_frames(collector: _Collector) -> tuple[pl.DataFrame, pl.DataFrame]:
     spans = spans.select(*fixed, *metrics, K.ATTRIBUTES, K.SOURCE, K.LINE)
     events = _concat(event_frames, event_schema())
     del event_frames
-    # duplicates (same trace and span id, e.g. a span exported twice): keep the last one read
-    has_ids = pl.col(K.TRACE_ID).is_not_null() & pl.col(K.SPAN_ID).is_not_null()
-    keep: pl.Series | None = None
-    if spans.height:
-        ids = spans.select(K.TRACE_ID, K.SPAN_ID)
-        # cheap test first: distinct 64-bit hashes prove there is no duplicate; equal hashes are checked exactly
-        hashed = ids.filter(has_ids).select(pl.struct(K.TRACE_ID, K.SPAN_ID).hash(seed=0).alias("_h"))
-        if hashed["_h"].n_unique() < hashed.height:
-            keep = ids.select(~has_ids | pl.struct(K.TRACE_ID, K.SPAN_ID).is_last_distinct()).to_series()
+    # duplicates (same trace and span id, e.g. a span exported twice): one copy, chosen by content (_duplicates)
+    keep = duplicate_keep_mask(spans, events[ROW] if events.height else None)
     ev_metrics = sorted(c for c in events.columns if c.startswith(C.METRICS_PREFIX))
     ev_typed = [c for c in event_schema() if c not in (ROW, K.EVENT_NAME, K.TIME_NS, K.ATTRIBUTES)]
     if events.height:

@@ -146,8 +146,9 @@ def _iteration_rows(steps: pl.DataFrame) -> pl.DataFrame:
     """
     tid = K.TRAJECTORY_ID
     needed = [tid, K.ITERATION, K.START_NS, K.PHASE, K.KNOB, K.VALUE, K.ACTION, K.BLOCKED, K.METRIC, K.DECISION]
-    frame = steps.select(needed).filter(pl.col(K.ITERATION).is_not_null() & pl.col(tid).is_not_null())
-    frame = order_steps(frame)  # a no-op for the model's steps frame, which is in this order already
+    ids = [c for c in (K.SPAN_ID, K.TRACE_ID) if c in steps.columns]  # tie-breakers of the steps-frame order
+    frame = steps.select(*needed, *ids).filter(pl.col(K.ITERATION).is_not_null() & pl.col(tid).is_not_null())
+    frame = order_steps(frame).drop(ids)  # a no-op check for the model's steps frame, which is in this order
     ordered = frame.lazy().with_columns(pl.struct(tid, K.ITERATION).rle_id().alias(_G))
     proposes = (
         ordered.filter((pl.col(K.PHASE) == C.PHASE_PROPOSE) & ~pl.col(K.BLOCKED).fill_null(False))
@@ -213,11 +214,15 @@ def _noise_floor(frame: pl.DataFrame) -> pl.DataFrame:
     """``(_T, noise_floor)``: the pooled within-pair SD sqrt(Σ_i Σ_j (x_ij − x̄_i)² / Σ_i (n_i − 1)), pairs n_i ≥ 2.
 
     numpy ``bincount`` sums in row order, so the result is bit-for-bit reproducible; polars' ``var`` and ``mean``
-    aggregations are not (their SIMD partial sums vary from call to call in the last bits).
+    aggregations are not (their SIMD partial sums vary from call to call in the last bits). A trajectory's pairs are
+    summed in the order of their first proposal (``_POS``), not of their ``_PAIR`` codes: those come from a
+    categorical cast whose codes depend on thread scheduling, which moved the last bits from run to run.
     """
     if frame.height == 0:
         return pl.DataFrame(schema={_T: pl.UInt32, "noise_floor": pl.Float64})
-    pair = frame.select(pl.col(_PAIR).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
+    first = pl.col(_POS).min().over(_PAIR).cast(pl.Int64)
+    pair_codes = frame.select((pl.col(_T).cast(pl.Int64) * (1 << 32) + first).rank("dense").cast(pl.Int64) - 1)
+    pair = pair_codes.to_series().to_numpy()
     traj = frame[_T].cast(pl.Int64).to_numpy()
     x = frame[K.METRIC].to_numpy()
     n = np.bincount(pair)
@@ -361,7 +366,9 @@ def exploration(
     keep_pairs = _ranked_counts(rows.filter(pl.col(_KEEP)), [K.KNOB, K.VALUE], "keep_pair_counts", None)
 
     # noise floor: pooled within-pair SD; keeps within it
-    per_pair = _noise_floor(rows.filter(pl.col(K.METRIC).is_not_null()).select(_T, _PAIR, K.METRIC).collect()).lazy()
+    per_pair = _noise_floor(
+        rows.filter(pl.col(K.METRIC).is_not_null()).select(_T, _PAIR, _POS, K.METRIC).collect()
+    ).lazy()
     margin = pl.col(_SCORE) - pl.col(_RB_BEFORE)
     within = (
         rows.join(per_pair, on=_T, how="inner")

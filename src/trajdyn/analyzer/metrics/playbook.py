@@ -13,7 +13,7 @@ discovery rate*, JRSS B 57:289–300; Efron & Tibshirani (1993), *An Introductio
 intervals) and §8 on resampling clusters as units; Cochran–Mantel–Haenszel-style stratified contrasts for the
 harmonic-mean weights.
 
-Sessions (:func:`playbook_sessions`) are ordered by start time (then input order). An entry *fired* in a session when
+Sessions (:func:`playbook_sessions`) are ordered by start time, then trajectory id. An entry *fired* in a session when
 the session has a cue hit or an adoption of it (Atlas's "has hits"). The sessions an entry is compared against are its
 *eligible* sessions: those of the learning keys it fired in, from its first firing in that key on (before that the
 entry did not exist; Atlas accumulates an entry's with/without sums only while it is in the playbook). Sessions
@@ -254,7 +254,7 @@ def _ratio(num: float, den: float) -> float | None:
 def playbook_sessions(trajectories: pl.DataFrame, events: pl.DataFrame | None) -> pl.DataFrame:
     """One row per session (trajectory), in start order, with its playbook, retry and failure event counts.
 
-    Columns: ``order`` (0-based position by start time, ties and missing times in input order), trajectory_id,
+    Columns: ``order`` (0-based position by start time, nulls last, ties by trajectory id), trajectory_id,
     task_id, learning_key, execution_mode, model, reward (non-finite → null), tokens (input + output tokens; null when
     neither is known), start_ns, retries, failures (``trajdyn.retry`` / ``trajdyn.failure`` events), cue_hits,
     adoptions, successful_adoptions, failed_adoptions (playbook events of any entry).
@@ -284,9 +284,7 @@ def playbook_sessions(trajectories: pl.DataFrame, events: pl.DataFrame | None) -
             tokens,
         )
         .drop(K.INPUT_TOKENS, K.OUTPUT_TOKENS)
-        .with_row_index("_input")
-        .sort([K.START_NS, "_input"], nulls_last=True, maintain_order=True)
-        .drop("_input")
+        .sort([K.START_NS, K.TRAJECTORY_ID], nulls_last=True)
         .with_row_index(ORDER)
         .with_columns(pl.col(ORDER).cast(pl.Int64))
     )

@@ -1,0 +1,137 @@
+"""The golden cases: which inputs, with which options, and how a report is made comparable across machines.
+
+A case is a name, a kind (``real``: files of ``../shared/external``, skipped when it is absent; ``synthetic``: spans
+written by the test helpers into a temporary directory) and the :func:`~trajdyn.analyzer.analyze.analyze` arguments.
+Reports are made with a fixed ``generated_at``; absolute paths are replaced by ``$EXTERNAL`` (the shared external
+directory) and ``$INPUT`` (a synthetic case's directory), so the files compare exactly on any machine.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.analyzer._dumps import contract_spans, lines_of, seeded_spans, write_lines
+from tests.conftest import EXTERNAL_DIR
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "reports"
+GENERATED_AT = "2000-01-01T00:00:00Z"
+
+Builder = Callable[[Path], list[str]]
+"""Writes a synthetic case's inputs into a directory and returns their paths."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One golden report: ``inputs`` relative to ``../shared/external`` (real) or written by ``build`` (synthetic)."""
+
+    name: str
+    inputs: tuple[str, ...] = ()
+    build: Builder | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def real(self) -> bool:
+        return self.build is None
+
+
+def _playbook(directory: Path) -> list[str]:
+    from tests.analyzer._playbook_data import simulate, write_spans
+
+    sessions = simulate(11, n_tasks=12, per_task=8, effect=0.2, n_null=2)
+    path = directory / "playbook.jsonl"
+    return [str(write_spans(path, sessions, steps=2, source=Path("/golden/playbook.jsonl")))]
+
+
+def _lines(name: str, spans: Callable[[], list[dict[str, Any]]]) -> Builder:
+    def build(directory: Path) -> list[str]:
+        return write_lines(directory / name, lines_of(spans(), [512]))
+
+    return build
+
+
+PINCHBENCH = (
+    "pinchbench/results/0005_main.json",
+    "pinchbench/results_qwen3.5-4b/0008_main.json",
+    "pinchbench/results_qwen3.5-9b/0006_main.json",
+    "pinchbench/results_qwen3.5-9b-v2/0007_main.json",
+    "pinchbench/results_qwen3.5-9b-v3/0009_main.json",
+    "pinchbench/results_smartrouter/0010_main.json",
+)
+
+CASES: tuple[Case, ...] = (
+    # real inputs: every file of ../shared/external the analyzer reads (importers, OTLP, result files)
+    Case("atlas-reward_eval_trajectories", ("atlas-reward_eval_trajectories.jsonl",)),
+    Case("atlas-sample_traces", ("atlas-sample_traces.jsonl",)),
+    Case("autoresearch-smoke_trajectory", ("autoresearch-smoke_trajectory.jsonl",)),
+    Case("autoresearch-trajectory", ("autoresearch-trajectory.jsonl",)),
+    Case(
+        "autoresearch-trajectory-menu",
+        ("autoresearch-trajectory.jsonl",),
+        options={"menu": "autoresearch-perturbation_menu.json"},
+    ),
+    Case("bervaso-results", ("bervaso-results.tsv",)),
+    Case("blitzo125-results", ("blitzo125-results.tsv",)),
+    Case("jaeger-otlp_fields_trace", ("jaeger-otlp_fields_trace.json",)),
+    Case("jaeger-otlp_scope_attributes", ("jaeger-otlp_scope_attributes.json",)),
+    Case("jaeger-otlp_span_links", ("jaeger-otlp_span_links.json",)),
+    Case("otlp-proto-example-trace", ("otlp-proto-example-trace.json",)),
+    Case("otlp-spec-file-exporter-example", ("otlp-spec-file-exporter-example.jsonl",)),
+    Case("tau-bench-gpt-4o-airline", ("tau-bench-gpt-4o-airline.json",)),
+    *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
+    Case("pinchbench-all-runs", ("pinchbench",)),
+    Case(
+        "mixed-real-inputs",
+        (
+            "pinchbench/results/0005_main.json",
+            "pinchbench/results_qwen3.5-9b/0006_main.json",
+            "atlas-reward_eval_trajectories.jsonl",
+            "autoresearch-trajectory.jsonl",
+        ),
+    ),
+    # synthetic cases of the suite
+    Case("synthetic-order-contract", build=_lines("contract", contract_spans)),
+    Case("synthetic-mixed-loops", build=_lines("mixed", lambda: seeded_spans(2026, 16))),
+    Case("synthetic-playbook", build=_playbook),
+)
+
+
+@contextmanager
+def inputs(case: Case) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """The case's input paths and the replacements that normalise paths in its reports."""
+    if case.real:
+        if EXTERNAL_DIR is None:
+            raise FileNotFoundError("../shared/external is absent")
+        yield [str(EXTERNAL_DIR / p) for p in case.inputs], {str(EXTERNAL_DIR): "$EXTERNAL"}
+        return
+    assert case.build is not None
+    with tempfile.TemporaryDirectory(prefix="trajdyn-golden-") as tmp:
+        yield case.build(Path(tmp)), {tmp: "$INPUT"}
+
+
+def render(case: Case) -> tuple[str, str]:
+    """The case's report as (JSON text, Markdown text), normalised (fixed ``generated_at``, no absolute paths)."""
+    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer.report import render_markdown, report_to_json
+
+    with inputs(case) as (paths, replacements):
+        options = dict(case.options)
+        if "menu" in options and EXTERNAL_DIR is not None:
+            options["menu"] = str(EXTERNAL_DIR / options["menu"])
+        report = analyze(paths, generated_at=GENERATED_AT, progress=False, **options)
+        texts = [report_to_json(report) + "\n", render_markdown(report)]
+    out = []
+    for text in texts:
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        out.append(text)
+    return out[0], out[1]
+
+
+def golden_paths(case: Case) -> tuple[Path, Path]:
+    """Where the case's JSON and Markdown goldens live."""
+    return GOLDEN_DIR / f"{case.name}.json", GOLDEN_DIR / f"{case.name}.md"
