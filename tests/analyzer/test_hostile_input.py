@@ -368,7 +368,11 @@ def test_many_small_files_are_batched_with_their_own_names_and_lines(
     assert run.spans == expected
     frame = read_spans(root).span_frame
     assert frame.height == dump.total
-    assert frame.filter(frame[K.SOURCE] == str(root / "007.jsonl"))[K.LINE].unique().to_list() == [3]
+    kept = frame.filter(frame[K.SOURCE] == str(root / "007.jsonl"))
+    # one copy of each duplicated span; which line it came from is not part of the contract (issue 10: chosen by
+    # content, never by position), but it is one of the two good lines, not the bad one between them
+    assert kept.height == dump.spans_per_line[7]
+    assert kept[K.LINE].unique().to_list() in ([1], [3])
 
 
 def test_empty_and_blank_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
