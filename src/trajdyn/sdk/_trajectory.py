@@ -26,7 +26,7 @@ from trajdyn import conventions as C
 from trajdyn._values import canonical_value
 from trajdyn.exceptions import ConfigurationError, TrajdynError
 from trajdyn.redact import Redactor, content_attributes, scrub_attributes, scrub_proposal, scrub_secrets, scrub_value
-from trajdyn.sdk import _errors, _summary
+from trajdyn.sdk import _errors, _lifecycle, _summary
 from trajdyn.sdk._config import Config, get_config
 from trajdyn.sdk._coverage import CoverageTracker
 from trajdyn.sdk._exception import record_error
@@ -67,18 +67,6 @@ def current_trajectory() -> Trajectory | None:
     """The trajectory active in this thread / asyncio task, or ``None`` (also in a forked child)."""
     t = _current.get()
     return None if t is None or t._dead else t
-
-
-def forget_in_child() -> None:
-    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent and counted
-    as unrecorded steps; their events and attributes go nowhere: the parent ends and exports them)."""
-    global _open_lock
-    _open_lock = threading.Lock()
-    for traj in _open.values():
-        traj._dead = True
-        traj._span = trace.INVALID_SPAN
-        traj._writer = None
-    _open.clear()
 
 
 def open_trajectories() -> list[Trajectory]:
@@ -244,10 +232,11 @@ class Trajectory:
             )
         cfg = get_config()
         self._cfg = cfg
+        settings = cfg.settings
         self._tracer = cfg.tracer
-        self.capture_content = cfg.capture_content
-        self.redact = cfg.redact
-        self.max_content_length = cfg.max_content_length
+        self.capture_content = settings.capture_content
+        self.redact = settings.redact
+        self.max_content_length = settings.max_content_length
         self._gauges = cfg.gauges
         attrs = self._root_attrs
         if self.capture_content and self._task_text is not None:
@@ -260,12 +249,12 @@ class Trajectory:
         self.state = STATE_RUNNING
         with _open_lock:
             _open[id(self)] = self
-        path = self._sidecar_arg if self._sidecar_arg is not None else cfg.sidecar
+        path = self._sidecar_arg if self._sidecar_arg is not None else settings.sidecar
         if path is not None and cfg.pid != os.getpid():  # a forked child never overwrites its parent's sidecar
             path = sidecar_path_in_child(path, os.getpid())
         if path is not None:
             try:
-                self._writer = get_sidecar(path, cfg.sidecar_interval)
+                self._writer = get_sidecar(path, settings.sidecar_interval)
                 self._writer.register(self.trajectory_id, self.sidecar_entry)
             except Exception as exc:
                 self._writer = None
@@ -580,3 +569,27 @@ def failure(reason: str) -> None:
     t = _current.get()
     if t is not None:
         t.failure(reason)
+
+
+def _end_open(reason: str) -> None:
+    """End every open trajectory (shutdown, exit, SIGTERM, reset): status ERROR and a failure event with ``reason``."""
+    for traj in open_trajectories():
+        try:
+            traj.abort(reason)
+        except Exception as exc:
+            _errors.report_internal_error("shutdown", exc)
+
+
+def _forget_in_child() -> None:
+    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent and counted
+    as unrecorded steps; their events and attributes go nowhere: the parent ends and exports them)."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    for traj in _open.values():
+        traj._dead = True
+        traj._span = trace.INVALID_SPAN
+        traj._writer = None
+    _open.clear()
+
+
+_lifecycle.register(_lifecycle.Hooks(end=_end_open, after_fork_in_child=_forget_in_child))
