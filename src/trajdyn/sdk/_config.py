@@ -178,14 +178,15 @@ def configure(
     """Configure trajdyn for this process (keyword-only; every argument optional; a later call replaces it).
 
     Precedence for every setting: the argument, then the ``TRAJDYN_*`` variable, then the ``OTEL_*`` variable where
-    one exists, then the default. A bad environment value is logged and the default used; a bad argument raises
-    :class:`~trajdyn.exceptions.ConfigurationError`.
+    one exists, then the default (docs/sdk.md, "Configuration", has the table). A bad environment value is logged
+    and the next source used; a bad argument raises :class:`~trajdyn.exceptions.ConfigurationError`.
 
     Args:
         file: OTLP/JSON lines spans file (``TRAJDYN_FILE``); implies the ``file`` exporter.
         sidecar: live-coverage sidecar path (``TRAJDYN_SIDECAR``); default: next to the spans file.
         sidecar_interval: seconds between sidecar rewrites while a loop runs (``TRAJDYN_SIDECAR_INTERVAL``, 1 s).
-        tracer_provider: use this provider (see :mod:`trajdyn.sdk._wiring` for the etiquette otherwise).
+        tracer_provider: use this provider; otherwise trajdyn adds its processors to a global SDK provider someone set,
+            else makes a private one (never made global; docs/sdk.md, "Tracer provider etiquette").
         meter_provider: emit ``trajdyn.coverage.*`` gauges to it (default: a global SDK MeterProvider, if set).
         exporters: exporter names (``file``, ``otlp``, ``none``) and/or ``SpanExporter`` instances, each behind a
             batch processor with back-pressure (``TRAJDYN_EXPORTER``).
