@@ -34,7 +34,7 @@ OPTIONS: dict[str, Any] = {
     "shuffles": 4,
     "playbook_n_boot": 50,
     "playbook_n_perm": 50,
-    "trends.permutations": 50,
+    "trends.simulations": 99,
 }
 BATCH = 512
 """Spans per line in the reference layout (the SDK's batch size)."""

@@ -8,8 +8,8 @@ key                     meaning
 ``trends.group_by``     the grouping key (default ``model``; see :data:`trajdyn.analyzer.metrics.trends.GROUP_BY_KEYS`)
 ``trends.min_effect``   the practical effect gate in percentage points (default 2)
 ``trends.alpha``        the significance level (default 0.05)
-``trends.permutations`` B of the E-divisive permutation test (default 999)
-``trends.seed``         the seed of the permutations and bootstrap resamples
+``trends.simulations``  no-change AR(1) series per φ of the null tables (default 999)
+``trends.seed``         the seed of the null tables and bootstrap resamples
 ``trends.per_task``     whether to analyse every task of a group too (default true)
 ======================  ==================================================================================
 
@@ -36,9 +36,9 @@ __all__ = [
     "OPTION_ALPHA",
     "OPTION_GROUP_BY",
     "OPTION_MIN_EFFECT",
-    "OPTION_PERMUTATIONS",
     "OPTION_PER_TASK",
     "OPTION_SEED",
+    "OPTION_SIMULATIONS",
     "TrendsSection",
     "regressions",
 ]
@@ -46,16 +46,26 @@ __all__ = [
 OPTION_GROUP_BY: Final = "trends.group_by"
 OPTION_MIN_EFFECT: Final = "trends.min_effect"
 OPTION_ALPHA: Final = "trends.alpha"
-OPTION_PERMUTATIONS: Final = "trends.permutations"
+OPTION_SIMULATIONS: Final = "trends.simulations"
 OPTION_SEED: Final = "trends.seed"
 OPTION_PER_TASK: Final = "trends.per_task"
 DEFAULT_GROUP_BY: Final = "model"
 MAX_TASKS_SHOWN: Final = 10
-_STYLE: Final = {"regression": "bold red", "improvement": "green", "stable": "", "insufficient-data": "dim"}
+_STYLE: Final = {
+    "regression": "bold red",
+    "improvement": "green",
+    "stable": "",
+    "drift": "yellow",
+    "insufficient-data": "dim",
+}
 
 
 def regressions(report: Report) -> list[dict[str, Any]]:
-    """The groups of the report's ``trends`` section whose verdict is ``regression`` (for ``--fail-on-regression``)."""
+    """The groups of the report's ``trends`` section whose verdict is ``regression`` (for ``--fail-on-regression``).
+
+    Only a calibrated regression counts: ``drift`` (a change the noise is too persistent to separate from wander) and
+    ``insufficient-data`` (too few runs) do not fail the command.
+    """
     block = report.blocks.get(TrendsSection.name)
     if not isinstance(block, list):
         return []
@@ -64,13 +74,13 @@ def regressions(report: Report) -> list[dict[str, Any]]:
 
 def _settings(extra: Mapping[str, Any]) -> tuple[str, Any, bool]:
     from trajdyn.analyzer.metrics.trends import Settings, resolve_group_by
-    from trajdyn.analyzer.stats import PERMUTATIONS, SEED
+    from trajdyn.analyzer.stats import AR1_SIMULATIONS, SEED
 
     group_by = resolve_group_by(str(extra.get(OPTION_GROUP_BY) or DEFAULT_GROUP_BY))
     settings = Settings(
         min_effect=float(extra.get(OPTION_MIN_EFFECT, 2.0)),
         alpha=float(extra.get(OPTION_ALPHA, 0.05)),
-        permutations=int(extra.get(OPTION_PERMUTATIONS, PERMUTATIONS)),
+        simulations=int(extra.get(OPTION_SIMULATIONS, AR1_SIMULATIONS)),
         seed=int(extra.get(OPTION_SEED, SEED)),
     )
     return group_by, settings, bool(extra.get(OPTION_PER_TASK, True))
@@ -173,7 +183,8 @@ def _notes(group: Mapping[str, Any]) -> str:
     return "; ".join(notes)
 
 
-_HEADERS: Final = ("group", "runs", "score", "last", "Δ [95 % CI]", "p", "verdict", "notes")
+_HEADERS: Final = ("group", "runs", "score", "last", "Δ [95 % CI]", "p", "φ", "verdict", "notes")
+_VERDICT_COLUMN: Final = 7
 
 
 def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
@@ -185,6 +196,7 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
         _pct(series[-1]) if series else "–",
         _effect(group),
         fmt_num(group.get("p_value"), 2),
+        fmt_num(group.get("phi"), 2),
         str(group["verdict"]),
         _notes(group),
     )
@@ -200,12 +212,14 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
                 f"{_pct(cp['after_median'])}, Δ {_effect(cp)}",
             )
         )
-    if group.get("mann_kendall_p") is not None:
+    rows.append(("method", _method(group)))
+    if group.get("p_trend_independent") is not None:
         rows.append(
             (
                 "trend",
-                f"Sen slope {_pp(group['sen_slope'], 2)}/run, Mann–Kendall τ = {fmt_num(group['mann_kendall_tau'], 3)}, "
-                f"p = {fmt_num(group['mann_kendall_p'], 3)} ({group['mann_kendall_method']})",
+                f"Sen slope {_pp(group['sen_slope'], 2)}/run, slope t p = {fmt_num(group.get('p_trend'), 3)} under AR(1) "
+                f"(p = {fmt_num(group['p_trend_independent'], 3)} if runs were independent; Mann–Kendall "
+                f"τ = {fmt_num(group['mann_kendall_tau'], 3)}, p = {fmt_num(group['mann_kendall_p'], 3)})",
             )
         )
     lvp = group.get("last_vs_previous")
@@ -241,6 +255,27 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     if len(tasks) > MAX_TASKS_SHOWN:
         rows.append(("tasks", f"… {len(tasks) - MAX_TASKS_SHOWN} more changed tasks (see the JSON report)"))
     return rows
+
+
+_METHODS: Final = {
+    "ar1-bootstrap": "max-t change point + trend t, AR(1) parametric-bootstrap null",
+    "independent-runs": "too few runs to estimate φ: tests as if runs were independent, at most insufficient-data",
+    "last-vs-previous": "last run vs the previous one, task by task",
+}
+
+
+def _method(group: Mapping[str, Any]) -> str:
+    """The test behind the verdict and, for the series tests, the noise they allowed for."""
+    method = group.get("method")
+    text = _METHODS.get(str(method), str(method)) if method else "–"
+    if group.get("phi") is None:
+        return text
+    nulls = ", ".join(
+        f"{name} {fmt_num(group[key], 2)}"
+        for name, key in (("step", "phi_null_step"), ("trend", "phi_null_trend"))
+        if group.get(key) is not None
+    )
+    return f"{text}; φ = {fmt_num(group['phi'], 2)} ({group['phi_source']}), nulls at φ: {nulls}"
 
 
 def _worth_detail(group: Mapping[str, Any]) -> bool:
@@ -305,14 +340,14 @@ class TrendsSection(ReportSection):
         if not groups:
             return ["[bold]Trends[/bold]: no runs."]
         narrow = width < 110
-        keep = [0, 1, 2, 4, 6] if narrow else list(range(len(_HEADERS)))
+        keep = [0, 1, 2, 4, _VERDICT_COLUMN] if narrow else list(range(len(_HEADERS)))
         table = Table(title=terminal_text(f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}"), expand=False)
         for i in keep:
-            table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5) else "left", overflow="fold")
+            table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5, 6) else "left", overflow="fold")
         for group in groups:
             cells = _row(group)
             style = _STYLE.get(str(group["verdict"]), "")
-            table.add_row(*(terminal_text(cells[i], style=style if i == 6 else "") for i in keep))
+            table.add_row(*(terminal_text(cells[i], style=style if i == _VERDICT_COLUMN else "") for i in keep))
         out: list[RenderableType] = [table]
         shown = [g for g in groups if _worth_detail(g)]
         for group in shown[:max_detail]:

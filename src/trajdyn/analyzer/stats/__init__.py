@@ -7,6 +7,10 @@ Definitions and references in ``docs/metrics/statistics.md``. Grouped by what th
   (many series, Hamed–Rao lag-1 variant), :func:`theil_sen_slope`, :func:`sen_slope` (with Sen's CI),
   :func:`ols_slope`, :func:`lag1_autocorrelation`;
 * change points (:mod:`._changepoint`) — :func:`e_divisive` and its statistic;
+* tests calibrated under AR(1) run-to-run noise (:mod:`._ar1`) — :func:`max_t_split`, :func:`slope_t`,
+  :func:`ar1_null_table` (tabulated AR(1) parametric-bootstrap nulls, quantile-unbiased φ),
+  :func:`phi_quantile_level`, :func:`further_splits`, the sieve-bootstrap intervals :func:`step_shift_interval`
+  and :func:`trend_drift_interval`;
 * resampling (:mod:`._resample`) — bootstrap draws and intervals, permutation p-values, :func:`mean_interval`,
   :func:`mean_difference`, :func:`median_shift`, :func:`stratified_difference` (cluster bootstrap and
   within-stratum permutation test);
@@ -28,6 +32,22 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(exc.name or "numpy", "analyze") from exc
 
+from trajdyn.analyzer.stats._ar1 import (
+    AR1_SIMULATIONS,
+    PHI_GRID,
+    Ar1NullTable,
+    SplitStatistics,
+    TrendStatistics,
+    ar1_null_table,
+    ar1_paths,
+    ar1_sieve_resample,
+    further_splits,
+    max_t_split,
+    phi_quantile_level,
+    slope_t,
+    step_shift_interval,
+    trend_drift_interval,
+)
 from trajdyn.analyzer.stats._changepoint import PERMUTATIONS, ChangePoint, e_divisive, e_divisive_statistic
 from trajdyn.analyzer.stats._contingency import fisher_exact_p
 from trajdyn.analyzer.stats._intervals import jeffreys_interval, welch_interval, wilson_interval
@@ -63,16 +83,24 @@ from trajdyn.analyzer.stats._trend import (
 )
 
 __all__ = [
+    "AR1_SIMULATIONS",
     "BOOTSTRAP_RESAMPLES",
     "MAX_SLOPE_PAIRS",
     "PERMUTATIONS",
+    "PHI_GRID",
     "SEED",
+    "Ar1NullTable",
     "ChangePoint",
     "Comparison",
     "MannKendall",
     "MeanInterval",
     "SenSlope",
+    "SplitStatistics",
     "StratifiedDifference",
+    "TrendStatistics",
+    "ar1_null_table",
+    "ar1_paths",
+    "ar1_sieve_resample",
     "benjamini_hochberg",
     "bootstrap_counts",
     "bootstrap_indices",
@@ -81,10 +109,12 @@ __all__ = [
     "e_divisive",
     "e_divisive_statistic",
     "fisher_exact_p",
+    "further_splits",
     "jeffreys_interval",
     "lag1_autocorrelation",
     "mann_kendall",
     "mann_kendall_z",
+    "max_t_split",
     "mean_difference",
     "mean_interval",
     "median_shift",
@@ -92,9 +122,13 @@ __all__ = [
     "ols_slope",
     "percentile_interval",
     "permutation_p_value",
+    "phi_quantile_level",
     "sen_slope",
+    "slope_t",
+    "step_shift_interval",
     "stratified_difference",
     "theil_sen_slope",
+    "trend_drift_interval",
     "welch_interval",
     "wilson_interval",
 ]
