@@ -201,12 +201,13 @@ class Ar1NullTable:
             return self.phi_step if phi else self.step
         return self.phi_trend if phi else self.trend
 
-    def unbiased_phi(self, which: Which, phi_hat: float, level: float = 0.5) -> float:
+    def unbiased_phi(self, which: Which, phi_hat: npt.ArrayLike, level: float = 0.5) -> Array:
         """The φ of the grid (interpolated) at which ``phi_hat`` is the ``level``-quantile of φ̂'s null distribution
-        (Andrews 1993; ``level`` 0.5: median-unbiased; lower levels give an upper confidence limit for φ)."""
+        (Andrews 1993; ``level`` 0.5: median-unbiased; lower levels give an upper confidence limit for φ); the
+        shape of ``phi_hat``, clipped to the grid."""
         quantiles = np.maximum.accumulate(np.quantile(self._sample(which, True), level, axis=1))
         ramp = np.arange(quantiles.size) * 1e-12  # strictly increasing for np.interp
-        return float(np.interp(phi_hat, quantiles + ramp, PHI_GRID))
+        return np.asarray(np.interp(phi_hat, quantiles + ramp, PHI_GRID), dtype=np.float64)
 
     def p_value(self, which: Which, statistic: npt.ArrayLike, phi: npt.ArrayLike) -> Array:
         """``(1 + #{T* ≥ T}) / (B + 1)`` from the rows around φ, linearly interpolated in φ (arrays broadcast)."""

@@ -380,8 +380,8 @@ def _series(
     out["method"] = METHOD_AR1
     q = phi_quantile_level(n) if s.phi_quantile is None else s.phi_quantile
     table = tests.table
-    phi_trend_mu = table.unbiased_phi("trend", tests.trend_phi_hat)
-    phi_trend_null = table.unbiased_phi("trend", tests.trend_phi_hat, q)
+    phi_trend_mu = float(table.unbiased_phi("trend", tests.trend_phi_hat))
+    phi_trend_null = float(table.unbiased_phi("trend", tests.trend_phi_hat, q))
     p_trend = float(table.p_value("trend", tests.trend_statistic, phi_trend_null)[0])
     phi, phi_source, phi_raw = phi_trend_mu, "trend residuals", tests.trend_phi_hat
     phi_step_mu = phi_step_null = p_step = None
@@ -392,8 +392,8 @@ def _series(
             # null would read the missing residual wander as evidence of a persistent process)
             phi_step_mu = phi_step_null = 0.0
         else:
-            phi_step_mu = table.unbiased_phi("step", tests.split_phi_hat)
-            phi_step_null = table.unbiased_phi("step", tests.split_phi_hat, q)
+            phi_step_mu = float(table.unbiased_phi("step", tests.split_phi_hat))
+            phi_step_null = float(table.unbiased_phi("step", tests.split_phi_hat, q))
         p_step = float(table.p_value("step", tests.split_statistic, phi_step_null)[0])
         segments = np.where(np.arange(n) < tau, x[:tau].mean(), x[tau:].mean())
         tc = np.arange(n) - (n - 1) / 2.0
