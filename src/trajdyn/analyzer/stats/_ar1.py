@@ -207,7 +207,8 @@ class Ar1NullTable:
         shape of ``phi_hat``, clipped to the grid."""
         quantiles = np.maximum.accumulate(np.quantile(self._sample(which, True), level, axis=1))
         ramp = np.arange(quantiles.size) * 1e-12  # strictly increasing for np.interp
-        return np.asarray(np.interp(phi_hat, quantiles + ramp, PHI_GRID), dtype=np.float64)
+        estimate = np.asarray(phi_hat, dtype=np.float64)
+        return np.asarray(np.interp(estimate, quantiles + ramp, PHI_GRID), dtype=np.float64)
 
     def p_value(self, which: Which, statistic: npt.ArrayLike, phi: npt.ArrayLike) -> Array:
         """``(1 + #{T* ≥ T}) / (B + 1)`` from the rows around φ, linearly interpolated in φ (arrays broadcast)."""
@@ -224,7 +225,8 @@ class Ar1NullTable:
             for g in np.unique(rows):
                 mask = rows == g
                 exceed[row, mask] = draws - np.searchsorted(null[g], stat[mask], side="left")
-        return permutation_p_value((1 - weight) * exceed[0] + weight * exceed[1], draws)
+        p: Array = permutation_p_value((1 - weight) * exceed[0] + weight * exceed[1], draws)
+        return p
 
 
 def ar1_null_table(

@@ -386,7 +386,7 @@ def _series(
     phi, phi_source, phi_raw = phi_trend_mu, "trend residuals", tests.trend_phi_hat
     phi_step_mu = phi_step_null = p_step = None
     tau = tests.split_index
-    if tau is not None and tests.split_phi_hat is not None:
+    if tau is not None and tests.split_phi_hat is not None and tests.split_statistic is not None:
         if np.ptp(x[:tau]) == 0 and np.ptp(x[tau:]) == 0:
             # an exact step: no noise around the two levels, so no autocorrelation to allow for (with ties, the copula
             # null would read the missing residual wander as evidence of a persistent process)
