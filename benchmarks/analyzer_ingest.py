@@ -205,7 +205,7 @@ def reference(path: Path) -> tuple[int, dict[str, dict[str, object]]]:
 def end_to_end(path: Path, sections: str | None, out: Path | None = None) -> tuple[float, str, float]:
     """Seconds, the command, and the peak RSS (MiB) of ``trajdyn-analyze FILE --json /dev/null`` in a subprocess
     (``--json out`` when ``out`` is given)."""
-    cmd = [sys.executable, "-m", "trajdyn.analyzer.cli", str(path), "--json", str(out or os.devnull), "--no-progress"]
+    cmd = [sys.executable, "-m", "trajdyn.cli.analyze", str(path), "--json", str(out or os.devnull), "--no-progress"]
     if sections is not None:
         cmd += ["--sections", sections]
     what = "trajdyn-analyze FILE --json /dev/null" + (f" --sections {sections}" if sections else "")

@@ -122,9 +122,9 @@ def minilm(tau: Path) -> None:
     from trajdyn.analyzer import read_spans, steps, trajectories
     from trajdyn.analyzer.analyze import analyze
     from trajdyn.analyzer.embeddings import MiniLMEmbedder
-    from trajdyn.analyzer.importers import convert, write_jsonl
     from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
     from trajdyn.analyzer.report import ReportSection
+    from trajdyn.formats import convert, write_jsonl
 
     # the τ-bench file → frames once, then the dynamics analysis twice with one cache directory
 

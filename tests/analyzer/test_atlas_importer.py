@@ -15,9 +15,9 @@ pl = pytest.importorskip("polars", reason="needs the analyze extra")
 from trajdyn import conventions as C  # noqa: E402
 from trajdyn.analyzer import events, read_spans, steps, trajectories  # noqa: E402
 from trajdyn.analyzer.analyze import analyze  # noqa: E402
-from trajdyn.analyzer.importers import convert, detect_format, write_jsonl  # noqa: E402
-from trajdyn.analyzer.importers._read import HEAD_BYTES  # noqa: E402
-from trajdyn.analyzer.importers.atlas import task_id_for  # noqa: E402
+from trajdyn.formats import convert, detect_format, write_jsonl  # noqa: E402
+from trajdyn.formats._read import HEAD_BYTES  # noqa: E402
+from trajdyn.formats.atlas import task_id_for  # noqa: E402
 
 REWARD_EVAL = "atlas-reward_eval_trajectories.jsonl"
 

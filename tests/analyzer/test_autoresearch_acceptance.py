@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from trajdyn._values import canonical_value
-from trajdyn.analyzer.importers import convert, write_jsonl
+from trajdyn.formats import convert, write_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ANALYZE = "import sys; from trajdyn.analyzer.cli import main; sys.exit(main())"
+ANALYZE = "import sys; from trajdyn.cli.analyze import main; sys.exit(main())"
 REPORT_TOP = 8
 """trajdyn-analyze's default number of top pairs."""
 CORE_SHARED_KEYS = {
@@ -42,7 +42,7 @@ def _require(module: str) -> None:
 
 
 def _analyze(*args: str | Path) -> dict[str, Any]:
-    _require("trajdyn.analyzer.cli")
+    _require("trajdyn.cli.analyze")
     proc = subprocess.run(
         [sys.executable, "-c", ANALYZE, *map(str, args), "--json", "-"],
         capture_output=True,

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import set_span_in_context
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE
+from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE
 
 T0 = 1_700_000_000_000_000_000
 MENU = ("lr", "depth", "width", "dropout")
@@ -93,7 +93,7 @@ def write_spans(path: Path, trajectories: int = 1) -> None:
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "trajdyn.analyzer.cli", *map(str, args)],
+        [sys.executable, "-m", "trajdyn.cli.analyze", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -234,7 +234,7 @@ def test_help_documents_exit_codes() -> None:
 
 
 def test_main_in_process_returns_codes(spans: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from trajdyn.analyzer.cli import main
+    from trajdyn.cli.analyze import main
 
     assert main([str(spans), "--json", "-"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["trajectories"][0]["iterations"] == 5
@@ -280,7 +280,7 @@ def test_console_script_is_installed() -> None:
 
 def test_sections_option_computes_only_the_named_sections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--sections exploration leaves dynamics out of every trajectory entry; an unknown name is a usage error."""
-    from trajdyn.analyzer.cli import EXIT_USAGE, main
+    from trajdyn.cli.analyze import EXIT_USAGE, main
 
     log = tmp_path / "loop.jsonl"
     log.write_text(

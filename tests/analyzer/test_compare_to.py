@@ -11,7 +11,6 @@ import pytest
 pytest.importorskip("polars", reason="needs the analyze extra")
 
 from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.cli import EXIT_USAGE, main
 from trajdyn.analyzer.report import (
     Report,
     ReportContext,
@@ -20,6 +19,7 @@ from trajdyn.analyzer.report import (
     load_previous_report,
     report_to_json,
 )
+from trajdyn.cli.analyze import EXIT_USAGE, main
 from trajdyn.exceptions import InputError
 
 AUTORESEARCH = [

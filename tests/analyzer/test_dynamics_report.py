@@ -273,10 +273,10 @@ def test_cli_flags_and_a_missing_embeddings_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from trajdyn.analyzer import embeddings
-    from trajdyn.analyzer.cli import EXIT_OK, EXIT_USAGE, main
-    from trajdyn.analyzer.importers import write_jsonl
-    from trajdyn.analyzer.importers._base import ImportedStep, ImportedTrajectory
-    from trajdyn.analyzer.importers._builder import build_requests
+    from trajdyn.cli.analyze import EXIT_OK, EXIT_USAGE, main
+    from trajdyn.formats import write_jsonl
+    from trajdyn.formats._builder import build_requests
+    from trajdyn.formats._imported import ImportedStep, ImportedTrajectory
 
     traj = ImportedTrajectory(
         line=1,

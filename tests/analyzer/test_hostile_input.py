@@ -23,7 +23,7 @@ from tests.analyzer._fuzz import nested_value
 from tests.analyzer._sdk_dumps import REPO_ROOT, Dump, write_knob_loops
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer import read_spans
-from trajdyn.analyzer.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
+from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
 
 TRUNCATED = "truncated JSON (the writer was probably killed mid-line)"
 GZIP_ENDS = "gzip data ends early (a truncated file): the lines before this point were read, like zcat"
@@ -278,14 +278,14 @@ def test_a_fifo_is_read_as_a_stream(dump: Dump, tmp_path: Path, capsys: pytest.C
 
 def _cli(*args: str, stdin: bytes | None = None, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
-    command = [*prefix, sys.executable, "-m", "trajdyn.analyzer.cli", *args, "--no-progress"]
+    command = [*prefix, sys.executable, "-m", "trajdyn.cli.analyze", *args, "--no-progress"]
     return subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=120, check=False)
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash for <(…) process substitution")
 def test_process_substitution_is_read(dump: Dump, tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    script = 'exec "$0" -m trajdyn.analyzer.cli <(cat "$1") --json "$2" --no-progress --sections exploration'
+    script = 'exec "$0" -m trajdyn.cli.analyze <(cat "$1") --json "$2" --no-progress --sections exploration'
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
     proc = subprocess.run(
         ["bash", "-c", script, sys.executable, str(dump.path), str(out)],

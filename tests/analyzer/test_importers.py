@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from trajdyn import conventions as C
 from trajdyn._values import canonical_value
-from trajdyn.analyzer.importers import (
+from trajdyn.exceptions import InputError
+from trajdyn.formats import (
     FORMATS,
     ImportedStep,
     ImportedTrajectory,
@@ -28,8 +29,7 @@ from trajdyn.analyzer.importers import (
     load_menu,
     write_jsonl,
 )
-from trajdyn.analyzer.importers._builder import build_requests
-from trajdyn.exceptions import InputError
+from trajdyn.formats._builder import build_requests
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
@@ -539,7 +539,7 @@ def test_builder_iterations_and_repeats_follow_the_definitions(steps: list[tuple
 # ---------------------------------------------------------------------------------------------------------
 def test_single_phase_steps_number_iterations_by_propose_and_carry_content_and_events() -> None:
     """A propose turn opens the next iteration, observes carry it; content is scrubbed; events land where given."""
-    from trajdyn.analyzer.importers import ImportedEvent
+    from trajdyn.formats import ImportedEvent
 
     steps = [
         ImportedStep(line=1, shape="observe", content="user asks"),  # before any propose: no iteration

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from trajdyn.analyzer.importers import convert
-from trajdyn.analyzer.importers.cli import EXIT_INPUT_ERRORS, EXIT_OK, EXIT_USAGE, main
+from trajdyn.cli.importer import EXIT_INPUT_ERRORS, EXIT_OK, EXIT_USAGE, main
+from trajdyn.formats import convert
 
 
 def _bad_log(tmp_path: Path) -> Path:
@@ -89,7 +89,7 @@ def test_usage_errors_exit_2_with_one_line(
 
 def test_console_entry_point_runs_as_a_subprocess(external: Path, tmp_path: Path) -> None:
     out = tmp_path / "spans.jsonl"
-    code = "import sys; from trajdyn.analyzer.importers.cli import main; sys.exit(main())"
+    code = "import sys; from trajdyn.cli.importer import main; sys.exit(main())"
     proc = subprocess.run(
         [sys.executable, "-c", code, "autoresearch-tsv", str(external / "bervaso-results.tsv"), "-o", str(out)],
         capture_output=True,

@@ -31,9 +31,9 @@ from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer import events, read_spans, steps, trajectories
 from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.importers import _otlp_writer as W
 from trajdyn.analyzer.model import WITHIN_TRAJECTORY, order_steps
 from trajdyn.analyzer.report import report_to_json
+from trajdyn.formats import _otlp_writer as W
 
 OPTIONS: dict[str, Any] = {"shuffles": 20, "playbook_n_boot": 200, "playbook_n_perm": 200}
 

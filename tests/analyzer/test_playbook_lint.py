@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.playbook_lint import (
+from trajdyn.analyzer.metrics.playbook._lint import (
     LintConfig,
     lint_entry,
     lint_playbook,
@@ -302,7 +302,7 @@ def test_result_document_and_markdown(tmp_path: Path) -> None:
 # CLI
 # ---------------------------------------------------------------------------------------------------------
 def test_cli_lint_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from trajdyn.analyzer.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
+    from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
 
     path = tmp_path / "p.json"
     path.write_text(json.dumps([GOOD, _with(id="bad", action__runtime_handle="shell.rm")]), encoding="utf-8")
@@ -324,7 +324,7 @@ def test_cli_lint_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_cli_lint_terminal_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from trajdyn.analyzer.cli import EXIT_OK, main
+    from trajdyn.cli.analyze import EXIT_OK, main
 
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps(GOOD) + "\n[1]\n", encoding="utf-8")

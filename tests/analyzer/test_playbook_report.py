@@ -16,10 +16,10 @@ from rich.console import Console
 
 from tests.analyzer._playbook_data import HAND, RETRY, Session, adopt, cue, frames, write_spans
 from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.cli import EXIT_OK, main
 from trajdyn.analyzer.metrics.playbook import PlaybookOptions, learning_key_slug, playbook_entries
 from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
 from trajdyn.analyzer.report._playbook import numeric_delta
+from trajdyn.cli.analyze import EXIT_OK, main
 
 FAST = {"playbook_n_boot": 300, "playbook_n_perm": 300}
 

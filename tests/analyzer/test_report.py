@@ -12,7 +12,7 @@ from rich.console import Console, RenderableType
 
 from tests.analyzer.test_exploration_frames import Step, Traj, frames, p
 from trajdyn import conventions as C
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.analyzer.metrics import EXPLORATION_KEYS
 from trajdyn.analyzer.report import (
     Report,

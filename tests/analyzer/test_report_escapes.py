@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.analyzer._sdk_dumps import Dump, write_knob_loops
-from trajdyn.analyzer.cli import EXIT_OK, main
 from trajdyn.analyzer.report._escape import visible
+from trajdyn.cli.analyze import EXIT_OK, main
 
 markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py (a dependency of rich) parses the Markdown")
 

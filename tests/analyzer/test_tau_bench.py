@@ -11,9 +11,9 @@ import pytest
 
 from trajdyn import conventions as C
 from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.importers import convert, detect_format
-from trajdyn.analyzer.importers.tau_bench import parse, sniff
 from trajdyn.analyzer.report import report_to_json
+from trajdyn.formats import convert, detect_format
+from trajdyn.formats.tau_bench import parse, sniff
 
 TAU = "tau-bench-gpt-4o-airline.json"
 PUBLISHED_PASS_K = [0.420, 0.273, 0.220, 0.200]

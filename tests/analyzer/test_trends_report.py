@@ -22,9 +22,9 @@ from rich.console import Console
 from tests.analyzer.test_trends_results import pinchbench_run, write_run
 from trajdyn import conventions as C
 from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, main
 from trajdyn.analyzer.metrics.trends import GROUP_KEYS, TASK_KEYS
 from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
+from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, main
 from trajdyn.sdk.testing import IncrementalIdGenerator
 
 T0 = 1_700_000_000_000_000_000

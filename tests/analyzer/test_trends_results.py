@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from trajdyn.analyzer.results import RESULT_SCHEMA, detect_result, read_results, split_inputs
-from trajdyn.analyzer.results.pinchbench import parse_result, sniff
+from trajdyn.analyzer.io._results import RESULT_SCHEMA, detect_result, read_results, split_inputs
+from trajdyn.formats.pinchbench import parse_result, sniff
 
 
 def pinchbench_run(

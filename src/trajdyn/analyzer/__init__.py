@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Final
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.exceptions import MissingExtraError
 
 if TYPE_CHECKING:

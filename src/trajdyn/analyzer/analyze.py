@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.analyzer.report import Report, ReportOptions, ReportSection, build_report, load_previous_report
 from trajdyn.exceptions import InputError
 
@@ -69,9 +69,9 @@ def analyze(
     """Read ``paths`` and build the report (``trajdyn.report/1``).
 
     ``paths``: files, directories, globs or ``"-"`` (see :func:`trajdyn.analyzer.read_spans`). A file whose
-    content is a foreign loop log (:func:`trajdyn.analyzer.importers.detect_format`), or every file when ``fmt``
+    content is a foreign loop log (:func:`trajdyn.formats.detect_format`), or every file when ``fmt``
     names an import format, is converted to conventions-v1 spans first; its problems are reported with the
-    original path. A benchmark result file (:func:`trajdyn.analyzer.results.detect_result`, also inside a
+    original path. A benchmark result file (:func:`trajdyn.analyzer.io._results.detect_result`, also inside a
     directory or glob) is read as a run summary for the ``trends`` section instead of as spans.
     ``menu``: a knob-menu file for the importers, also given to trajectories that carry no menu.
     ``window``, ``eta``, ``top``: exploration options (:func:`trajdyn.analyzer.metrics.exploration`).
@@ -89,15 +89,15 @@ def analyze(
     if not raw:
         raise InputError("no input paths given")
     try:
-        from trajdyn.analyzer.importers import convert, detect_format, load_menu, write_jsonl
+        from trajdyn.formats import convert, detect_format, load_menu, write_jsonl
 
         have_importers = True
     except ImportError:  # degrade: OTLP/JSON inputs only
         have_importers = False
     if (fmt is not None or menu is not None) and not have_importers:
-        raise InputError("--format/--menu need trajdyn.analyzer.importers, which is missing from this installation")
+        raise InputError("--format/--menu need trajdyn.formats, which is missing from this installation")
     previous = load_previous_report(compare_to) if compare_to is not None else None
-    from trajdyn.analyzer.results import read_results, split_inputs
+    from trajdyn.analyzer.io._results import read_results, split_inputs
 
     walk_problems: list[ReadError] = []
     raw, result_files = split_inputs(raw, walk_problems) if fmt is None else (raw, [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.exceptions import InputError
 
 __all__ = ["InputParseError", "ReadError"]

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 
 from trajdyn import conventions as C
+from trajdyn._problems import ReadError
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.errors import ReadError
 from trajdyn.analyzer.io._attributes import MAX_METRIC_COLUMNS, TYPES, excerpt, spill_into_attributes
 from trajdyn.analyzer.io._decode import ROW, ChunkResult, Job, event_schema, run_job, span_schema
 from trajdyn.analyzer.io._duplicates import duplicate_keep_mask

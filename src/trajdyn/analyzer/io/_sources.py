@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.analyzer.io._decode import Job, Part
 from trajdyn.analyzer.io._documents import BOM, LAYOUT_LINES, looks_like_document, parses_alone
 

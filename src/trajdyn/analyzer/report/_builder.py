@@ -18,7 +18,7 @@ from trajdyn.analyzer.report._section import ReportSection
 if TYPE_CHECKING:
     import polars as pl
 
-    from trajdyn.analyzer.errors import ReadError
+    from trajdyn._problems import ReadError
 
 from trajdyn.exceptions import InputError
 
@@ -103,7 +103,7 @@ def build_report(
     ``sections`` defaults to the registered ones (:func:`registered_sections`). Trajectory entries are ordered by
     (run_id, task_id, start time), nulls last, then trajectory id. ``generated_at`` defaults to now (UTC).
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
-    ``results``: records of benchmark result files (:mod:`trajdyn.analyzer.results`), handed to the sections.
+    ``results``: records of benchmark result files (:mod:`trajdyn.analyzer.io._results`), handed to the sections.
     A report-scope section that returns no block (``None``) is left out.
     """
     opts = options or ReportOptions()

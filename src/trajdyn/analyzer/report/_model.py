@@ -11,7 +11,7 @@ from trajdyn import conventions as C
 if TYPE_CHECKING:
     import polars as pl
 
-    from trajdyn.analyzer.errors import ReadError
+    from trajdyn._problems import ReadError
     from trajdyn.analyzer.report._section import ReportSection
 
 __all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportOptions", "SectionResult"]
@@ -51,7 +51,7 @@ class ReportContext:
     a report), or ``None``. A section that supports comparison reads its own block there (``previous[name]`` for a
     report-scope section, the trajectory entries' ``[name]`` otherwise) and adds deltas to its own output.
 
-    ``results``: records of benchmark result files (run summaries, not spans: see :mod:`trajdyn.analyzer.results`,
+    ``results``: records of benchmark result files (run summaries, not spans: see :mod:`trajdyn.analyzer.io._results`,
     one row per task of a run), or ``None`` when the inputs held none.
     """
 

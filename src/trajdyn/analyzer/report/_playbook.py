@@ -428,7 +428,7 @@ def _key_markdown(key: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], 
 
 
 def _lint_markdown(lint: Mapping[str, Any]) -> list[str]:
-    from trajdyn.analyzer.playbook_lint import render_lint_markdown
+    from trajdyn.analyzer.metrics.playbook._lint import render_lint_markdown
 
     lines = render_lint_markdown(lint)
     return ["###" + lines[0][2:], *lines[1:]]
@@ -577,7 +577,7 @@ class PlaybookSection(ReportSection):
         if len(keys) > max_detail:
             out.append(f"{len(keys) - max_detail} more learning keys omitted from the detail (use --json for all).")
         if block.get("lint"):
-            from trajdyn.analyzer.playbook_lint import render_lint_terminal
+            from trajdyn.analyzer.metrics.playbook._lint import render_lint_terminal
 
             out += render_lint_terminal(block["lint"], width=width)
         return out

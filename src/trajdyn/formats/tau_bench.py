@@ -29,16 +29,16 @@ from pathlib import Path
 from typing import Any, Final
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.importers._base import (
+from trajdyn._problems import ReadError
+from trajdyn.formats._imported import (
     STEP_OBSERVE,
     STEP_PROPOSE,
     ImportedStep,
     ImportedTrajectory,
     Importer,
 )
-from trajdyn.analyzer.importers._otlp_writer import AttrValue
-from trajdyn.analyzer.importers._read import as_number, read_bytes
+from trajdyn.formats._otlp_writer import AttrValue
+from trajdyn.formats._read import as_number, read_bytes
 
 FORMAT: Final = "tau-bench"
 AGENT_NAME: Final = "tau-bench"

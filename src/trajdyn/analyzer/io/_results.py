@@ -4,7 +4,7 @@ Span importers turn foreign *trajectory* logs into spans; a benchmark result fil
 (a score per task), so it is read here into a records frame, one row per (run, task), and never becomes spans.
 ``trajdyn-analyze`` detects these files by content (:func:`detect_result`), also inside directories and globs
 (:func:`split_inputs`), so they can be mixed with span dumps on one command line. Formats: ``pinchbench``
-(:mod:`trajdyn.analyzer.results.pinchbench`).
+(:mod:`trajdyn.formats.pinchbench`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Final
 
 import polars as pl
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.analyzer.io._sources import walk_directory
-from trajdyn.analyzer.results import pinchbench
+from trajdyn.formats import pinchbench
 
 __all__ = [
     "RESULT_SCHEMA",

@@ -44,11 +44,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.importers._base import ImportedEvent, ImportedStep, ImportedTrajectory, Importer
-from trajdyn.analyzer.importers._builder import SYNTHETIC_EPOCH_NS
-from trajdyn.analyzer.importers._otlp_writer import AttrValue
-from trajdyn.analyzer.importers._read import as_number, iter_lines, parse_timestamp_ns
+from trajdyn._problems import ReadError
+from trajdyn.formats._builder import SYNTHETIC_EPOCH_NS
+from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory, Importer
+from trajdyn.formats._otlp_writer import AttrValue
+from trajdyn.formats._read import as_number, iter_lines, parse_timestamp_ns
 
 FORMAT: Final = "atlas"
 AGENT_NAME: Final = "atlas"

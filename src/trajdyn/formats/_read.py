@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.exceptions import InputError
 
 HEAD_BYTES = 65536

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
-from trajdyn.analyzer._argtypes import non_negative_number, positive_int, shuffle_count
-from trajdyn.analyzer._playbook_cli import add_playbook_arguments, playbook_extra, run_lint
+from trajdyn.cli._argtypes import non_negative_number, positive_int, shuffle_count
+from trajdyn.cli._lint import add_playbook_arguments, playbook_extra, run_lint
 
 if TYPE_CHECKING:
     from trajdyn.analyzer.report import Report

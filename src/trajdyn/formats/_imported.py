@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.importers._otlp_writer import AttrValue, count_spans
+from trajdyn._problems import ReadError
+from trajdyn.formats._otlp_writer import AttrValue, count_spans
 
 
 @dataclass(frozen=True, slots=True)

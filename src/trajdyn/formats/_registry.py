@@ -12,15 +12,15 @@ import pkgutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.importers._base import Importer, ImportResult
-from trajdyn.analyzer.importers._builder import build_requests
-from trajdyn.analyzer.importers._menu import load_menu
-from trajdyn.analyzer.importers._read import read_head
+from trajdyn._problems import ReadError
 from trajdyn.exceptions import InputError
+from trajdyn.formats._builder import build_requests
+from trajdyn.formats._imported import Importer, ImportResult
+from trajdyn.formats._menu import load_menu
+from trajdyn.formats._read import read_head
 from trajdyn.redact import scrub_secrets
 
-_SKIP_MODULES = frozenset({"cli"})
+_SKIP_MODULES: frozenset[str] = frozenset()
 
 
 class _Formats(Mapping[str, Importer]):
@@ -32,7 +32,7 @@ class _Formats(Mapping[str, Importer]):
 
     def _load(self) -> dict[str, Importer]:
         if self._items is None:
-            from trajdyn.analyzer import importers as package
+            from trajdyn import formats as package
 
             found: dict[str, Importer] = {}
             for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Final
 
 from trajdyn import conventions as C
+from trajdyn._problems import ReadError
 from trajdyn._values import normalize_decision
-from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.importers._base import ImportedStep, ImportedTrajectory, Importer
-from trajdyn.analyzer.importers._otlp_writer import VCS_REVISION_KEY, AttrValue
-from trajdyn.analyzer.importers._read import as_number, first_line, iter_lines
+from trajdyn.formats._imported import ImportedStep, ImportedTrajectory, Importer
+from trajdyn.formats._otlp_writer import VCS_REVISION_KEY, AttrValue
+from trajdyn.formats._read import as_number, first_line, iter_lines
 
 FORMAT: Final = "autoresearch-tsv"
 AGENT_NAME: Final = "autoresearch"

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from trajdyn.analyzer.importers._otlp_writer import write_jsonl
-from trajdyn.analyzer.importers._registry import FORMATS, convert
 from trajdyn.analyzer.report._escape import plain_text
 from trajdyn.exceptions import InputError
+from trajdyn.formats._otlp_writer import write_jsonl
+from trajdyn.formats._registry import FORMATS, convert
 
 EXIT_OK: Final = 0
 EXIT_INPUT_ERRORS: Final = 1

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from trajdyn import conventions as C
+from trajdyn._problems import ReadError
 from trajdyn._values import normalize_decision
-from trajdyn.analyzer.errors import ReadError
-from trajdyn.analyzer.importers._base import ImportedStep, ImportedTrajectory, Importer
-from trajdyn.analyzer.importers._menu import menu_from_json
-from trajdyn.analyzer.importers._read import as_number, first_line, iter_lines, parse_timestamp_ns
+from trajdyn.formats._imported import ImportedStep, ImportedTrajectory, Importer
+from trajdyn.formats._menu import menu_from_json
+from trajdyn.formats._read import as_number, first_line, iter_lines, parse_timestamp_ns
 
 FORMAT: Final = "autoresearch"
 AGENT_NAME: Final = "autoresearch"

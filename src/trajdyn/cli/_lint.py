@@ -1,6 +1,6 @@
 """The playbook part of ``trajdyn-analyze``: its options, the lint-only run, and the section options it passes on.
 
-Kept apart from :mod:`trajdyn.analyzer.cli` so that the command stays thin; nothing here imports polars.
+Kept apart from :mod:`trajdyn.cli.analyze` so that the command stays thin; nothing here imports polars.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import TextIO
 
-from trajdyn.analyzer._argtypes import positive_int
+from trajdyn.cli._argtypes import positive_int
 
 __all__ = ["add_playbook_arguments", "playbook_extra", "run_lint"]
 
@@ -50,14 +50,14 @@ def add_playbook_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> tuple[int | None, dict[str, object] | None]:
     """Lint ``--playbook``: (exit code when there is nothing else to do, the lint document for the report)."""
-    from trajdyn.analyzer.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, MAX_ERRORS_SHOWN, _fail
-    from trajdyn.analyzer.playbook_lint import (
+    from trajdyn.analyzer.metrics.playbook._lint import (
         LintConfig,
         lint_playbook,
         lint_to_json,
         render_lint_markdown,
         render_lint_terminal,
     )
+    from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, MAX_ERRORS_SHOWN, _fail
     from trajdyn.exceptions import TrajdynError
 
     try:

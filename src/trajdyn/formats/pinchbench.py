@@ -17,7 +17,7 @@ A run's score is the mean of ``tasks[].grading.mean`` (PinchBench's own score_pc
 * ``model`` is whatever the harness wrote: real files say ``"agent:main"`` (an agent id) whatever LLM ran, so the
   parent directory (``dir``) is kept too.
 
-Problems are :class:`~trajdyn.analyzer.errors.ReadError` (``path:line: message``): a file that is not JSON, not a
+Problems are :class:`~trajdyn._problems.ReadError` (``path:line: message``): a file that is not JSON, not a
 result file, or has no usable task is skipped; a bad task entry is skipped and the rest of the run kept.
 ``pinchbench/skill``'s hand-written ``results.json`` summary (``runs[]``, ``summary.success_rate``) has no per-task
 scores and is rejected with a message that says so.
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 
 __all__ = [
     "FORMAT",

@@ -2,7 +2,7 @@
 
 ``trajdyn-analyze --playbook entries.json`` on the command line; from Python::
 
-    from trajdyn.analyzer.playbook_lint import LintConfig, lint_playbook
+    from trajdyn.analyzer.metrics.playbook._lint import LintConfig, lint_playbook
     result = lint_playbook("entries.yaml", LintConfig(allowed_handles=("logs.search", "data.query*")))
     for entry in result.entries:
         print(entry.entry_id, entry.passed, entry.reasons)
@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import ReadError
 from trajdyn.exceptions import InputError, MissingExtraError
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ carries ``trajdyn.reward``, token usage, ``trajdyn.learning_key`` and ``trajdyn.
 References: METHODS.md §4; upstream Arc-Computer/atlas-sdk ``atlas/core/__init__.py`` (impact accumulation),
 ``atlas/evaluation/learning_report.py`` (learning summary: adoption rate, reward/token deltas, transfer levels,
 failure avoidance, impact score, reward momentum, model breakdown) and ``atlas/learning/playbook_entries.py``
-(rubric gates, see :mod:`trajdyn.analyzer.playbook_lint`); Benjamini & Hochberg (1995), *Controlling the false
+(rubric gates, see :mod:`trajdyn.analyzer.metrics.playbook._lint`); Benjamini & Hochberg (1995), *Controlling the false
 discovery rate*, JRSS B 57:289–300; Efron & Tibshirani (1993), *An Introduction to the Bootstrap*, ch. 13 (percentile
 intervals) and §8 on resampling clusters as units; Cochran–Mantel–Haenszel-style stratified contrasts for the
 harmonic-mean weights.

@@ -36,8 +36,8 @@ from typing import Any, Final
 
 from trajdyn import conventions as C
 from trajdyn._values import canonical_action, canonical_value
-from trajdyn.analyzer.importers import _otlp_writer as W
-from trajdyn.analyzer.importers._base import (
+from trajdyn.formats import _otlp_writer as W
+from trajdyn.formats._imported import (
     STEP_ITERATION,
     STEP_PROPOSE,
     ImportedEvent,
