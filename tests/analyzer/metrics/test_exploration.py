@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from tests.analyzer.test_exploration_frames import Step, Traj, frames, p
+from tests.analyzer.metrics.test_exploration_frames import Step, Traj, frames, p
 from trajdyn.analyzer.metrics import EXPLORATION_KEYS, exploration
 
 

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from rich.console import Console
 
-from tests.analyzer.test_trends_results import pinchbench_run, write_run
+from tests.formats.test_pinchbench import pinchbench_run, write_run
 from trajdyn import conventions as C
 from trajdyn.analyzer.analyze import analyze
 from trajdyn.analyzer.metrics.trends import GROUP_KEYS, TASK_KEYS

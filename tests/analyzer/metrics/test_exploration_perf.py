@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tests.analyzer.test_exploration_frames import STEP_SCHEMA, TRAJECTORY_SCHEMA
+from tests.analyzer.metrics.test_exploration_frames import STEP_SCHEMA, TRAJECTORY_SCHEMA
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.metrics import exploration

@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from tests.analyzer._dynamics_frames import Run, frames
-from tests.analyzer.test_exploration_frames import STEP_SCHEMA
+from tests.analyzer.metrics.test_exploration_frames import STEP_SCHEMA
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.metrics.dynamics import (

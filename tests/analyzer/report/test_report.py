@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pytest
 from rich.console import Console, RenderableType
 
-from tests.analyzer.test_exploration_frames import Step, Traj, frames, p
+from tests.analyzer.metrics.test_exploration_frames import Step, Traj, frames, p
 from trajdyn import conventions as C
 from trajdyn._problems import ReadError
 from trajdyn.analyzer.metrics import EXPLORATION_KEYS
