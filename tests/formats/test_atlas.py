@@ -13,8 +13,13 @@ import pytest
 pl = pytest.importorskip("polars", reason="needs the analyze extra")
 
 from trajdyn import conventions as C  # noqa: E402
-from trajdyn.analyzer import events, read_spans, steps, trajectories  # noqa: E402
-from trajdyn.analyzer.analyze import analyze  # noqa: E402
+from trajdyn.analyzer import (  # noqa: E402
+    analyze,
+    events,
+    read_spans,
+    steps,
+    trajectories,
+)
 from trajdyn.formats import convert, detect_format, write_jsonl  # noqa: E402
 from trajdyn.formats._read import HEAD_BYTES  # noqa: E402
 from trajdyn.formats.atlas import task_id_for  # noqa: E402

@@ -24,12 +24,12 @@ from trajdyn.formats import (
     ImportedStep,
     ImportedTrajectory,
     ImportResult,
+    build_requests,
     convert,
     detect_format,
     load_menu,
     write_jsonl,
 )
-from trajdyn.formats._builder import build_requests
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")

@@ -9,7 +9,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from trajdyn.analyzer.io._results import RESULT_SCHEMA, detect_result, read_results, split_inputs
+from trajdyn.analyzer.io import RESULT_SCHEMA, read_results, split_inputs
+from trajdyn.formats import detect_format
 from trajdyn.formats.pinchbench import parse_result, sniff
 
 
@@ -68,7 +69,7 @@ REAL_DIRS = (
 def test_the_real_result_files_are_detected_and_read(external: Path) -> None:
     paths = sorted((external / "pinchbench").glob("*/*.json"))
     assert [p.parent.name for p in paths] == list(REAL_DIRS)
-    assert all(detect_result(p) == "pinchbench" for p in paths)
+    assert all(detect_format(p, kind="results") == "pinchbench" for p in paths)
     data = read_results(paths)
     assert data.errors == []
     assert data.records.schema == pl.Schema(RESULT_SCHEMA)
@@ -92,7 +93,7 @@ def test_the_real_result_files_are_detected_and_read(external: Path) -> None:
 
 def test_the_skill_summary_is_rejected_with_a_clear_message(external: Path) -> None:
     path = external / "pinchbench-skill-results.json"
-    assert detect_result(path) == "pinchbench-skill-summary"
+    assert detect_format(path, kind="results") == "pinchbench-skill-summary"
     data = read_results([path])
     assert data.records.height == 0
     (error,) = data.errors
@@ -103,7 +104,7 @@ def test_the_skill_summary_is_rejected_with_a_clear_message(external: Path) -> N
 
 def test_other_files_are_not_result_files(external: Path) -> None:
     for name in ("otlp-proto-example-trace.json", "autoresearch-trajectory.jsonl", "tau-bench-gpt-4o-airline.json"):
-        assert detect_result(external / name) is None, name
+        assert detect_format(external / name, kind="results") is None, name
     assert sniff(b'{"resourceSpans": [], "model": "x", "tasks": [], "run_id": 1}') is None
     assert sniff(b"") is None and sniff(b"[1, 2]") is None
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.analyze import analyze
+from trajdyn.analyzer import analyze
 from trajdyn.analyzer.report import report_to_json
 from trajdyn.formats import convert, detect_format
 from trajdyn.formats.tau_bench import parse, sniff

@@ -1,4 +1,4 @@
-"""``trajdyn-analyze``: the command line, thin over :func:`trajdyn.analyzer.analyze.analyze`.
+"""``trajdyn-analyze``: the command line, thin over :func:`trajdyn.analyzer.analyze` (docs/cli.md).
 
 Exit codes (also in ``--help`` and ``docs/cli.md``)::
 
@@ -14,30 +14,37 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING
 
 from trajdyn.cli._argtypes import non_negative_number, positive_int, shuffle_count
-from trajdyn.cli._lint import add_playbook_arguments, playbook_extra, run_lint
+from trajdyn.cli._output import (
+    EXIT_INPUT_ERROR,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_USAGE,
+    PROG,
+    Document,
+    Targets,
+    emit,
+    fail,
+    print_problems,
+)
+from trajdyn.cli._playbook import add_playbook_arguments, playbook_options, run_lint
 
 if TYPE_CHECKING:
-    from trajdyn.analyzer.report import Report
+    from typing import TextIO
+
+    from trajdyn.analyzer import LintResult, Report
+    from trajdyn.analyzer.report import ReportSection
 
 __all__ = [
     "EXIT_INPUT_ERROR",
     "EXIT_OK",
     "EXIT_REGRESSION",
     "EXIT_USAGE",
+    "build_parser",
     "main",
 ]
-
-EXIT_OK: Final = 0
-EXIT_INPUT_ERROR: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_REGRESSION: Final = 3
-"""``--fail-on-regression`` and at least one group of the ``trends`` section has the verdict ``regression``."""
-
-MAX_ERRORS_SHOWN: Final = 20
-PROG: Final = "trajdyn-analyze"
 
 _EPILOG = """\
 exit codes:
@@ -162,11 +169,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str, code: int, stderr: TextIO) -> int:
-    from trajdyn.analyzer.report._escape import plain_text
+def _sections(spec: str | None, stderr: TextIO) -> tuple[list[ReportSection] | None, int | None]:
+    """The sections of ``--sections`` (None: all registered), or the exit code of a usage error."""
+    if spec is None:
+        return None, None
+    from trajdyn.analyzer.report import registered_sections
 
-    print(f"{PROG}: error: {plain_text(message)}", file=stderr)
-    return code
+    known = {section.name: section for section in registered_sections()}
+    wanted = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in known]
+    if unknown or not wanted:
+        return None, fail(
+            f"--sections: unknown section(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"known: {', '.join(known)}",
+            EXIT_USAGE,
+            stderr,
+        )
+    return [section for name, section in known.items() if name in wanted], None
+
+
+def _options(args: argparse.Namespace, lint: LintResult | None) -> list[object]:
+    """The sections' options objects from the flags (the embedder is built here, so that a missing extra is
+    reported before any input is read). Raises what the options types raise for a bad value."""
+    from trajdyn.analyzer import DynamicsOptions, EmbeddingOptions, ExplorationOptions, TrendsOptions
+    from trajdyn.analyzer.embeddings import get_embedder
+
+    return [
+        ExplorationOptions(window=args.window, eta=args.eta),
+        DynamicsOptions(window=args.dynamics_window, shuffles=args.shuffles),
+        EmbeddingOptions(backend=get_embedder(args.embeddings, device=args.embeddings_device)),
+        TrendsOptions(group_by=args.group_by, min_effect=args.min_effect),
+        *playbook_options(args, lint),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,107 +212,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     stdout, stderr = sys.stdout, sys.stderr
     if not args.paths and args.playbook is None:
-        return _fail("give at least one PATH (or --playbook FILE to lint playbook entries)", EXIT_USAGE, stderr)
+        return fail("give at least one PATH (or --playbook FILE to lint playbook entries)", EXIT_USAGE, stderr)
     if (args.playbook_config or args.allowed_handles) and args.playbook is None:
-        return _fail("--playbook-config and --allowed-handles need --playbook FILE", EXIT_USAGE, stderr)
-    lint_doc: dict[str, object] | None = None
+        return fail("--playbook-config and --allowed-handles need --playbook FILE", EXIT_USAGE, stderr)
+    lint: LintResult | None = None
     if args.playbook is not None:
         try:
-            code, lint_doc = run_lint(args, stdout, stderr)
-        except ImportError as exc:  # rich missing: MissingExtraError names the extra
-            return _fail(str(exc), EXIT_USAGE, stderr)
+            code, lint = run_lint(args, stdout, stderr)
+        except ImportError as exc:  # the analyze extra (rich, PyYAML) missing: MissingExtraError names it
+            return fail(str(exc), EXIT_USAGE, stderr)
         if code is not None:
             return code
     try:
-        from trajdyn.analyzer import InputParseError
-        from trajdyn.analyzer.analyze import analyze
-        from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
-        from trajdyn.analyzer.report._trends import OPTION_GROUP_BY, OPTION_MIN_EFFECT, regressions
+        from trajdyn.analyzer import InputParseError, analyze
+        from trajdyn.analyzer.report import regressions, render_markdown, render_terminal, report_to_json
     except ImportError as exc:  # MissingExtraError included
-        return _fail(str(exc), EXIT_USAGE, stderr)
+        return fail(str(exc), EXIT_USAGE, stderr)
     from trajdyn.exceptions import TrajdynError
 
-    chosen = None
-    if args.sections is not None:
-        from trajdyn.analyzer.report import registered_sections
-
-        known = {section.name: section for section in registered_sections()}
-        wanted = [n.strip() for n in args.sections.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in known]
-        if unknown or not wanted:
-            return _fail(
-                f"--sections: unknown section(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
-                f"known: {', '.join(known)}",
-                EXIT_USAGE,
-                stderr,
-            )
-        chosen = [section for name, section in known.items() if name in wanted]
-    extra: dict[str, object] = {
-        "dynamics_window": args.dynamics_window,
-        "shuffles": args.shuffles,
-    }
+    chosen, code = _sections(args.sections, stderr)
+    if code is not None:
+        return code
     try:
-        from trajdyn.analyzer.embeddings import get_embedder
-
-        # built before reading the inputs, so that a missing extra is reported at once
-        extra["embeddings"] = get_embedder(args.embeddings, device=args.embeddings_device)
-    except (TrajdynError, ImportError) as exc:
-        return _fail(str(exc), EXIT_USAGE, stderr)
+        options = _options(args, lint)
+    except (TrajdynError, ValueError, ImportError) as exc:
+        return fail(str(exc), EXIT_USAGE, stderr)
     try:
         report = analyze(
             args.paths,
-            window=args.window,
-            eta=args.eta,
+            options=options,
             strict=args.strict,
             fmt=args.fmt,
             menu=args.menu,
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
             sections=chosen,
-            extra={
-                **extra,
-                **playbook_extra(args, lint_doc),
-                OPTION_GROUP_BY: args.group_by,
-                OPTION_MIN_EFFECT: args.min_effect,
-            },
         )
     except InputParseError as exc:
-        return _fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)
+        return fail(f"{exc} (--strict)", EXIT_INPUT_ERROR, stderr)
     except (TrajdynError, ValueError, OSError) as exc:
-        return _fail(str(exc), EXIT_USAGE, stderr)
+        return fail(str(exc), EXIT_USAGE, stderr)
 
-    from trajdyn.analyzer.report._escape import plain_text
-
-    if report.errors and not args.quiet:
-        for error in report.errors[:MAX_ERRORS_SHOWN]:  # data in the messages: shown inert (control characters)
-            print(plain_text(f"{error['path']}:{error['line']}: {error['message']}"), file=stderr)
-        if len(report.errors) > MAX_ERRORS_SHOWN:
-            print(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more input problems", file=stderr)
+    if report.errors and not args.quiet:  # data in the messages: shown inert (control characters)
+        print_problems([f"{e['path']}:{e['line']}: {e['message']}" for e in report.errors], stderr)
     total_spans = sum(i["spans"] for i in report.inputs if isinstance(i["spans"], int))
     if total_spans == 0 and not report.blocks.get("trends"):
-        return _fail("nothing readable: no spans or benchmark results in the inputs", EXIT_USAGE, stderr)
+        return fail("nothing readable: no spans or benchmark results in the inputs", EXIT_USAGE, stderr)
 
-    try:
-        if args.out is not None:
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "report.json").write_text(report_to_json(report) + "\n", encoding="utf-8")
-            (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
-            _write_artifacts(report, out)
-        if args.json is not None:
-            if args.json == "-":
-                stdout.write(report_to_json(report) + "\n")
-            else:
-                Path(args.json).write_text(report_to_json(report) + "\n", encoding="utf-8")
-        if args.markdown is not None:
-            Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")
-    except OSError as exc:
-        return _fail(f"cannot write the report: {exc}", EXIT_USAGE, stderr)
-    if args.out is None and args.json is None and args.markdown is None:
-        render_terminal(report)
+    document = Document(
+        stem="report",
+        what="report",
+        json_text=lambda: report_to_json(report),
+        markdown_text=lambda: render_markdown(report),
+        terminal=lambda: render_terminal(report),
+        artifacts=lambda out: _write_artifacts(report, out),
+    )
+    code = emit(document, Targets(json=args.json, markdown=args.markdown, out=args.out), stdout=stdout, stderr=stderr)
+    if code is not None:
+        return code
     if args.fail_on_regression:
         worse = regressions(report)
         if worse:
+            from trajdyn.analyzer.report import plain_text
+
             names = ", ".join(f"{g['group_by']}={g['group']}" for g in worse)
             print(plain_text(f"{PROG}: regression in {len(worse)} group(s): {names}"), file=stderr)
             return EXIT_REGRESSION

@@ -1,4 +1,4 @@
-"""``trajdyn-import FORMAT INPUT -o spans.jsonl [--menu FILE] [--strict] [--quiet]``: a thin CLI over :func:`convert`.
+"""``trajdyn-import FORMAT INPUT -o spans.jsonl [--menu FILE] [--strict] [--quiet]``: a thin CLI over :func:`trajdyn.formats.convert` (docs/importers.md).
 
 Exit codes (as ``trajdyn-analyze``): 0 converted (skipped rows are reported on stderr), 1 some rows were bad
 and ``--strict`` was given (nothing is written), 2 usage error (unknown format, unreadable input or menu).
@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from trajdyn.analyzer.report._escape import plain_text
+from trajdyn.analyzer.report import plain_text
 from trajdyn.exceptions import InputError
-from trajdyn.formats._otlp_writer import write_jsonl
-from trajdyn.formats._registry import FORMATS, convert
+from trajdyn.formats import FORMATS, convert, write_jsonl
 
 EXIT_OK: Final = 0
 EXIT_INPUT_ERRORS: Final = 1
@@ -24,8 +23,12 @@ AUTO: Final = "auto"
 _PROG: Final = "trajdyn-import"
 
 
+def _span_formats() -> list[str]:
+    return [name for name, fmt in FORMATS.items() if fmt.kind == "spans"]
+
+
 def _parser() -> argparse.ArgumentParser:
-    formats = "\n".join(f"  {name:<18} {imp.description}" for name, imp in FORMATS.items())
+    formats = "\n".join(f"  {name:<18} {FORMATS[name].description}" for name in _span_formats())
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description="Convert a foreign agent-loop log into conventions-v1 OTLP/JSON lines.",
@@ -49,8 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     fmt: str | None = None if args.format == AUTO else args.format
-    if fmt is not None and fmt not in FORMATS:
-        print(f"{_PROG}: unknown format {fmt!r} (known: {', '.join(FORMATS)}, {AUTO})", file=sys.stderr)
+    if fmt is not None and fmt not in _span_formats():
+        print(
+            plain_text(f"{_PROG}: unknown format {fmt!r} (known: {', '.join(_span_formats())}, {AUTO})"),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         result = convert(args.input, fmt, menu=args.menu)

@@ -1,19 +1,18 @@
-"""The importer contract: what a format module parses a log into, and what :func:`convert` returns.
+"""What a span format parses a log into (format-neutral records), and what :func:`~trajdyn.formats.convert` returns.
 
-A format module parses its log into :class:`ImportedTrajectory` records (format-neutral iterations
-and refused proposals); :mod:`._builder` turns those into conventions-v1 spans, so no format module
-spells a span layout itself. A format module exposes ``IMPORTER = Importer(...)``.
+A span format (:class:`~trajdyn.formats.SpanFormat`) parses its log into :class:`ImportedTrajectory` records
+(iterations, single-phase turns and refused proposals); :mod:`._builder` turns those into conventions-v1 spans, so no
+format module spells a span layout itself (docs/importers.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn.formats._otlp_writer import AttrValue, count_spans
 
 
@@ -26,7 +25,7 @@ class ImportResult:
     """
 
     requests: list[dict[str, Any]]
-    errors: list[ReadError]
+    errors: list[InputProblem]
     format: str = ""
     source: str = ""
 
@@ -119,19 +118,3 @@ class ImportedTrajectory:
     attrs: Mapping[str, AttrValue] = field(default_factory=dict)
     events: Sequence[ImportedEvent] = ()
     content: str | None = None
-
-
-ConvertFn: TypeAlias = Callable[[Path, Sequence[str] | None], tuple[list[ImportedTrajectory], list[ReadError]]]
-"""Parse one file (with an optional knob menu given by the user) into trajectories and row errors."""
-SniffFn: TypeAlias = Callable[[bytes], bool]
-"""Decide from the first bytes of a file (already decompressed) whether it is this format. Never raises."""
-
-
-@dataclass(frozen=True, slots=True)
-class Importer:
-    """A foreign log format: its name on the command line, a content sniffer and a parser."""
-
-    name: str
-    description: str
-    sniff: SniffFn
-    parse: ConvertFn

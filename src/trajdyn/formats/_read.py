@@ -7,12 +7,13 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn.exceptions import InputError
 
-HEAD_BYTES = 65536
-_GZIP_MAGIC = b"\x1f\x8b"
+HEAD_BYTES: Final = 65536
+GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
 def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
@@ -20,7 +21,7 @@ def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
     try:
         with path.open("rb") as fh:
             head = fh.read(n)
-        if head[:2] == _GZIP_MAGIC:
+        if head[:2] == GZIP_MAGIC:
             with gzip.open(path, "rb") as gz:
                 return gz.read(n)
         return head
@@ -32,7 +33,7 @@ def read_bytes(path: Path) -> bytes:
     """The whole content of ``path`` (decompressed when gzip); :class:`InputError` when it cannot be read."""
     try:
         data = path.read_bytes()
-        if data[:2] == _GZIP_MAGIC:
+        if data[:2] == GZIP_MAGIC:
             data = gzip.decompress(data)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -43,7 +44,7 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
-def iter_lines(path: Path, errors: list[ReadError]) -> Iterator[tuple[int, str]]:
+def iter_lines(path: Path, errors: list[InputProblem]) -> Iterator[tuple[int, str]]:
     """Yield ``(line number, text)`` of the non-blank lines of ``path``.
 
     A line that is not valid UTF-8 is reported in ``errors`` and skipped. A leading byte-order mark is dropped.
@@ -53,7 +54,7 @@ def iter_lines(path: Path, errors: list[ReadError]) -> Iterator[tuple[int, str]]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            errors.append(ReadError(str(path), number, f"not valid UTF-8 (byte {exc.start})"))
+            errors.append(InputProblem(str(path), number, f"not valid UTF-8 (byte {exc.start})"))
             continue
         if number == 1:
             text = text.removeprefix("\ufeff")

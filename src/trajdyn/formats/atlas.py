@@ -44,13 +44,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn.formats._builder import SYNTHETIC_EPOCH_NS
-from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory, Importer
+from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory
+from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._otlp_writer import AttrValue
 from trajdyn.formats._read import as_number, iter_lines, parse_timestamp_ns
 
-FORMAT: Final = "atlas"
+NAME: Final = "atlas"
 AGENT_NAME: Final = "atlas"
 SESSION_MARKERS: Final = frozenset(
     {
@@ -279,10 +280,10 @@ def _playbook_events(usage: Mapping[str, Any]) -> list[ImportedEvent]:
     return events
 
 
-def _session(obj: dict[str, Any], line: int, path: str, errors: list[ReadError]) -> ImportedTrajectory | None:
+def _session(obj: dict[str, Any], line: int, path: str, errors: list[InputProblem]) -> ImportedTrajectory | None:
     task = obj["task"].strip()
     if not task:
-        errors.append(ReadError(path, line, "Atlas session has an empty task"))
+        errors.append(InputProblem(path, line, "Atlas session has an empty task"))
         return None
     meta = _dict(obj.get("session_metadata"))
     usage = _dict(meta.get("learning_usage"))
@@ -299,7 +300,7 @@ def _session(obj: dict[str, Any], line: int, path: str, errors: list[ReadError])
     has_usage = has_attempts = False
     for number, raw in enumerate(obj["steps"], start=1):
         if not isinstance(raw, dict):
-            errors.append(ReadError(path, line, f"step {number}: expected an object, got {type(raw).__name__}"))
+            errors.append(InputProblem(path, line, f"step {number}: expected an object, got {type(raw).__name__}"))
             continue
         step, prompt, completion, score = _step(raw, line)
         has_attempts = has_attempts or raw.get("attempts") is not None
@@ -390,9 +391,9 @@ def _session(obj: dict[str, Any], line: int, path: str, errors: list[ReadError])
     )
 
 
-def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[ReadError]]:
+def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse an Atlas session export; bad lines are reported and skipped (``menu`` is not used)."""
-    errors: list[ReadError] = []
+    errors: list[InputProblem] = []
     out: list[ImportedTrajectory] = []
     for line, text in iter_lines(path, errors):
         if text.lstrip().startswith("#"):
@@ -400,11 +401,11 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
         try:
             obj = json.loads(text)
         except ValueError as exc:
-            errors.append(ReadError(str(path), line, f"not valid JSON: {exc}"))
+            errors.append(InputProblem(str(path), line, f"not valid JSON: {exc}"))
             continue
         if not is_session(obj):
             what = type(obj).__name__ if not isinstance(obj, dict) else "an object without task/steps"
-            errors.append(ReadError(str(path), line, f"expected an Atlas session (task, steps, …), got {what}"))
+            errors.append(InputProblem(str(path), line, f"expected an Atlas session (task, steps, …), got {what}"))
             continue
         traj = _session(obj, line, str(path), errors)
         if traj is not None:
@@ -412,8 +413,8 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
     return out, errors
 
 
-IMPORTER: Final = Importer(
-    name=FORMAT,
+FORMAT: Final = SpanFormat(
+    name=NAME,
     description="Atlas session export JSONL (task, steps with attempts, session_metadata.learning_key, reward)",
     sniff=sniff,
     parse=parse,

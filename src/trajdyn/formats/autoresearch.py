@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn._values import normalize_decision
-from trajdyn.formats._imported import ImportedStep, ImportedTrajectory, Importer
+from trajdyn.formats._imported import ImportedStep, ImportedTrajectory
+from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._menu import menu_from_json
 from trajdyn.formats._read import as_number, first_line, iter_lines, parse_timestamp_ns
 
-FORMAT: Final = "autoresearch"
+NAME: Final = "autoresearch"
 AGENT_NAME: Final = "autoresearch"
 METRIC_NAME: Final = "val_bpb"
 STAGE_EVALUATED: Final = "evaluated"
@@ -132,19 +133,19 @@ def _refused(obj: dict[str, Any], line: int, stage: str) -> ImportedStep:
     return ImportedStep(line=line, knob=knob, value=value, blocked=True, reason=reason, error=reason, **_times(obj))
 
 
-def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[ReadError]]:
+def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse an autoresearch log into trajectories; bad rows are reported and skipped."""
-    errors: list[ReadError] = []
+    errors: list[InputProblem] = []
     done: list[_Pending] = []
     current: _Pending | None = None
     for line, text in iter_lines(path, errors):
         try:
             obj = json.loads(text)
         except ValueError as exc:
-            errors.append(ReadError(str(path), line, f"not valid JSON: {exc}"))
+            errors.append(InputProblem(str(path), line, f"not valid JSON: {exc}"))
             continue
         if not isinstance(obj, dict):
-            errors.append(ReadError(str(path), line, f"expected a JSON object, got {type(obj).__name__}"))
+            errors.append(InputProblem(str(path), line, f"expected a JSON object, got {type(obj).__name__}"))
             continue
         if _is_header(obj):
             if current is not None:
@@ -167,13 +168,13 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
         elif stage == STAGE_EVALUATED:
             step = _evaluated(obj, line)
             if isinstance(step, str):
-                errors.append(ReadError(str(path), line, step))
+                errors.append(InputProblem(str(path), line, step))
             else:
                 current.steps.append(step)
         elif isinstance(stage, str) and stage:
             current.steps.append(_refused(obj, line, stage))
         else:
-            errors.append(ReadError(str(path), line, f"row has no stage (got {stage!r})"))
+            errors.append(InputProblem(str(path), line, f"row has no stage (got {stage!r})"))
     if current is not None:
         done.append(current)
     trajectories = [
@@ -193,8 +194,8 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
     return trajectories, errors
 
 
-IMPORTER: Final = Importer(
-    name=FORMAT,
+FORMAT: Final = SpanFormat(
+    name=NAME,
     description="autoresearch agent-loop JSONL (header, staged rows, loop_complete)",
     sniff=sniff,
     parse=parse,

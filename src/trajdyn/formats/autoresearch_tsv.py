@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Final
 
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn._values import normalize_decision
-from trajdyn.formats._imported import ImportedStep, ImportedTrajectory, Importer
+from trajdyn.formats._imported import ImportedStep, ImportedTrajectory
+from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._otlp_writer import VCS_REVISION_KEY, AttrValue
 from trajdyn.formats._read import as_number, first_line, iter_lines
 
-FORMAT: Final = "autoresearch-tsv"
+NAME: Final = "autoresearch-tsv"
 AGENT_NAME: Final = "autoresearch"
 METRIC_NAME: Final = "val_bpb"
 COL_COMMIT: Final = "commit"
@@ -57,10 +58,10 @@ def sniff(head: bytes) -> bool:
     return all(col in names for col in REQUIRED)
 
 
-def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[ReadError]]:
+def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse a results.tsv into one trajectory; bad rows are reported and skipped."""
     src = str(path)
-    errors: list[ReadError] = []
+    errors: list[InputProblem] = []
     header: list[str] | None = None
     header_line = 0
     steps: list[ImportedStep] = []
@@ -71,30 +72,32 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
             header, header_line = _header(text), line
             missing = [col for col in REQUIRED if col not in header]
             if missing:
-                errors.append(ReadError(src, line, f"header lacks required column(s) {', '.join(missing)}"))
+                errors.append(InputProblem(src, line, f"header lacks required column(s) {', '.join(missing)}"))
                 return [], errors
             continue
         fields = text.split("\t")
         if len(fields) > len(header) and header[-1] == COL_DESCRIPTION:
             fields = [*fields[: len(header) - 1], "\t".join(fields[len(header) - 1 :])]
         if len(fields) != len(header):
-            errors.append(ReadError(src, line, f"expected {len(header)} tab-separated columns, got {len(fields)}"))
+            errors.append(InputProblem(src, line, f"expected {len(header)} tab-separated columns, got {len(fields)}"))
             continue
         row = {name: value.strip() for name, value in zip(header, fields, strict=True)}
         status = row[COL_STATUS].lower()
         crashed = status == STATUS_CRASH
         decision = C.DECISION_REVERT if crashed else normalize_decision(status)
         if decision is None:
-            errors.append(ReadError(src, line, f"unknown status {row[COL_STATUS]!r} (expected keep, discard or crash)"))
+            errors.append(
+                InputProblem(src, line, f"unknown status {row[COL_STATUS]!r} (expected keep, discard or crash)")
+            )
             continue
         metric = None if crashed else as_number(row[METRIC_NAME])
         if metric is None and not crashed:
-            errors.append(ReadError(src, line, f"{METRIC_NAME} is not a number: {row[METRIC_NAME]!r}"))
+            errors.append(InputProblem(src, line, f"{METRIC_NAME} is not a number: {row[METRIC_NAME]!r}"))
             continue
         commit = row.get(COL_COMMIT, "")
         action = row.get(COL_DESCRIPTION, "") or commit
         if not action:
-            errors.append(ReadError(src, line, "row has neither a description nor a commit"))
+            errors.append(InputProblem(src, line, "row has neither a description nor a commit"))
             continue
         metrics: dict[str, float] = {}
         for name, raw in row.items():
@@ -121,7 +124,7 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
             baseline = metric
         first_row = False
     if header is None:
-        errors.append(ReadError(src, 0, "empty file: no header row"))
+        errors.append(InputProblem(src, 0, "empty file: no header row"))
         return [], errors
     trajectory = ImportedTrajectory(
         line=header_line,
@@ -136,8 +139,8 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
     return [trajectory], errors
 
 
-IMPORTER: Final = Importer(
-    name=FORMAT,
+FORMAT: Final = SpanFormat(
+    name=NAME,
     description="karpathy/autoresearch results.tsv (commit, val_bpb, memory_gb, status, description, …)",
     sniff=sniff,
     parse=parse,

@@ -17,7 +17,7 @@ A run's score is the mean of ``tasks[].grading.mean`` (PinchBench's own score_pc
 * ``model`` is whatever the harness wrote: real files say ``"agent:main"`` (an agent id) whatever LLM ran, so the
   parent directory (``dir``) is kept too.
 
-Problems are :class:`~trajdyn._problems.ReadError` (``path:line: message``): a file that is not JSON, not a
+Problems are :class:`~trajdyn._problems.InputProblem` (``path:line: message``): a file that is not JSON, not a
 result file, or has no usable task is skipped; a bad task entry is skipped and the rest of the run kept.
 ``pinchbench/skill``'s hand-written ``results.json`` summary (``runs[]``, ``summary.success_rate``) has no per-task
 scores and is rejected with a message that says so.
@@ -32,34 +32,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
+from trajdyn.formats._kinds import ResultFormat
 
 __all__ = [
     "FORMAT",
-    "RECORD_COLUMNS",
+    "NAME",
     "SKILL_SUMMARY",
+    "SKILL_SUMMARY_FORMAT",
     "parse_result",
     "sniff",
 ]
 
-FORMAT: Final = "pinchbench"
+NAME: Final = "pinchbench"
 SKILL_SUMMARY: Final = "pinchbench-skill-summary"
-
-RECORD_COLUMNS: Final = (
-    "path",
-    "model",
-    "run_id",
-    "time",
-    "benchmark_version",
-    "suite",
-    "in_progress",
-    "task_id",
-    "score",
-    "cost",
-    "tokens",
-    "duplicates",
-)
-"""Keys of one record (one task of one run; an in-progress run is one record with null task and score)."""
 
 _OTLP = re.compile(rb'"(resourceSpans|resource_spans)"\s*:')
 _MODEL = re.compile(rb'"model"\s*:')
@@ -81,7 +67,7 @@ def sniff(head: bytes) -> str | None:
     if not text.startswith(b"{") or _OTLP.search(text) or not _MODEL.search(text):
         return None
     if _TASKS.search(text) and _RUN_FIELDS.search(text):
-        return FORMAT
+        return NAME
     if _RUNS.search(text) and _SUMMARY.search(text) and not _TASKS.search(text):
         return SKILL_SUMMARY
     return None
@@ -105,20 +91,20 @@ def _describe(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[ReadError]]:
-    """Records (:data:`RECORD_COLUMNS`) and problems of one PinchBench result file's ``text``; never raises."""
-    errors: list[ReadError] = []
+def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[InputProblem]]:
+    """Records (:data:`~trajdyn.formats.RESULT_KEYS`) and problems of one PinchBench result file's ``text``; never raises."""
+    errors: list[InputProblem] = []
     try:
         doc = json.loads(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", 0)
         msg = getattr(exc, "msg", str(exc))
-        return [], [ReadError(path, int(line), f"not JSON: {msg}")]
+        return [], [InputProblem(path, int(line), f"not JSON: {msg}")]
     if not isinstance(doc, dict):
-        return [], [ReadError(path, 1, f"expected a PinchBench result object, got a JSON {type(doc).__name__}")]
+        return [], [InputProblem(path, 1, f"expected a PinchBench result object, got a JSON {type(doc).__name__}")]
     if "tasks" not in doc and isinstance(doc.get("runs"), list):
         return [], [
-            ReadError(
+            InputProblem(
                 path,
                 0,
                 "a PinchBench skill summary (runs[], summary.success_rate), not a benchmark result file: it has no "
@@ -128,7 +114,7 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[ReadE
         ]
     model = doc.get("model")
     if model is not None and not isinstance(model, str):
-        errors.append(ReadError(path, _line_of(text, '"model"'), f"model is not a string: {_describe(model)}"))
+        errors.append(InputProblem(path, _line_of(text, '"model"'), f"model is not a string: {_describe(model)}"))
         model = None
     raw_run = doc.get("run_id")
     run_id = str(raw_run) if isinstance(raw_run, str | int) and not isinstance(raw_run, bool) else None
@@ -136,14 +122,14 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[ReadE
         run_id = Path(path).stem.split("_", 1)[0]
         if raw_run is not None:
             errors.append(
-                ReadError(
+                InputProblem(
                     path, _line_of(text, '"run_id"'), f"run_id {_describe(raw_run)} is not a string; used {run_id!r}"
                 )
             )
     time = _number(doc.get("timestamp"))
     if time is None and doc.get("timestamp") is not None:
         errors.append(
-            ReadError(
+            InputProblem(
                 path,
                 _line_of(text, '"timestamp"'),
                 f"timestamp {_describe(doc.get('timestamp'))} is not a number (unix seconds); the run is ordered last",
@@ -165,20 +151,20 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[ReadE
         ], errors
     tasks = doc.get("tasks")
     if not isinstance(tasks, list):
-        errors.append(ReadError(path, _line_of(text, '"tasks"'), "expected tasks to be a list of task results"))
+        errors.append(InputProblem(path, _line_of(text, '"tasks"'), "expected tasks to be a list of task results"))
         return [], errors
     efficiency = doc.get("efficiency")
     no_usage = isinstance(efficiency, dict) and efficiency.get("tasks_with_usage_data") == 0
     merged: dict[str, list[tuple[float, float | None, float | None]]] = {}
     for k, task in enumerate(tasks):
         parsed = _task(path, text, k, task, no_usage)
-        if isinstance(parsed, ReadError):
+        if isinstance(parsed, InputProblem):
             errors.append(parsed)
             continue
         task_id, values = parsed
         merged.setdefault(task_id, []).append(values)
     if not merged:
-        errors.append(ReadError(path, _line_of(text, '"tasks"'), "no task with a usable grading.mean: run skipped"))
+        errors.append(InputProblem(path, _line_of(text, '"tasks"'), "no task with a usable grading.mean: run skipped"))
         return [], errors
     records = [
         {
@@ -202,20 +188,20 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 def _task(
     path: str, text: str, k: int, task: object, no_usage: bool
-) -> tuple[str, tuple[float, float | None, float | None]] | ReadError:
+) -> tuple[str, tuple[float, float | None, float | None]] | InputProblem:
     if not isinstance(task, dict):
-        return ReadError(path, 0, f"tasks[{k}] is not an object: skipped")
+        return InputProblem(path, 0, f"tasks[{k}] is not an object: skipped")
     task_id = task.get("task_id")
     if not isinstance(task_id, str) or not task_id:
-        return ReadError(path, 0, f"tasks[{k}] has no task_id: skipped")
+        return InputProblem(path, 0, f"tasks[{k}] has no task_id: skipped")
     line = _line_of(text, json.dumps(task_id))
     grading = task.get("grading")
     mean = _number(grading.get("mean")) if isinstance(grading, dict) else None
     if mean is None:
         got = grading.get("mean") if isinstance(grading, dict) else grading
-        return ReadError(path, line, f"task {task_id!r}: grading.mean {_describe(got)} is not a number: skipped")
+        return InputProblem(path, line, f"task {task_id!r}: grading.mean {_describe(got)} is not a number: skipped")
     if not 0.0 <= mean <= 1.0:
-        return ReadError(path, line, f"task {task_id!r}: grading.mean {mean!r} is outside [0, 1]: skipped")
+        return InputProblem(path, line, f"task {task_id!r}: grading.mean {mean!r} is outside [0, 1]: skipped")
     tokens: float | None = None
     cost: float | None = None
     usage = task.get("usage")
@@ -227,3 +213,25 @@ def _task(
         else:
             tokens = None  # 0 tokens: usage was not measured
     return task_id, (mean, cost, tokens)
+
+
+def _is_result(head: bytes) -> bool:
+    return sniff(head) == NAME
+
+
+def _is_skill_summary(head: bytes) -> bool:
+    return sniff(head) == SKILL_SUMMARY
+
+
+FORMAT: Final = ResultFormat(
+    name=NAME,
+    description="PinchBench benchmark.py run result ({run_id}_{model}.json: tasks[].grading.mean, usage)",
+    sniff=_is_result,
+    parse=parse_result,
+)
+SKILL_SUMMARY_FORMAT: Final = ResultFormat(
+    name=SKILL_SUMMARY,
+    description="PinchBench skill summary (runs[], summary.success_rate): recognised and rejected, no per-task scores",
+    sniff=_is_skill_summary,
+    parse=parse_result,
+)

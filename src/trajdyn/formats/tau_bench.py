@@ -29,18 +29,18 @@ from pathlib import Path
 from typing import Any, Final
 
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn.formats._imported import (
     STEP_OBSERVE,
     STEP_PROPOSE,
     ImportedStep,
     ImportedTrajectory,
-    Importer,
 )
+from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._otlp_writer import AttrValue
 from trajdyn.formats._read import as_number, read_bytes
 
-FORMAT: Final = "tau-bench"
+NAME: Final = "tau-bench"
 AGENT_NAME: Final = "tau-bench"
 RESPOND: Final = "respond"
 """The action of an assistant message without a tool call (a reply to the user)."""
@@ -80,11 +80,11 @@ def _tool_calls(message: dict[str, Any]) -> list[tuple[str, str]] | str:
     return out
 
 
-def _steps(traj: list[Any], line: int, where: str, path: Path, errors: list[ReadError]) -> list[ImportedStep]:
+def _steps(traj: list[Any], line: int, where: str, path: Path, errors: list[InputProblem]) -> list[ImportedStep]:
     steps: list[ImportedStep] = []
     for j, message in enumerate(traj):
         if not isinstance(message, dict):
-            errors.append(ReadError(str(path), line, f"{where}: message {j} is a {type(message).__name__}, skipped"))
+            errors.append(InputProblem(str(path), line, f"{where}: message {j} is a {type(message).__name__}, skipped"))
             continue
         role = message.get("role")
         content = _text(message.get("content"))
@@ -93,7 +93,7 @@ def _steps(traj: list[Any], line: int, where: str, path: Path, errors: list[Read
         if role == "assistant":
             calls = _tool_calls(message)
             if isinstance(calls, str):
-                errors.append(ReadError(str(path), line, f"{where}: message {j}: {calls}; skipped"))
+                errors.append(InputProblem(str(path), line, f"{where}: message {j}: {calls}; skipped"))
                 continue
             if not calls:
                 steps.append(ImportedStep(line=line, shape=STEP_PROPOSE, action=RESPOND, content=content or ""))
@@ -112,17 +112,19 @@ def _steps(traj: list[Any], line: int, where: str, path: Path, errors: list[Read
                 )
             )
         else:
-            errors.append(ReadError(str(path), line, f"{where}: message {j} has an unknown role {role!r}, skipped"))
+            errors.append(InputProblem(str(path), line, f"{where}: message {j} has an unknown role {role!r}, skipped"))
     return steps
 
 
-def _trajectory(obj: object, index: int, line: int, path: Path, errors: list[ReadError]) -> ImportedTrajectory | None:
+def _trajectory(
+    obj: object, index: int, line: int, path: Path, errors: list[InputProblem]
+) -> ImportedTrajectory | None:
     if not isinstance(obj, dict):
-        errors.append(ReadError(str(path), line, f"element {index}: expected an object, got {type(obj).__name__}"))
+        errors.append(InputProblem(str(path), line, f"element {index}: expected an object, got {type(obj).__name__}"))
         return None
     task = obj.get("task_id")
     if task is None or isinstance(task, bool | dict | list):
-        errors.append(ReadError(str(path), line, f"element {index}: no task_id (got {task!r}), skipped"))
+        errors.append(InputProblem(str(path), line, f"element {index}: no task_id (got {task!r}), skipped"))
         return None
     task_id = str(task)
     trial = obj.get("trial")
@@ -132,7 +134,7 @@ def _trajectory(obj: object, index: int, line: int, path: Path, errors: list[Rea
     where = f"element {index} (task {task_id}" + (f", trial {trial_n})" if trial_n is not None else ")")
     traj = obj.get("traj")
     if not isinstance(traj, list):
-        errors.append(ReadError(str(path), line, f"{where}: traj is missing or not a list, skipped"))
+        errors.append(InputProblem(str(path), line, f"{where}: traj is missing or not a list, skipped"))
         return None
     reward = as_number(obj.get("reward"))
     info = obj.get("info")
@@ -163,19 +165,19 @@ def _skip(text: str, i: int) -> int:
     return i
 
 
-def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[ReadError]]:
+def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse a τ-bench trajectory file; bad elements and messages are reported (at the element's line) and skipped."""
-    errors: list[ReadError] = []
+    errors: list[InputProblem] = []
     data = read_bytes(path)
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return [], [ReadError(str(path), line, f"not valid UTF-8 (byte {exc.start})")]
+        return [], [InputProblem(str(path), line, f"not valid UTF-8 (byte {exc.start})")]
     decoder = json.JSONDecoder()
     i = _skip(text, 0)
     if not text.startswith("[", i):
-        return [], [ReadError(str(path), text.count("\n", 0, i) + 1, "expected a JSON array of τ-bench runs")]
+        return [], [InputProblem(str(path), text.count("\n", 0, i) + 1, "expected a JSON array of τ-bench runs")]
     i += 1
     line, counted = 1, 0
     out: list[ImportedTrajectory] = []
@@ -183,7 +185,7 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
     while True:
         i = _skip(text, i)
         if i >= len(text):
-            errors.append(ReadError(str(path), text.count("\n") + 1, "the array is not closed (truncated file?)"))
+            errors.append(InputProblem(str(path), text.count("\n") + 1, "the array is not closed (truncated file?)"))
             break
         if text[i] == "]":
             break
@@ -193,7 +195,7 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
             obj, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             errors.append(
-                ReadError(str(path), exc.lineno, f"element {index}: not valid JSON: {exc.msg}; the rest is skipped")
+                InputProblem(str(path), exc.lineno, f"element {index}: not valid JSON: {exc.msg}; the rest is skipped")
             )
             break
         traj = _trajectory(obj, index, line, path, errors)
@@ -207,13 +209,13 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
             break
         else:
             where = text.count("\n", 0, min(i, len(text))) + 1
-            errors.append(ReadError(str(path), where, f"expected , or ] after element {index - 1}"))
+            errors.append(InputProblem(str(path), where, f"expected , or ] after element {index - 1}"))
             break
     return out, errors
 
 
-IMPORTER: Final = Importer(
-    name=FORMAT,
+FORMAT: Final = SpanFormat(
+    name=NAME,
     description="τ-bench trajectories: a JSON array of {task_id, trial, reward, info, traj[chat messages]}",
     sniff=sniff,
     parse=parse,

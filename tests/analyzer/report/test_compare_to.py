@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("polars", reason="needs the analyze extra")
 
-from trajdyn.analyzer.analyze import analyze
+from trajdyn.analyzer import analyze
 from trajdyn.analyzer.report import (
     Report,
     ReportContext,

@@ -16,6 +16,7 @@ from rich.console import Console
 from tests.analyzer._dynamics_frames import Run, frames
 from tests.analyzer.metrics.test_exploration_frames import STEP_SCHEMA
 from trajdyn import conventions as C
+from trajdyn.analyzer import EmbeddingOptions
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.metrics.dynamics import (
     DYNAMICS_KEYS,
@@ -77,9 +78,12 @@ def mixed_runs() -> list[Run]:
     return runs
 
 
-def report(runs: list[Run], **extra: Any) -> Any:
+def report(runs: list[Run], *, dynamics_window: int = 10, shuffles: int = 50, embeddings: str = "hashing") -> Any:
     steps, trajectories = frames(runs)
-    return build_report(steps, trajectories, generated_at=STAMP, options=ReportOptions(extra={"shuffles": 50, **extra}))
+    options = ReportOptions(
+        DynamicsOptions(window=dynamics_window, shuffles=shuffles), EmbeddingOptions(backend=embeddings)
+    )
+    return build_report(steps, trajectories, generated_at=STAMP, options=options)
 
 
 def test_every_trajectory_has_a_dynamics_object_with_every_key_and_finite_numbers() -> None:
@@ -260,7 +264,7 @@ def test_compare_to_adds_deltas(tmp_path: Path) -> None:
         steps,
         trajectories,
         generated_at=STAMP,
-        options=ReportOptions(extra={"shuffles": 20}),
+        options=ReportOptions(DynamicsOptions(shuffles=20)),
         previous=load_previous_report(old),
     )
     compare = second.blocks["sensitivity"]["compare"]  # type: ignore[index]
@@ -274,9 +278,7 @@ def test_cli_flags_and_a_missing_embeddings_extra(
 ) -> None:
     from trajdyn.analyzer import embeddings
     from trajdyn.cli.analyze import EXIT_OK, EXIT_USAGE, main
-    from trajdyn.formats import write_jsonl
-    from trajdyn.formats._builder import build_requests
-    from trajdyn.formats._imported import ImportedStep, ImportedTrajectory
+    from trajdyn.formats import ImportedStep, ImportedTrajectory, build_requests, write_jsonl
 
     traj = ImportedTrajectory(
         line=1,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.analyzer._sdk_dumps import Dump, write_knob_loops
+from trajdyn.analyzer import DynamicsOptions
 from trajdyn.analyzer.report._escape import visible
 from trajdyn.cli.analyze import EXIT_OK, main
 
@@ -244,12 +245,12 @@ def test_a_long_name_is_clipped_for_display_and_kept_whole_in_the_json(tmp_path:
 
     from rich.console import Console
 
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import analyze
     from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
 
     long = "k" * 300_000
     dump = write_knob_loops(tmp_path / "long.jsonl", tasks=("t",), iterations=4, menu=(long, "b"))
-    report = analyze([str(dump.path)], extra={"shuffles": 0})
+    report = analyze([str(dump.path)], options=[DynamicsOptions(shuffles=0)])
     buf = io.StringIO()
     render_terminal(report, Console(file=buf, width=160))
     terminal = buf.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from copy import deepcopy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,17 @@ pytest.importorskip("polars", reason="needs the analyze extra")
 from rich.console import Console
 
 from tests.analyzer._playbook_data import HAND, RETRY, Session, adopt, cue, frames, write_spans
-from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.metrics.playbook import PlaybookOptions, learning_key_slug, playbook_entries
+from trajdyn.analyzer import PlaybookOptions, analyze
+from trajdyn.analyzer.metrics.playbook import learning_key_slug, playbook_entries
 from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
 from trajdyn.analyzer.report._playbook import numeric_delta
 from trajdyn.cli.analyze import EXIT_OK, main
 
-FAST = {"playbook_n_boot": 300, "playbook_n_perm": 300}
+FAST = PlaybookOptions(n_boot=300, n_perm=300)
 
 
 def _block(path: Path, **kwargs: Any) -> dict[str, Any]:
-    extra = {**FAST, **kwargs.pop("extra", {})}
-    doc = analyze([str(path)], extra=extra, **kwargs).to_dict()
+    doc = analyze([str(path)], options=[kwargs.pop("options", FAST)], **kwargs).to_dict()
     block = doc["playbook"]
     assert isinstance(block, dict)
     return block
@@ -62,13 +62,13 @@ def test_block_agrees_with_the_metric_functions(tmp_path: Path) -> None:
 def test_options_reach_the_section(tmp_path: Path) -> None:
     block = _block(
         write_spans(tmp_path / "hand.jsonl", HAND),
-        extra={"playbook_recent_window": 2, "playbook_baseline_window": 3, "playbook_latest": 1},
+        options=replace(FAST, recent_window=2, baseline_window=3, latest=1),
     )
     k = block["learning_keys"][0]
     assert (k["reward"]["recent_n"], k["reward"]["baseline_n"], k["reward"]["delta"]) == (2, 3, pytest.approx(-0.15))
     assert len(k["latest_sessions"]) == 1
     with pytest.raises(ValueError, match="recent_window"):
-        analyze([str(tmp_path / "hand.jsonl")], extra={"playbook_recent_window": 0})
+        analyze([str(tmp_path / "hand.jsonl")], options=[PlaybookOptions(recent_window=0)])
 
 
 def _more_usage(sessions: list[Session]) -> list[Session]:
@@ -80,7 +80,7 @@ def _more_usage(sessions: list[Session]) -> list[Session]:
 
 def test_compare_to_gives_deltas_for_every_number_including_cues_and_adoptions(tmp_path: Path) -> None:
     first = tmp_path / "old.json"
-    first.write_text(report_to_json(analyze([str(write_spans(tmp_path / "a.jsonl", HAND))], extra=FAST)))
+    first.write_text(report_to_json(analyze([str(write_spans(tmp_path / "a.jsonl", HAND))], options=[FAST])))
     new_spans = write_spans(tmp_path / "b.jsonl", _more_usage(HAND))
     block = _block(new_spans, compare_to=first)
     entries = {e["entry_id"]: e for e in block["entries"]}
@@ -99,7 +99,7 @@ def test_compare_to_gives_deltas_for_every_number_including_cues_and_adoptions(t
     assert k["delta"]["sessions"] == 0 and k["delta"]["reward"]["recent_mean"] == 0.0
     assert k["delta"]["execution_modes"]["auto"]["sessions"] == 0
     assert block["summary"]["delta"]["cue_hits"] == 3 and block["summary"]["delta"]["learning_keys"] == -1
-    md = render_markdown(analyze([str(new_spans)], extra=FAST, compare_to=first))
+    md = render_markdown(analyze([str(new_spans)], options=[FAST], compare_to=first))
     assert "Compared with the report of" in md and "new entries: G" in md and "(+2)" in md
 
 
@@ -162,7 +162,7 @@ def test_cli_options_and_lint_join_the_report(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_markdown_and_terminal_render(tmp_path: Path) -> None:
-    report = analyze([str(write_spans(tmp_path / "hand.jsonl", HAND))], extra=FAST)
+    report = analyze([str(write_spans(tmp_path / "hand.jsonl", HAND))], options=[FAST])
     md = render_markdown(report)
     assert "## Playbook" in md and "### Entries" in md and "### Learning keys" in md
     assert "### Learning key `k`" in md and "#### Latest sessions" in md

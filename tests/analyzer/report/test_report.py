@@ -12,7 +12,7 @@ from rich.console import Console, RenderableType
 
 from tests.analyzer.metrics.test_exploration_frames import Step, Traj, frames, p
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
+from trajdyn.analyzer import InputProblem
 from trajdyn.analyzer.metrics import EXPLORATION_KEYS
 from trajdyn.analyzer.report import (
     Report,
@@ -28,8 +28,8 @@ from trajdyn.analyzer.report import (
     sparkline,
     to_json_value,
     unregister_section,
+    write_json,
 )
-from trajdyn.analyzer.report._json import write_json
 
 STAMP = "2026-01-01T00:00:00Z"
 
@@ -61,7 +61,7 @@ def _strict_loads(text: str) -> Any:
 
 
 def test_json_structure_and_key_order() -> None:
-    errors = [ReadError("a.jsonl", 3, "not JSON")]
+    errors = [InputProblem("a.jsonl", 3, "not JSON")]
     report = _report(inputs=[_Input("a.jsonl", 10, 1)], errors=errors)
     doc = _strict_loads(report_to_json(report))
     assert list(doc) == ["schema", "generated_at", "inputs", "errors", "trajectories", "sensitivity"]
@@ -181,7 +181,7 @@ def test_duplicate_section_names_in_one_report_raise() -> None:
 
 
 def test_markdown_has_summary_details_sparklines_and_omission_note() -> None:
-    errors = [ReadError("a.jsonl", i, f"bad {i}") for i in range(1, 6)]
+    errors = [InputProblem("a.jsonl", i, f"bad {i}") for i in range(1, 6)]
     text = render_markdown(_report(inputs=[_Input("a.jsonl", 10, 5)], errors=errors), max_detail=2, max_errors=3)
     assert text.startswith("# trajdyn report\n")
     assert "| `a.jsonl` | 10 | 5 |" in text
@@ -195,7 +195,7 @@ def test_markdown_has_summary_details_sparklines_and_omission_note() -> None:
 def test_terminal_rendering_fits_the_width() -> None:
     for width in (60, 140):
         console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
-        render_terminal(_report(errors=[ReadError("b.jsonl", 7, "truncated")]), console, max_detail=1)
+        render_terminal(_report(errors=[InputProblem("b.jsonl", 7, "truncated")]), console, max_detail=1)
         out = console.export_text()
         assert "b.jsonl:7" in out and "truncated" in out
         assert "Exploration — 4 trajectories" in out

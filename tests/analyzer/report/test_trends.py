@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from rich.console import Console
 
 from tests.formats.test_pinchbench import pinchbench_run, write_run
 from trajdyn import conventions as C
-from trajdyn.analyzer.analyze import analyze
+from trajdyn.analyzer import TrendsOptions, analyze
 from trajdyn.analyzer.metrics.trends import GROUP_KEYS, TASK_KEYS
 from trajdyn.analyzer.report import render_markdown, render_terminal, report_to_json
 from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, main
@@ -29,7 +29,7 @@ from trajdyn.sdk.testing import IncrementalIdGenerator
 
 T0 = 1_700_000_000_000_000_000
 RUN_NS = 3_600 * 10**9
-FAST = {"trends.permutations": 199}
+FAST = TrendsOptions(permutations=199)
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _groups(report: Any) -> dict[Any, dict[str, Any]]:
 
 
 def test_span_runs_are_grouped_by_model_and_a_planted_drop_is_caught(tmp_path: Path) -> None:
-    report = analyze(_two_models(tmp_path / "spans.jsonl"), extra=FAST)
+    report = analyze(_two_models(tmp_path / "spans.jsonl"), options=[FAST])
     groups = _groups(report)
     assert set(groups) == {"steady", "slipping"}
     slipping, steady = groups["slipping"], groups["steady"]
@@ -138,10 +138,10 @@ def test_success_rate_is_the_score_without_rewards_and_group_by_task(tmp_path: P
         for _ in range(3)
     ]
     path = write_spans(tmp_path / "s.jsonl", attempts)
-    (group,) = _trends(analyze(path, extra=FAST))
+    (group,) = _trends(analyze(path, options=[FAST]))
     assert group["score_source"] == "success_rate"
     assert group["series"] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5]
-    by_task = _groups(analyze(path, extra={**FAST, "trends.group_by": "task"}))
+    by_task = _groups(analyze(path, options=[replace(FAST, group_by="task")]))
     assert set(by_task) == {"t1", "t2"} and by_task["t1"]["group_by"] == "task"
     assert by_task["t1"]["series"] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     assert by_task["t2"]["verdict"] == "stable"
@@ -303,7 +303,7 @@ def test_compare_to_reports_deltas_against_the_previous_report(tmp_path: Path) -
 
 
 def test_markdown_and_terminal_show_a_sparkline_and_the_verdict(tmp_path: Path) -> None:
-    report = analyze(_two_models(tmp_path / "spans.jsonl"), extra=FAST)
+    report = analyze(_two_models(tmp_path / "spans.jsonl"), options=[FAST])
     md = render_markdown(report)
     assert "## Trends" in md and "### slipping" in md
     assert "change at slipping-r06" in md and "regression" in md
@@ -331,6 +331,6 @@ def test_group_by_accepts_attribute_keys_and_synonyms() -> None:
 
 def test_a_key_the_source_lacks_is_one_null_group_with_a_warning(tmp_path: Path) -> None:
     _seed_files(tmp_path / "b", flaky=False)
-    (group,) = _trends(analyze(tmp_path / "b", extra={"trends.group_by": "agent"}))
+    (group,) = _trends(analyze(tmp_path / "b", options=[TrendsOptions(group_by="agent")]))
     assert group["group"] is None and group["n_runs"] == 3
     assert "pinchbench result files have no 'agent': all their runs are in one group" in group["warnings"]

@@ -1,10 +1,10 @@
 """Benchmark result files: run summaries (not trajectories) that feed the ``trends`` report section.
 
-Span importers turn foreign *trajectory* logs into spans; a benchmark result file instead summarises one whole run
-(a score per task), so it is read here into a records frame, one row per (run, task), and never becomes spans.
-``trajdyn-analyze`` detects these files by content (:func:`detect_result`), also inside directories and globs
-(:func:`split_inputs`), so they can be mixed with span dumps on one command line. Formats: ``pinchbench``
-(:mod:`trajdyn.formats.pinchbench`).
+Span formats turn foreign *trajectory* logs into spans; a benchmark result file instead summarises one whole run
+(a score per task), so its result format (:class:`trajdyn.formats.ResultFormat`) reads it into records that are
+collected here into a records frame, one row per (run, task), and never become spans. ``trajdyn-analyze`` detects
+these files by content (:func:`trajdyn.formats.detect_format` with ``kind="results"``), also inside directories and
+globs (:func:`split_inputs`), so they can be mixed with span dumps on one command line (docs/analyzer-api.md).
 """
 
 from __future__ import annotations
@@ -17,21 +17,18 @@ from typing import Final
 
 import polars as pl
 
-from trajdyn._problems import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._sources import walk_directory
-from trajdyn.formats import pinchbench
+from trajdyn.formats import detect_format, read_result
 
 __all__ = [
     "RESULT_SCHEMA",
     "ResultData",
     "ResultInput",
-    "detect_result",
     "read_results",
     "split_inputs",
 ]
 
-HEAD_BYTES: Final = 64 * 1024
-"""Bytes read to detect a result file."""
 _GLOB_CHARS: Final = frozenset("*?[")
 
 RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -69,28 +66,15 @@ class ResultData:
     """What :func:`read_results` returns: the records frame (:data:`RESULT_SCHEMA`), the problems, the inputs."""
 
     records: pl.DataFrame
-    errors: list[ReadError]
+    errors: list[InputProblem]
     inputs: list[ResultInput]
 
 
-def _head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(HEAD_BYTES)
-    except OSError:
-        return b""
+def _is_result(path: str | Path) -> bool:
+    return detect_format(path, kind="results") is not None
 
 
-def detect_result(path: str | Path) -> str | None:
-    """The result format of the file at ``path`` judged from its first bytes (``"pinchbench"`` …), or ``None``.
-
-    The PinchBench skill summary is detected too (``"pinchbench-skill-summary"``) so that it is rejected with a
-    clear message instead of being read as spans. Never raises.
-    """
-    return pinchbench.sniff(_head(Path(path)))
-
-
-def _members(item: str, problems: list[ReadError] | None = None) -> list[Path] | None:
+def _members(item: str, problems: list[InputProblem] | None = None) -> list[Path] | None:
     """The files a directory or glob input stands for (as the span reader expands them); None for anything else.
 
     ``problems`` collects what the directory walk could not read (an unreadable subdirectory …).
@@ -106,10 +90,10 @@ def _members(item: str, problems: list[ReadError] | None = None) -> list[Path] |
     return None
 
 
-def split_inputs(items: Sequence[str], problems: list[ReadError] | None = None) -> tuple[list[str], list[str]]:
+def split_inputs(items: Sequence[str], problems: list[InputProblem] | None = None) -> tuple[list[str], list[str]]:
     """Split inputs into (the others, result files), keeping order.
 
-    A plain file is a result file when :func:`detect_result` says so. A directory or glob that contains result
+    A plain file is a result file when a result format recognises it (:func:`trajdyn.formats.detect_format`). A directory or glob that contains result
     files is replaced by its members: the result files go to the second list, the others to the first, one by one;
     a directory or glob without any stays as it is. ``-`` (stdin), pipes and missing paths stay in the first list.
     ``problems``: where a replaced directory's unreadable parts are reported (the span reader never sees them).
@@ -122,11 +106,11 @@ def split_inputs(items: Sequence[str], problems: list[ReadError] | None = None) 
             continue
         path = Path(item)
         if path.is_file():
-            (results if detect_result(path) else others).append(item)
+            (results if _is_result(path) else others).append(item)
             continue
-        walk_problems: list[ReadError] = []
+        walk_problems: list[InputProblem] = []
         members = _members(item, walk_problems)
-        found = [m for m in members or [] if detect_result(m)]
+        found = [m for m in members or [] if _is_result(m)]
         if not found:
             others.append(item)
             continue
@@ -151,26 +135,19 @@ def _dir_labels(paths: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def read_results(paths: Sequence[str | Path]) -> ResultData:
-    """Read benchmark result files (any format of this package) into one records frame; never raises on bad input."""
+def read_results(paths: Sequence[str | Path], fmt: str | None = None) -> ResultData:
+    """Read benchmark result files (any result format, detected per file unless ``fmt`` names one) into one records
+    frame; never raises on bad input (a file's problems are in ``errors``)."""
     rows: list[dict[str, object]] = []
-    errors: list[ReadError] = []
+    errors: list[InputProblem] = []
     inputs: list[ResultInput] = []
     names = [str(p) for p in paths]
     labels = _dir_labels(names)
     for name in names:
-        path = Path(name)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            problem = ReadError(name, 0, f"cannot read the result file: {exc}")
-            errors.append(problem)
-            inputs.append(ResultInput(name, 0, 1))
-            continue
-        records, problems = pinchbench.parse_result(name, text)
+        fmt_name, records, problems = read_result(name, fmt)
         for record in records:
             record["dir"] = labels[name]
-            record["format"] = pinchbench.FORMAT
+            record["format"] = fmt_name
         rows.extend(records)
         errors.extend(problems)
         inputs.append(ResultInput(name, 1 if records else 0, len(problems)))

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.metrics.playbook._lint import (
+from trajdyn.analyzer.metrics.playbook import (
     LintConfig,
     lint_entry,
     lint_playbook,
     load_playbook_entries,
-    render_lint_markdown,
     stable_entry_id,
 )
+from trajdyn.analyzer.report import render_lint_markdown
 from trajdyn.exceptions import InputError, MissingExtraError
 
 GOOD: dict[str, Any] = {

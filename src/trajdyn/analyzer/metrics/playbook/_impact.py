@@ -89,6 +89,7 @@ import polars as pl
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
+from trajdyn.exceptions import ConfigurationError
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -135,7 +136,7 @@ _PERM_BATCH_CELLS: Final = 2_000_000
 
 @dataclass(frozen=True, slots=True)
 class PlaybookOptions:
-    """Options of the playbook metrics (also read from ``ReportOptions.extra`` by the report section).
+    """Options of the playbook metrics (also the ``playbook`` report section's options).
 
     ``n_boot`` bootstrap resamples, ``n_perm`` permutations (``perm_stop``: stop early after that many exceedances,
     0 never), ``seed`` of both, ``min_support`` sessions per arm,
@@ -158,25 +159,15 @@ class PlaybookOptions:
         for name in ("n_boot", "n_perm", "recent_window", "baseline_window"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"expected playbook option {name} to be an integer >= 1, got {value!r}")
+                raise ConfigurationError(f"expected playbook option {name} to be an integer >= 1, got {value!r}")
         for name in ("min_support", "latest", "seed", "perm_stop"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"expected playbook option {name} to be an integer >= 0, got {value!r}")
+                raise ConfigurationError(f"expected playbook option {name} to be an integer >= 0, got {value!r}")
         for name in ("alpha", "ci_level"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-                raise ValueError(f"expected playbook option {name} to be a number in (0, 1), got {value!r}")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], *, prefix: str = "") -> PlaybookOptions:
-        """Options from ``values`` (keys ``prefix + field name``; absent or null keys keep the default)."""
-        kwargs: dict[str, Any] = {}
-        for name in cls.__dataclass_fields__:
-            value = values.get(prefix + name)
-            if value is not None:
-                kwargs[name] = value
-        return cls(**kwargs)
+                raise ConfigurationError(f"expected playbook option {name} to be a number in (0, 1), got {value!r}")
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""The playbook entry linter: Atlas's three rubric gates and four weighted scores per entry (METHODS §4).
+"""The playbook entry linter: Atlas's three rubric gates and four weighted scores per entry (docs/metrics/playbook.md).
 
 ``trajdyn-analyze --playbook entries.json`` on the command line; from Python::
 
-    from trajdyn.analyzer.metrics.playbook._lint import LintConfig, lint_playbook
+    from trajdyn.analyzer.metrics.playbook import LintConfig, lint_playbook
     result = lint_playbook("entries.yaml", LintConfig(allowed_handles=("logs.search", "data.query*")))
     for entry in result.entries:
         print(entry.entry_id, entry.passed, entry.reasons)
@@ -34,28 +34,26 @@ invalid; concision 1 when len(imperative + " " + expected effect + " " + constra
 ``max_text_length`` (420) else max(0, 1 − overflow / limit). weighted_score = Σ score·weight / Σ weight with weights
 actionability 0.4, generality 0.3, hookability 0.2, concision 0.1. An entry passes when every enforced gate passes.
 
-Files: JSON (a list of entries, an object with ``entries`` / ``playbook_entries`` / ``playbook`` holding the list, or
-one entry object), JSON lines (one entry per line; blank and ``#`` lines skipped) or YAML (the same shapes as JSON;
-needs PyYAML, in the ``analyze`` extra). A malformed entry is reported as ``path:line: problem`` and skipped.
+Files (read by :mod:`._entries`): JSON (a list of entries, an object with ``entries`` / ``playbook_entries`` /
+``playbook`` holding the list, or one entry object), JSON lines (one entry per line; blank and ``#`` lines skipped)
+or YAML (the same shapes as JSON; needs PyYAML, in the ``analyze`` extra). A malformed entry is reported as
+``path:line: problem`` and skipped. Rendering: :mod:`trajdyn.analyzer.report._playbook_lint`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from trajdyn import conventions as C
-from trajdyn._problems import ReadError
-from trajdyn.exceptions import InputError, MissingExtraError
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
+from trajdyn._problems import InputProblem
+from trajdyn.analyzer.metrics.playbook._entries import load_document, load_playbook_entries
+from trajdyn.exceptions import InputError
 
 __all__ = [
     "DEFAULT_BANNED_TOKENS",
@@ -63,16 +61,13 @@ __all__ = [
     "DEFAULT_MAX_TEXT_LENGTH",
     "DEFAULT_WEIGHTS",
     "GATES",
+    "SCORES",
     "EntryLint",
     "LintConfig",
     "LintResult",
     "lint_entries",
     "lint_entry",
     "lint_playbook",
-    "lint_to_json",
-    "load_playbook_entries",
-    "render_lint_markdown",
-    "render_lint_terminal",
     "stable_entry_id",
 ]
 
@@ -89,7 +84,6 @@ DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
 }
 HOOKABILITY: Final[Mapping[str, float]] = {"regex": 1.0, "predicate": 0.6}
 HOOKABILITY_OTHER: Final = 0.4
-ENTRY_LIST_KEYS: Final = ("entries", "playbook_entries", "playbook")
 
 _DATE = re.compile(r"\b(?:20\d{2}|19\d{2})(?:[-/](?:0?[1-9]|1[0-2])(?:[-/](?:0?[1-9]|[12]\d|3[01]))?)?\b")
 _INCIDENT_REF = re.compile(r"\b(?:incident|case|ticket)[\s#_\-]+[A-Za-z0-9][A-Za-z0-9_\-]*", re.IGNORECASE)
@@ -197,7 +191,7 @@ class LintConfig:
     def from_file(cls, path: str | Path) -> LintConfig:
         """:meth:`from_mapping` of a JSON or YAML file; :class:`~trajdyn.exceptions.InputError` when unreadable."""
         p = Path(path)
-        doc = _load_document(p)
+        doc = load_document(p)
         if not isinstance(doc, Mapping):
             raise InputError(f"{p}: expected a mapping of linter settings, got {type(doc).__name__}")
         try:
@@ -280,7 +274,7 @@ class LintResult:
 
     path: str
     entries: list[EntryLint]
-    problems: list[ReadError]
+    problems: list[InputProblem]
     config: LintConfig
 
     @property
@@ -479,185 +473,28 @@ def lint_entry(entry: Mapping[str, Any], config: LintConfig | None = None, *, li
     return EntryLint(entry_id, line, gates, scores, weighted, reasons)
 
 
-# ------------------------------------------------------------------------------------------------------------------
-# files
-# ------------------------------------------------------------------------------------------------------------------
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a playbook file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-
-
-def _is_yaml(path: Path) -> bool:
-    return path.suffix.lower() in (".yaml", ".yml")
-
-
-def _yaml() -> Any:
-    try:
-        import yaml
-    except ImportError as exc:
-        raise MissingExtraError("PyYAML (for YAML playbook files)", "analyze") from exc
-    return yaml
-
-
-def _load_document(path: Path) -> Any:
-    """A whole JSON or YAML document (by suffix; other suffixes are tried as JSON)."""
-    text = _read_text(path)
-    if _is_yaml(path):
-        yaml = _yaml()
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
-
-
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def _json_entries(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[ReadError]]:
-    """(line, value) of each entry of a JSON document, lines found by decoding the entry list element by element."""
-    decoder = json.JSONDecoder()
-    errors: list[ReadError] = []
-    ws = re.compile(r"\s*")
-
-    def skip(i: int) -> int:
-        m = ws.match(text, i)
-        return m.end() if m else i
-
-    def array_at(i: int) -> list[tuple[int, Any]]:
-        out: list[tuple[int, Any]] = []
-        i = skip(i + 1)
-        if i < len(text) and text[i] == "]":
-            return out
-        while i < len(text):
-            value, end = decoder.raw_decode(text, i)
-            out.append((_line_of(text, i), value))
-            i = skip(end)
-            if i < len(text) and text[i] == ",":
-                i = skip(i + 1)
-                continue
-            break
-        return out
-
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", 0)
-        errors.append(ReadError(str(path), int(line), f"not valid JSON: {exc}"))
-        return [], errors
-    start = skip(0)
-    if isinstance(doc, list):
-        return array_at(start), errors
-    if isinstance(doc, dict):
-        for key in ENTRY_LIST_KEYS:
-            if isinstance(doc.get(key), list):
-                # find the key's array: decode the object member by member
-                i = skip(start + 1)
-                while i < len(text) and text[i] != "}":
-                    name, end = decoder.raw_decode(text, i)
-                    i = skip(skip(end) + 1)  # past ':'
-                    if name == key:
-                        return array_at(i), errors
-                    _, end = decoder.raw_decode(text, i)
-                    i = skip(end)
-                    if i < len(text) and text[i] == ",":
-                        i = skip(i + 1)
-                return [(0, v) for v in doc[key]], errors
-        return [(_line_of(text, start), doc)], errors
-    errors.append(ReadError(str(path), 1, f"expected a list of entries or an object, got {type(doc).__name__}"))
-    return [], errors
-
-
-def _yaml_entries(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[ReadError]]:
-    yaml = _yaml()
-    try:
-        doc = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        return [], [ReadError(str(path), line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-    if isinstance(doc, dict):
-        for key in ENTRY_LIST_KEYS:
-            if isinstance(doc.get(key), list):
-                items = next(v for k, v in node.value if k.value == key).value
-                return [(n.start_mark.line + 1, v) for n, v in zip(items, doc[key], strict=True)], []
-        return [(node.start_mark.line + 1, doc)], []
-    if isinstance(doc, list):
-        return [(n.start_mark.line + 1, v) for n, v in zip(node.value, doc, strict=True)], []
-    if doc is None:
-        return [], []
-    return [], [ReadError(str(path), 1, f"expected a list of entries or a mapping, got {type(doc).__name__}")]
-
-
-def _jsonl_entries(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[ReadError]]:
-    out: list[tuple[int, Any]] = []
-    errors: list[ReadError] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            out.append((number, json.loads(stripped)))
-        except ValueError as exc:
-            errors.append(ReadError(str(path), number, f"not valid JSON: {exc}"))
-    return out, errors
-
-
-def load_playbook_entries(path: str | Path) -> tuple[list[tuple[int, Any]], list[ReadError]]:
-    """The raw entries of a playbook file with the line each starts on, and the problems found reading it.
-
-    By suffix: ``.jsonl`` / ``.ndjson`` JSON lines, ``.yaml`` / ``.yml`` YAML, anything else JSON (a file that is not
-    one JSON document but whose lines are is read as JSON lines). An unreadable file raises
-    :class:`~trajdyn.exceptions.InputError`; YAML without PyYAML raises :class:`~trajdyn.exceptions.MissingExtraError`.
-    """
-    p = Path(path)
-    text = _read_text(p)
-    suffix = p.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return _jsonl_entries(p, text)
-    if _is_yaml(p):
-        return _yaml_entries(p, text)
-    entries, errors = _json_entries(p, text)
-    if errors and len(text.strip().splitlines()) > 1:
-        lines, line_errors = _jsonl_entries(p, text)
-        if lines:
-            return lines, line_errors
-    return entries, errors
-
-
 def lint_entries(
     entries: Sequence[tuple[int, Any]], config: LintConfig | None = None, *, path: str = "<entries>"
 ) -> LintResult:
     """Lint ``(line, entry)`` pairs; a value that is not an object, or has wrong-typed parts, is a problem."""
     cfg = config or LintConfig()
     results: list[EntryLint] = []
-    problems: list[ReadError] = []
+    problems: list[InputProblem] = []
     seen: dict[str, int] = {}
     for line, entry in entries:
         if not isinstance(entry, Mapping):
-            problems.append(ReadError(path, line, f"expected a playbook entry object, got {type(entry).__name__}"))
+            problems.append(InputProblem(path, line, f"expected a playbook entry object, got {type(entry).__name__}"))
             continue
         _, wrong = _normalise(entry)
         if wrong:
-            problems.extend(ReadError(path, line, message) for message in wrong)
+            problems.extend(InputProblem(path, line, message) for message in wrong)
             continue
         result = lint_entry(entry, cfg, line=line)
         if result.entry_id in seen:
             problems.append(
-                ReadError(path, line, f"duplicate entry id {result.entry_id!r} (first at line {seen[result.entry_id]})")
+                InputProblem(
+                    path, line, f"duplicate entry id {result.entry_id!r} (first at line {seen[result.entry_id]})"
+                )
             )
         else:
             seen[result.entry_id] = line
@@ -670,92 +507,3 @@ def lint_playbook(path: str | Path, config: LintConfig | None = None) -> LintRes
     entries, problems = load_playbook_entries(path)
     result = lint_entries(entries, config, path=str(path))
     return replace(result, problems=[*problems, *result.problems])
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# rendering
-# ------------------------------------------------------------------------------------------------------------------
-def lint_to_json(result: LintResult | Mapping[str, Any]) -> str:
-    """The ``trajdyn.playbook-lint/1`` document as JSON text."""
-    doc = result.to_dict() if isinstance(result, LintResult) else dict(result)
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
-
-
-def _doc(result: LintResult | Mapping[str, Any]) -> Mapping[str, Any]:
-    return result.to_dict() if isinstance(result, LintResult) else result
-
-
-def _score_text(entry: Mapping[str, Any]) -> str:
-    scores = entry["scores"]
-    return " ".join(f"{name[:4]} {scores[name]:.2f}" for name in SCORES)
-
-
-def _summary_text(doc: Mapping[str, Any]) -> str:
-    s = doc["summary"]
-    avg = s["average_weighted_score"]
-    fails = ", ".join(f"{g} {n}" for g, n in s["gate_failures"].items())
-    return (
-        f"{s['total']} entries, {s['passed']} passed, {s['failed']} failed (gate failures: {fails}); "
-        f"average weighted score {'–' if avg is None else f'{avg:.3f}'}; {s['problems']} malformed"
-    )
-
-
-def render_lint_markdown(result: LintResult | Mapping[str, Any]) -> list[str]:
-    """Markdown lines: a heading, the summary, a table of every entry, then the malformed entries.
-
-    Entry ids, reasons, paths and messages are escaped (``trajdyn.analyzer.report._escape``).
-    """
-    from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text
-
-    doc = _doc(result)
-    lines = [f"## Playbook lint — {markdown_code(doc['path'])}", "", markdown_text(_summary_text(doc)), ""]
-    if doc["entries"]:
-        lines += ["| line | entry | passed | weighted | scores | reasons |", "|---|---|---|---|---|---|"]
-        for e in doc["entries"]:
-            reasons = markdown_cell("; ".join(e["reasons"]) or "–")
-            lines.append(
-                f"| {e['line']} | {markdown_code(e['entry_id'], table=True)} | {'yes' if e['passed'] else '**no**'} | "
-                f"{e['weighted_score']:.3f} | {markdown_cell(_score_text(e))} | {reasons} |"
-            )
-        lines.append("")
-    for p in doc["problems"]:
-        where = markdown_code(f"{p['path']}:{p['line']}")
-        lines.append(f"- {where}: {markdown_text(p['message'])}")
-    if doc["problems"]:
-        lines.append("")
-    return lines
-
-
-def render_lint_terminal(result: LintResult | Mapping[str, Any], *, width: int = 120) -> list[RenderableType]:
-    """rich renderables: the summary line and a table of the entries (failures first); data shown inert."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from trajdyn.analyzer.report._escape import terminal_markup, terminal_text
-
-    doc = _doc(result)
-    out: list[RenderableType] = [
-        f"[bold]Playbook lint[/bold] — {terminal_markup(doc['path'])}: {terminal_markup(_summary_text(doc))}"
-    ]
-    if doc["entries"]:
-        table = Table(expand=width >= 100)
-        table.add_column("line", justify="right")
-        table.add_column("entry", overflow="fold")
-        table.add_column("passed")
-        table.add_column("weighted", justify="right")
-        if width >= 100:
-            table.add_column("scores", overflow="fold")
-        table.add_column("reasons", overflow="fold", ratio=2 if width >= 100 else None)
-        for e in sorted(doc["entries"], key=lambda e: (e["passed"], e["line"])):
-            cells: list[Text] = [
-                terminal_text(e["line"]),
-                terminal_text(e["entry_id"]),
-                Text("yes") if e["passed"] else Text("no", style="red"),
-                terminal_text(f"{e['weighted_score']:.3f}"),
-            ]
-            if width >= 100:
-                cells.append(terminal_text(_score_text(e)))
-            cells.append(terminal_text("; ".join(e["reasons"]) or "–"))
-            table.add_row(*cells)
-        out.append(table)
-    return out
