@@ -220,6 +220,23 @@ def test_bad_rows_are_reported_as_path_line_and_the_rest_imported(tmp_path: Path
     assert [(s["attrs"][C.ITERATION], s["attrs"][C.KNOB]) for s in proposes] == [(1, "lr"), (2, "n_head")]
 
 
+def test_a_lone_surrogate_escape_in_a_log_becomes_a_replacement_character_not_a_crash(tmp_path: Path) -> None:
+    """``"lr\\ud800"`` decodes to a string no UTF-8 writer can carry: the spans keep it as ``lr\ufffd``; written out
+    by ``trajdyn-import`` and read in process by the analyzer alike."""
+    pytest.importorskip("polars", reason="the analyzer needs the analyze extra")
+    from trajdyn.analyzer import analyze
+
+    log = tmp_path / "log.jsonl"
+    row = json.dumps(_row(1, "lr", 0.001, 9.9, "keep")).replace('"knob": "lr"', '"knob": "lr\\ud800"')
+    log.write_text(json.dumps(HEADER) + "\n" + row + "\n", encoding="utf-8")
+    result = convert(log, "autoresearch")
+    (propose,) = _phase(_spans(result), C.PHASE_PROPOSE)
+    assert propose["attrs"][C.KNOB] == "lr\ufffd" and result.errors == []
+    assert write_jsonl(result.requests, tmp_path / "spans.jsonl") == 4
+    (entry,) = analyze([str(log)]).trajectories
+    assert entry["exploration"]["knob_counts"] == {"lr\ufffd": 1}  # type: ignore[index]
+
+
 def test_non_evaluated_stages_become_blocked_proposals_not_iterations(tmp_path: Path) -> None:
     log = _write(
         tmp_path / "log.jsonl",

@@ -114,31 +114,50 @@ def _proposal(step: ImportedStep) -> tuple[str | None, str | None, str | None]:
     return scrub_proposal(step.knob, value, action)
 
 
+def _utf8(text: str) -> str:
+    """``text`` with lone surrogates (a ``\\ud800`` escape in a log's JSON) replaced by U+FFFD: no UTF-8 writer or
+    reader of OTLP/JSON can carry them, so the span keeps the rest of the string instead of failing."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _scrub(text: str) -> str:
+    return _utf8(scrub_value(text))
+
+
 def _scrub_values(attributes: list[dict[str, Any]]) -> None:
-    """Scrub the string values of an OTLP/JSON ``KeyValue`` list in place."""
+    """Scrub the keys and string values of an OTLP/JSON ``KeyValue`` list in place."""
     for kv in attributes:
+        kv["key"] = _utf8(kv["key"])
         value = kv["value"]
         if "stringValue" in value:
-            value["stringValue"] = scrub_value(value["stringValue"])
+            value["stringValue"] = _scrub(value["stringValue"])
         elif "arrayValue" in value:
             for item in value["arrayValue"]["values"]:
                 if "stringValue" in item:
-                    item["stringValue"] = scrub_value(item["stringValue"])
+                    item["stringValue"] = _scrub(item["stringValue"])
 
 
 def scrub_request(req: dict[str, Any]) -> dict[str, Any]:
-    """Scrub every string of one request in place (resource, span names, attributes, events, status messages)."""
+    """Scrub every string of one request in place (resource, span names, attributes, events, status messages): of
+    secrets, and of lone surrogates."""
     for rs in req["resourceSpans"]:
         _scrub_values(rs["resource"]["attributes"])
         for ss in rs["scopeSpans"]:
             for sp in ss["spans"]:
-                sp["name"] = scrub_value(sp["name"])
+                sp["name"] = _scrub(sp["name"])
                 _scrub_values(sp["attributes"])
                 for ev in sp.get("events", ()):
+                    ev["name"] = _utf8(ev["name"])
                     _scrub_values(ev.get("attributes", []))
                 status = sp.get("status")
                 if status and "message" in status:
-                    status["message"] = scrub_value(status["message"])
+                    status["message"] = _scrub(status["message"])
     return req
 
 
