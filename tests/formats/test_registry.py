@@ -219,3 +219,21 @@ def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Pat
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_format_named_by_the_caller_is_used_for_every_file(external: Path, tmp_path: Path) -> None:
+    """``fmt`` (``--format``) names a format of the registry: a result format reads the files as run summaries, a log
+    format imports them; an unknown name is an error before anything is read."""
+    from trajdyn.analyzer import analyze
+    from trajdyn.exceptions import InputError
+
+    result_file = external / "pinchbench" / "results" / "0005_main.json"
+    as_results = analyze([str(result_file)], fmt="pinchbench").to_dict()
+    assert as_results["inputs"] == [{"path": str(result_file), "spans": 0, "errors": 0}]
+    (group,) = as_results["trends"]  # type: ignore[misc]
+    assert group["source"] == "pinchbench" and group["n_runs"] == 1
+    as_log = analyze([str(result_file)], fmt="autoresearch").to_dict()
+    assert "trends" not in as_log and as_log["errors"]  # not an autoresearch log: its problems, no crash
+    assert {e["path"] for e in as_log["errors"]} == {str(result_file)}  # type: ignore[index]
+    with pytest.raises(InputError, match="unknown import format 'nope'"):
+        analyze([str(tmp_path / "missing.jsonl")], fmt="nope")

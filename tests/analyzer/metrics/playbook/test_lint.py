@@ -332,3 +332,16 @@ def test_cli_lint_terminal_output(tmp_path: Path, capsys: pytest.CaptureFixture[
     captured = capsys.readouterr()
     assert "Playbook lint" in captured.out and "good" in captured.out
     assert f"{path}:2: expected a playbook entry object, got list" in captured.err
+
+
+def test_cli_lint_shows_twenty_problems_then_a_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The lint mode lists problems like the report mode (one writer, one list): 20 lines, then how many more."""
+    from trajdyn.cli.analyze import EXIT_OK, main
+
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n" + "[1]\n" * 25, encoding="utf-8")
+    assert main(["--playbook", str(path), "--json", str(tmp_path / "lint.json")]) == EXIT_OK
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:20] == [f"{path}:{n}: expected a playbook entry object, got list" for n in range(2, 22)]
+    assert lines[20:] == ["... and 5 more malformed playbook entries"]
+    assert len(json.loads((tmp_path / "lint.json").read_text())["problems"]) == 25
