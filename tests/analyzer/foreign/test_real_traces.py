@@ -124,7 +124,10 @@ def _otlp_lines(path: Path) -> list[str]:
         for rs in doc["resourceSpans"]:
             for ss in rs["scopeSpans"]:
                 for sp in ss["spans"]:
-                    one = {"resource": rs.get("resource", {}), "scopeSpans": [{"scope": ss.get("scope"), "spans": [sp]}]}
+                    one = {
+                        "resource": rs.get("resource", {}),
+                        "scopeSpans": [{"scope": ss.get("scope"), "spans": [sp]}],
+                    }
                     lines.append(json.dumps({"resourceSpans": [one]}))
     return lines
 
