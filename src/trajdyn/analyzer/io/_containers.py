@@ -213,6 +213,17 @@ def _time_ns(value: object) -> int:
     return 0
 
 
+def _checked_time(record: Mapping[str, Any], key: str, report: Callable[[str], None]) -> int:
+    """``record[key]`` in nanoseconds (:func:`_time_ns`); a value present but unreadable is reported (read as 0, as
+    the OTLP decoder reads a span without a time)."""
+    value = record.get(key)
+    found = _time_ns(value)
+    if found == 0 and value not in (None, "", 0, "0"):
+        name = str(record.get("name", ""))[:80]
+        report(f"span {name!r}: {key} {str(value)[:40]!r} is not a time; read as 0")
+    return found
+
+
 def _duration_ns(value: object) -> int | None:
     """A protobuf-JSON duration (``"0.0001s"``, ``"100000ns"``) in nanoseconds."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -278,24 +289,68 @@ def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_ARRAY_OF: Final[dict[str, re.Pattern[str]]] = {
+    "any-agent": re.compile(r'"spans"\s*:\s*\['),
+    "otlp-array": re.compile(r"\["),
+    "phoenix": re.compile(r"\["),
+}
+"""Containers whose spans are the elements of one JSON array: where that array opens."""
+
+
+def array_elements(text: str, name: str) -> tuple[list[tuple[int, object]], tuple[int, str] | None]:
+    """The elements of container ``name``'s span array read one by one, each with the line it starts at, and where
+    reading stopped early (``(line, why)``: an element cut short or malformed), else ``None``.
+
+    Used to name the line of a bad record and to keep the spans before the point where a file is cut short; a
+    complete, valid file is decoded in one go by msgspec instead."""
+    opening = _ARRAY_OF[name].search(text)
+    if opening is None:
+        return [], (1, "no span array found")
+    decoder = json.JSONDecoder()
+    found: list[tuple[int, object]] = []
+    position = opening.end()
+    line, counted = 1, 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        line += text.count("\n", counted, position)
+        counted = position
+        if position >= len(text):
+            return found, (line, "the file ends inside the span array")
+        if text[position] == "]":
+            return found, None
+        try:
+            element, end = decoder.raw_decode(text, position)
+        except ValueError:
+            return found, (line, "a span record cut short or malformed")
+        found.append((line, element))
+        position = end
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # readers: raw bytes -> OTLP dicts (one or more documents, with the line each starts at)
 # ---------------------------------------------------------------------------------------------------------------
 Documents = list[tuple[int, dict[str, Any]]]
 Problems = list[tuple[int, str]]
+Lines = Callable[[int], int]
+"""The line element ``k`` of a container's span array starts at (computed only when a problem needs it)."""
 
 
-def _otlp_array(obj: object, problems: Problems) -> Documents:
+def _first_line(_: int) -> int:
+    return 1
+
+
+def _otlp_array(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     out: Documents = []
     for k, doc in enumerate(obj if isinstance(obj, list) else []):
         if isinstance(doc, dict) and ("resourceSpans" in doc or "resource_spans" in doc):
-            out.append((1, doc))
+            out.append((where(k), doc))
         else:
-            problems.append((1, f"element {k} of the array is not an OTLP document; skipped"))
+            problems.append((where(k), f"element {k} of the array is not an OTLP document; skipped"))
     return out
 
 
-def _tempo(obj: object, problems: Problems) -> Documents:
+def _tempo(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     if not isinstance(obj, dict) or not isinstance(obj.get("batches"), list):
         problems.append((1, 'expected {"batches": [...]}; nothing read'))
         return []
@@ -314,8 +369,11 @@ def _tempo(obj: object, problems: Problems) -> Documents:
     return [(1, {"resourceSpans": batches})]
 
 
-def _sdk_span(sp: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, str | None, dict[str, Any]]:
-    """An OpenTelemetry SDK span dict (``ReadableSpan.to_json()``, any-agent) as (resource, scope, OTLP span)."""
+def _sdk_span(
+    sp: Mapping[str, Any], report: Callable[[str], None]
+) -> tuple[Mapping[str, Any] | None, str | None, dict[str, Any]]:
+    """An OpenTelemetry SDK span dict (``ReadableSpan.to_json()``, any-agent) as (resource, scope, OTLP span);
+    ``report`` is told about a time it cannot read."""
     context = _dict(sp.get("context"))
     parent = sp.get("parent_id")
     parent_ctx = sp.get("parent")
@@ -338,8 +396,8 @@ def _sdk_span(sp: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, str | No
         "parentSpanId": hex_id(parent, 8),
         "name": str(sp.get("name", "")),
         "kind": _kind(sp.get("kind")),
-        "startTimeUnixNano": _time_ns(sp.get("start_time")),
-        "endTimeUnixNano": _time_ns(sp.get("end_time")),
+        "startTimeUnixNano": _checked_time(sp, "start_time", report),
+        "endTimeUnixNano": _checked_time(sp, "end_time", report),
         "attributes": key_values(sp.get("attributes")),
         "events": events,
         "status": _status(status.get("status_code"), status.get("description")),
@@ -351,23 +409,32 @@ def _sdk_span(sp: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, str | No
     return (resource_attrs if isinstance(resource_attrs, dict) else None), scope_name, span
 
 
-def _sdk_spans(records: list[tuple[int, object]], problems: Problems) -> Documents:
+def _sdk_spans(records: list[tuple[int, object]], problems: Problems, where: Lines | None = None) -> Documents:
+    """``records``: (line, span dict), or (element index, span dict) with ``where`` giving its line."""
     rows = []
-    first = records[0][0] if records else 1
-    for line, sp in records:
+
+    def at(key: int) -> int:
+        return key if where is None else where(key)
+
+    first = at(records[0][0]) if records else 1
+    for key, sp in records:
         if not isinstance(sp, dict) or not isinstance(sp.get("context"), dict):
-            problems.append((line, "not an OpenTelemetry span object (no context); skipped"))
+            problems.append((at(key), "not an OpenTelemetry span object (no context); skipped"))
             continue
-        rows.append(_sdk_span(sp))
+
+        def report(why: str, key: int = key) -> None:
+            problems.append((at(key), why))
+
+        rows.append(_sdk_span(sp, report))
     return [(first, _grouped(rows))] if rows else []
 
 
-def _any_agent(obj: object, problems: Problems) -> Documents:
+def _any_agent(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     spans = obj.get("spans") if isinstance(obj, dict) else None
     if not isinstance(spans, list):
         problems.append((1, 'expected {"spans": [...]}; nothing read'))
         return []
-    return _sdk_spans([(1, sp) for sp in spans], problems)
+    return _sdk_spans([(k, sp) for k, sp in enumerate(spans)], problems, where)
 
 
 def _console(raw: bytes, problems: Problems) -> Documents:
@@ -504,7 +571,7 @@ def _jaeger_span(
     return resource, (str(scope) if scope else None), span
 
 
-def _jaeger_model(obj: object, problems: Problems) -> Documents:
+def _jaeger_model(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     spans = obj.get("spans") if isinstance(obj, dict) else None
     rows = []
     for sp in spans if isinstance(spans, list) else []:
@@ -514,7 +581,7 @@ def _jaeger_model(obj: object, problems: Problems) -> Documents:
     return [(1, _grouped(rows))] if rows else []
 
 
-def _jaeger_api(obj: object, problems: Problems) -> Documents:
+def _jaeger_api(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     data = obj.get("data") if isinstance(obj, dict) else None
     rows = []
     for trace in data if isinstance(data, list) else []:
@@ -530,13 +597,17 @@ def _jaeger_api(obj: object, problems: Problems) -> Documents:
     return [(1, _grouped(rows))] if rows else []
 
 
-def _phoenix(obj: object, problems: Problems) -> Documents:
+def _phoenix(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     rows: list[tuple[Mapping[str, Any] | None, str | None, dict[str, Any]]] = []
     for k, sp in enumerate(_list(obj)):
         context = sp.get("context") if isinstance(sp, dict) else None
         if not isinstance(context, dict):
-            problems.append((1, f"element {k} is not a Phoenix span (no context); skipped"))
+            problems.append((where(k), f"element {k} is not a Phoenix span (no context); skipped"))
             continue
+
+        def report(why: str, k: int = k) -> None:
+            problems.append((where(k), why))
+
         attrs = dict(sp.get("attributes") or {}) if isinstance(sp.get("attributes"), dict) else {}
         if sp.get("span_kind") and C.FOREIGN_OPENINFERENCE_SPAN_KIND not in attrs:
             attrs[C.FOREIGN_OPENINFERENCE_SPAN_KIND] = sp["span_kind"]
@@ -555,8 +626,8 @@ def _phoenix(obj: object, problems: Problems) -> Documents:
             "parentSpanId": hex_id(sp.get("parent_id"), 8),
             "name": str(sp.get("name", "")),
             "kind": 1,
-            "startTimeUnixNano": _time_ns(sp.get("start_time")),
-            "endTimeUnixNano": _time_ns(sp.get("end_time")),
+            "startTimeUnixNano": _checked_time(sp, "start_time", report),
+            "endTimeUnixNano": _checked_time(sp, "end_time", report),
             "attributes": key_values(attrs),
             "events": events,
             "status": _status(sp.get("status_code"), sp.get("status_message")),
@@ -590,7 +661,7 @@ def _number(value: object) -> float | None:
     return None
 
 
-def _langfuse(obj: object, problems: Problems) -> Documents:
+def _langfuse(obj: object, problems: Problems, where: Lines = _first_line) -> Documents:
     """A Langfuse trace export: the trace becomes a root ``invoke_agent`` span, each observation a span under it.
 
     Observation fields map to GenAI keys: TOOL → ``execute_tool`` (the tool's name from the Vercel AI SDK's
@@ -684,7 +755,7 @@ def _langfuse(obj: object, problems: Problems) -> Documents:
     return [(1, _grouped([(None, None, root), *rows]))]
 
 
-_JSON_READERS: Final[dict[str, Callable[[object, Problems], Documents]]] = {
+_JSON_READERS: Final[dict[str, Callable[[object, Problems, Lines], Documents]]] = {
     "otlp-array": _otlp_array,
     "tempo": _tempo,
     "any-agent": _any_agent,
@@ -713,15 +784,33 @@ def read_container(name: str, raw: bytes) -> Converted:
     if name == "otel-console":
         docs = _console(raw, out.problems)
     else:
+        body = raw[len(BOM) :] if raw.startswith(BOM) else raw
+        lines: list[int] | None = None
+
+        def where(k: int) -> int:
+            nonlocal lines
+            if lines is None:
+                text = body.decode("utf-8", errors="replace")
+                lines = [line for line, _ in array_elements(text, name)[0]] if name in _ARRAY_OF else []
+            return lines[k] if k < len(lines) else 1
+
         try:
-            obj = msgspec.json.decode(raw[len(BOM) :] if raw.startswith(BOM) else raw)
+            obj: object = msgspec.json.decode(body)
         except (msgspec.DecodeError, UnicodeDecodeError):
-            out.problems.append((1, f"not valid JSON, though it starts like a {name} span file; nothing read"))
-            return out
+            if name not in _ARRAY_OF:
+                out.problems.append((1, f"not valid JSON, though it starts like a {name} span file; nothing read"))
+                return out
+            # cut short (a killed writer) or broken in the middle: keep the records before the break
+            elements, stop = array_elements(body.decode("utf-8", errors="replace"), name)
+            line, why = stop or (1, "not valid JSON")
+            out.problems.append((line, f"{why}; the {len(elements)} record(s) before it are read, the rest is lost"))
+            lines = [at for at, _ in elements]
+            records = [element for _, element in elements]
+            obj = {"spans": records} if name == "any-agent" else records
         except RecursionError:
             out.problems.append((1, "JSON nested too deeply to decode"))
             return out
-        docs = _JSON_READERS[name](obj, out.problems)
+        docs = _JSON_READERS[name](obj, out.problems, where)
     out.documents.extend(_converted(docs, out.problems))
     if not out.documents and not out.problems:
         out.problems.append((1, f"a {name} span file without any span"))
