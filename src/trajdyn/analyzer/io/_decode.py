@@ -16,10 +16,10 @@ import base64
 import binascii
 import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 import polars as pl
@@ -34,7 +34,14 @@ from trajdyn.analyzer.io._attributes import (
     any_to_python,
     excerpt,
 )
-from trajdyn.analyzer.io._documents import BadDocument, decode_document, looks_like_document, split_torn_line
+from trajdyn.analyzer.io._containers import HEAD_BYTES, read_container, sniff_container
+from trajdyn.analyzer.io._documents import (
+    BadDocument,
+    convert_document,
+    decode_document,
+    looks_like_document,
+    split_torn_line,
+)
 from trajdyn.analyzer.io._otlp import Event, KeyValue, Span, TracesData
 
 __all__ = [
@@ -170,8 +177,9 @@ class Part:
 
     ``index``: the input's position in the reader's list of inputs; ``source``: its name. ``layout``: ``lines``,
     ``document``, or ``auto`` (a whole input: decide by content). The bytes are in ``data``, or are the byte range
-    ``offset``/``length`` of the plain file ``path``, read by the decoder itself. ``problem``: a problem met while
-    reading the input at this point (e.g. a gzip stream that ends early), and no data.
+    ``offset``/``length`` of the plain file ``path``, read by the decoder itself. ``documents``: instead of bytes,
+    OTLP/JSON documents already in memory (an imported log: document k counts as line k). ``problem``: a problem
+    met while reading the input at this point (e.g. a gzip stream that ends early), and no data.
     """
 
     index: int
@@ -182,6 +190,7 @@ class Part:
     length: int = 0
     data: bytes | None = None
     problem: str | None = None
+    documents: tuple[Mapping[str, Any], ...] | None = None
 
     @property
     def nbytes(self) -> int:
@@ -479,6 +488,18 @@ Docs = list[tuple[int, int, TracesData]]
 Errors = list[tuple[int, int, str]]
 
 
+def _container(part: int, line: int, raw: bytes, docs: Docs, errors: Errors) -> bool:
+    """Read ``raw`` (starting at ``line``) as a span container other than OTLP (:mod:`._containers`) when it is
+    one; ``False`` when it is not."""
+    name = sniff_container(raw[:HEAD_BYTES])
+    if name is None:
+        return False
+    found = read_container(name, raw)
+    docs.extend((part, line + at - 1, doc) for at, doc in found.documents)
+    errors.extend((part, line + at - 1, message) for at, message in found.problems)
+    return True
+
+
 def _decode_lines(part: int, raw: bytes, docs: Docs, errors: Errors, *, auto: bool = False) -> int | None:
     """Decode the JSON lines of ``raw`` (a bad line is reported and skipped); returns the number of lines.
 
@@ -497,6 +518,9 @@ def _decode_lines(part: int, raw: bytes, docs: Docs, errors: Errors, *, auto: bo
         except BadDocument as exc:
             if first and looks_like_document(raw, complete=True):
                 return None
+            if _container(part, i, line, docs, errors):
+                first = False
+                continue
             torn = split_torn_line(line)
             if torn is None:
                 errors.append((part, i, exc.message))
@@ -514,6 +538,8 @@ def _decode_document(part: int, raw: bytes, docs: Docs, errors: Errors) -> int:
     try:
         docs.append((part, 1, decode_document(raw)))
     except BadDocument as exc:
+        if _container(part, 1, raw, docs, errors):
+            return n_lines
         line_docs: Docs = []
         line_errors: Errors = []
         _decode_lines(part, raw, line_docs, line_errors)
@@ -548,6 +574,14 @@ def _decode_chunk(parts: list[tuple[Part, bytes]]) -> ChunkResult:
         if part.problem is not None:
             errors.append((k, 0, part.problem))
             n_lines.append(0)
+            continue
+        if part.documents is not None:  # in memory: no text to decode (document i counts as line i)
+            for i, obj in enumerate(part.documents, start=1):
+                try:
+                    docs.append((k, i, convert_document(obj)))
+                except BadDocument as exc:
+                    errors.append((k, i, exc.message))
+            n_lines.append(len(part.documents))
             continue
         n = None
         if part.layout != "document":
