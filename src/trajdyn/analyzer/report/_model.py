@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from trajdyn._problems import InputProblem
+    from trajdyn.analyzer.io import SweepData
 
 __all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportSection", "Scope", "SectionResult"]
 
@@ -45,7 +46,8 @@ class ReportContext:
     report-scope section, the trajectory entries' ``[name]`` otherwise) and adds deltas to its own output.
 
     ``results``: records of benchmark result files (run summaries, not spans: see :func:`trajdyn.analyzer.read_results`,
-    one row per task of a run), or ``None`` when the inputs held none.
+    one row per task of a run), or ``None`` when the inputs held none. ``sweeps``: the frames of parameter-sweep
+    summaries (:class:`trajdyn.analyzer.io.SweepData`), or ``None``.
     """
 
     steps: pl.DataFrame
@@ -54,6 +56,7 @@ class ReportContext:
     options: ReportOptions
     previous: Mapping[str, Any] | None = None
     results: pl.DataFrame | None = None
+    sweeps: SweepData | None = None
 
 
 @dataclass(frozen=True, slots=True)
