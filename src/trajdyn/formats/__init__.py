@@ -26,7 +26,15 @@ from __future__ import annotations
 from trajdyn._problems import InputProblem
 from trajdyn.formats._builder import build_requests
 from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory, ImportResult
-from trajdyn.formats._kinds import RESULT_KEYS, SWEEP_RECORD_KINDS, Format, FormatKind, ResultFormat, SpanFormat, SweepFormat
+from trajdyn.formats._kinds import (
+    RESULT_KEYS,
+    SWEEP_RECORD_KINDS,
+    Format,
+    FormatKind,
+    ResultFormat,
+    SpanFormat,
+    SweepFormat,
+)
 from trajdyn.formats._menu import load_menu, menu_from_json
 from trajdyn.formats._otlp_writer import write_jsonl
 from trajdyn.formats._registry import (

@@ -14,13 +14,13 @@ from trajdyn.formats._imported import ImportedTrajectory
 
 __all__ = [
     "RESULT_KEYS",
+    "SWEEP_RECORD_KINDS",
     "Format",
     "FormatKind",
     "ParseLogFn",
     "ParseResultFn",
     "ResultFormat",
     "SniffFn",
-    "SWEEP_RECORD_KINDS",
     "SpanFormat",
     "SweepFormat",
 ]
