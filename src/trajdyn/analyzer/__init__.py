@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from trajdyn.analyzer.metrics.exploration import ExplorationOptions
     from trajdyn.analyzer.metrics.playbook import LintConfig, LintResult, PlaybookOptions, lint_playbook
     from trajdyn.analyzer.model import events, steps, trajectories
-    from trajdyn.analyzer.report import Report, ReportOptions, TrendsOptions
+    from trajdyn.analyzer.report import Report, ReportOptions, SweepsOptions, TrendsOptions
 
     ReadResult = SpanData
 
@@ -61,6 +61,7 @@ __all__ = [
     "ResultData",
     "SpanData",
     "SpanDocuments",
+    "SweepsOptions",
     "TrendsOptions",
     "analyze",
     "events",
@@ -87,6 +88,7 @@ _LAZY: Final = {
     "ResultData": "trajdyn.analyzer.io",
     "SpanData": "trajdyn.analyzer.io",
     "SpanDocuments": "trajdyn.analyzer.io",
+    "SweepsOptions": "trajdyn.analyzer.report",
     "TrendsOptions": "trajdyn.analyzer.report",
     "events": "trajdyn.analyzer.model",
     "lint_playbook": "trajdyn.analyzer.metrics.playbook",

@@ -168,9 +168,7 @@ def _read_text(path: str | Path, what: str) -> tuple[str, InputProblem | None]:
         return "", InputProblem(str(path), 0, f"cannot read the {what}: {exc}")
 
 
-def read_sweep(
-    path: str | Path, fmt: str | None = None
-) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
+def read_sweep(path: str | Path, fmt: str | None = None) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
     """Read one parameter-sweep summary: ``(format name, sweep records, problems)``; never raises on bad input.
 
     ``fmt``: the name of a sweep format, or ``None`` to detect it. Records are described by

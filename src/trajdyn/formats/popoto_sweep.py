@@ -130,7 +130,9 @@ def _pair(source: str, name: str, entry: object, problems: list[InputProblem]) -
         va, vb = canonical_value(point.get("value_a")), canonical_value(point.get("value_b"))
         score = _score(point.get("ndcg_at_5"))
         if va is None or vb is None or score is None:
-            problems.append(InputProblem(source, 0, f"pairwise {name!r}: point {i} lacks value_a, value_b or ndcg_at_5"))
+            problems.append(
+                InputProblem(source, 0, f"pairwise {name!r}: point {i} lacks value_a, value_b or ndcg_at_5")
+            )
             continue
         out.append(
             {

@@ -17,9 +17,17 @@ def _builtins() -> Iterator[ReportSection]:
     from trajdyn.analyzer.report._dynamics import DynamicsSection, SensitivitySection
     from trajdyn.analyzer.report._exploration import ExplorationSection
     from trajdyn.analyzer.report._playbook import PlaybookSection
+    from trajdyn.analyzer.report._sweeps import SweepsSection
     from trajdyn.analyzer.report._trends import TrendsSection
 
-    yield from (ExplorationSection(), DynamicsSection(), SensitivitySection(), PlaybookSection(), TrendsSection())
+    yield from (
+        ExplorationSection(),
+        DynamicsSection(),
+        SensitivitySection(),
+        PlaybookSection(),
+        TrendsSection(),
+        SweepsSection(),
+    )
 
 
 SECTIONS: Registry[ReportSection] = Registry("report section", _builtins)

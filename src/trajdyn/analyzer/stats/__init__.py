@@ -11,7 +11,8 @@ Definitions and references in ``docs/metrics/statistics.md``. Grouped by what th
   :func:`mean_difference`, :func:`median_shift`, :func:`stratified_difference` (cluster bootstrap and
   within-stratum permutation test);
 * intervals (:mod:`._intervals`) — :func:`jeffreys_interval`, :func:`wilson_interval`, :func:`welch_interval`;
-* 2×2 tables (:mod:`._contingency`) — :func:`fisher_exact_p`.
+* 2×2 tables (:mod:`._contingency`) — :func:`fisher_exact_p`;
+* noise of a curve without replicates (:mod:`._noise`) — :func:`pseudo_residual_sd`.
 
 scipy does the work wherever it already does it (Kendall's exact null, Sen's interval, Student's t and Beta
 quantiles); the functions here add what it lacks (batches of series, NaN-tolerant families, seeded resampling
@@ -32,6 +33,7 @@ from trajdyn.analyzer.stats._changepoint import PERMUTATIONS, ChangePoint, e_div
 from trajdyn.analyzer.stats._contingency import fisher_exact_p
 from trajdyn.analyzer.stats._intervals import jeffreys_interval, welch_interval, wilson_interval
 from trajdyn.analyzer.stats._multiple import benjamini_hochberg
+from trajdyn.analyzer.stats._noise import MAD_NORMAL, pseudo_residual_sd
 from trajdyn.analyzer.stats._resample import (
     BOOTSTRAP_RESAMPLES,
     SEED,
@@ -64,6 +66,7 @@ from trajdyn.analyzer.stats._trend import (
 
 __all__ = [
     "BOOTSTRAP_RESAMPLES",
+    "MAD_NORMAL",
     "MAX_SLOPE_PAIRS",
     "PERMUTATIONS",
     "SEED",
@@ -92,6 +95,7 @@ __all__ = [
     "ols_slope",
     "percentile_interval",
     "permutation_p_value",
+    "pseudo_residual_sd",
     "sen_slope",
     "stratified_difference",
     "theil_sen_slope",
