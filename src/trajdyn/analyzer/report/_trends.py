@@ -64,7 +64,7 @@ def regressions(report: Report) -> list[dict[str, Any]]:
 
 def _settings(extra: Mapping[str, Any]) -> tuple[str, Any, bool]:
     from trajdyn.analyzer.metrics.trends import Settings, resolve_group_by
-    from trajdyn.analyzer.metrics.trends._stats import PERMUTATIONS, SEED
+    from trajdyn.analyzer.stats import PERMUTATIONS, SEED
 
     group_by = resolve_group_by(str(extra.get(OPTION_GROUP_BY) or DEFAULT_GROUP_BY))
     settings = Settings(
