@@ -190,12 +190,11 @@ def test_a_plug_in_result_format_feeds_the_trends_section(tmp_path: Path) -> Non
 
 
 def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Path, tmp_path: Path) -> None:
-    """``trajdyn.formats`` imported on its own (not through ``trajdyn/__init__``, which loads the SDK) with polars,
-    numpy, OpenTelemetry, ``trajdyn.sdk`` and ``trajdyn.analyzer`` unimportable: detection, conversion and result
-    reading all work."""
+    """``import trajdyn.formats`` (through the package's light ``__init__``) with polars, numpy, OpenTelemetry,
+    ``trajdyn.sdk`` and ``trajdyn.analyzer`` unimportable: detection, conversion and result reading all work."""
     code = textwrap.dedent(
         f"""
-        import importlib.util, sys, types
+        import sys
         BLOCKED = ("polars", "numpy", "scipy", "opentelemetry", "trajdyn.sdk", "trajdyn.analyzer", "trajdyn.exporters")
         class _Refuse:
             def find_spec(self, name, path=None, target=None):
@@ -203,10 +202,8 @@ def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Pat
                     raise ModuleNotFoundError(f"No module named {{name!r}}")
                 return None
         sys.meta_path.insert(0, _Refuse())
-        package = types.ModuleType("trajdyn")
-        package.__path__ = list(importlib.util.find_spec("trajdyn").submodule_search_locations)
-        sys.modules["trajdyn"] = package
         from pathlib import Path
+        import trajdyn.formats
         from trajdyn.formats import FORMATS, convert, detect_format, read_result, write_jsonl
         log = Path({str(external / "autoresearch-trajectory.jsonl")!r})
         assert detect_format(log) == "autoresearch" and len(FORMATS) == 6

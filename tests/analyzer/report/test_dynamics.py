@@ -253,6 +253,35 @@ def test_options_reach_the_analysis_and_bad_ones_are_configuration_errors() -> N
         report(mixed_runs(), embeddings="word2vec")
 
 
+def test_one_analysis_per_report_kept_on_the_report_not_the_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trajdyn.analyzer.metrics.dynamics as dynamics_module
+
+    calls: list[int] = []
+    real = dynamics_module.analyze_dynamics
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dynamics_module, "analyze_dynamics", counting)
+    first = report(mixed_runs(), shuffles=0)
+    assert len(calls) == 1  # dynamics and sensitivity share one analysis
+    second = report(mixed_runs()[:4], shuffles=0)
+    assert len(calls) == 2  # a new report computes afresh: nothing is carried over from the first
+    assert len(first.trajectories) == 10 and len(second.trajectories) == 4
+    assert first.blocks["sensitivity"] != second.blocks["sensitivity"]
+
+    import gc
+    import weakref
+
+    steps, trajectories = frames(mixed_runs())
+    kept = weakref.ref(steps)
+    build_report(steps, trajectories, generated_at=STAMP, options=[DynamicsOptions(shuffles=0)])
+    del steps, trajectories
+    gc.collect()
+    assert kept() is None  # the report's frames are not held by a cache once the report is built
+
+
 def test_compare_to_adds_deltas(tmp_path: Path) -> None:
     from trajdyn.analyzer.report import load_previous_report
 

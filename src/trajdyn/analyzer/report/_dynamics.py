@@ -12,7 +12,6 @@ Angles are radians in the JSON and degrees in the Markdown and terminal renderin
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,25 +29,18 @@ if TYPE_CHECKING:
 
 __all__ = ["DynamicsSection", "SensitivitySection"]
 
-_LOCK = threading.Lock()
-_LAST: list[tuple[ReportContext, DynamicsResult]] = []
+
+def _analysis(ctx: ReportContext) -> DynamicsResult:
+    from trajdyn.analyzer.embeddings import EmbeddingOptions
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics
+
+    embedder = ctx.options.get(EmbeddingOptions).embedder()
+    return analyze_dynamics(ctx.steps, ctx.trajectories, embedder=embedder, options=ctx.options.get(DynamicsOptions))
 
 
 def _result(ctx: ReportContext) -> DynamicsResult:
-    """The dynamics analysis of ``ctx``, computed once for both sections of one report."""
-    with _LOCK:
-        for seen, result in _LAST:
-            if seen is ctx:
-                return result
-        from trajdyn.analyzer.embeddings import EmbeddingOptions
-        from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics
-
-        embedder = ctx.options.get(EmbeddingOptions).embedder()
-        result = analyze_dynamics(
-            ctx.steps, ctx.trajectories, embedder=embedder, options=ctx.options.get(DynamicsOptions)
-        )
-        _LAST[:] = [(ctx, result)]
-        return result
+    """The dynamics analysis of ``ctx``, computed once for both sections of one report (kept on the context)."""
+    return ctx.memo(_analysis, lambda: _analysis(ctx))
 
 
 def _options_types() -> tuple[type[Any], ...]:

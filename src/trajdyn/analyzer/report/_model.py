@@ -3,10 +3,11 @@ extension point (:class:`ReportSection`, one per metric family)."""
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar
 
 from trajdyn import conventions as C
 from trajdyn.analyzer.report._options import ReportOptions
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from trajdyn._problems import InputProblem
 
 __all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportSection", "Scope", "SectionResult"]
+
+T = TypeVar("T")
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 """A value that serialises to JSON (finite floats only: the report layer turns NaN/inf into null)."""
@@ -59,6 +62,17 @@ class ReportContext:
     previous: Mapping[str, Any] | None = None
     results: pl.DataFrame | None = None
     computed: Mapping[str, Mapping[str, dict[str, JSONValue]]] = field(default_factory=dict)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per report: what several sections share (the dynamics analysis of ``dynamics`` and
+        ``sensitivity``) is kept on this context under ``key`` and goes away with it; no module-level cache."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            value: T = self._memo[key]
+            return value
 
 
 @dataclass(frozen=True, slots=True)
