@@ -14,6 +14,7 @@ from benchmark result files, ``score`` (bounded), ``cost`` and ``tokens``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -322,7 +323,8 @@ def _fuse_metric(
     tasks = sorted(per_task, key=natural_key)
     trial_values = [v for t in tasks for v in per_task[t]]
     kind = _kind_of(name, trial_values)
-    values = np.array([float(np.mean(per_task[t])) for t in tasks])
+    # fsum: a task's mean does not depend on the order of its trials (to the last bit)
+    values = np.array([math.fsum(per_task[t]) / len(per_task[t]) for t in tasks])
     code = {s: i for i, s in enumerate(strata.names)}
     codes = np.array([code[strata.by_task[t]] for t in tasks], dtype=np.int64)
     levels = central_levels(settings.confidence)
