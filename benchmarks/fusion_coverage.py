@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from trajdyn.analyzer.stats import bootstrap_pools, fuse, stratified_bootstrap_interval, stratum_summary
+from trajdyn.analyzer.stats import Fused, bootstrap_pools, fuse, stratified_bootstrap_interval, stratum_summary
 
 LEVELS = (0.025, 0.975)
 Z = float(stats.norm.ppf(0.975))
@@ -112,6 +112,20 @@ def _percentile(
     return float(lo), float(hi)
 
 
+def _record(tally: Tally, fused: Fused, values: np.ndarray, strata: np.ndarray, truth: float, c: float) -> np.ndarray:
+    """Tally the fused estimate's error, covered mass, ESS, its interval and Wald's; the tasks' weights P/Q."""
+    assert fused.reweighted_mean is not None
+    tally.reps += 1
+    tally.errors.append(fused.reweighted_mean - truth)
+    tally.covered_mass.append(c)
+    tally.ess.append(fused.ess or 0.0)
+    tally.hit(f"{fused.ci_method} (fusion)", _inside(fused.ci, truth))
+    tally.hit("wald", _inside(_wald(values, strata, P), truth))
+    n = values.shape[0]
+    weights: np.ndarray = np.where(P[strata] > 0, P[strata] / np.bincount(strata, minlength=len(P))[strata], 0.0) * n
+    return weights
+
+
 def _scenario_bounded(rng: np.random.Generator, tally: Tally, n: int, trials: int, draws: int, seed: int) -> None:
     strata = _draw_strata(rng, n)
     if trials == 1:
@@ -126,14 +140,7 @@ def _scenario_bounded(rng: np.random.Generator, tally: Tally, n: int, trials: in
     full_truth = float(np.dot(P, THETA))
     kind = "binary" if trials == 1 else "bounded"
     fused = fuse(values, strata, stratum_target=P, kind=kind, levels=LEVELS, draws=draws, seed=seed)
-    assert fused.reweighted_mean is not None
-    tally.reps += 1
-    tally.errors.append(fused.reweighted_mean - covered_truth)
-    tally.covered_mass.append(c)
-    tally.ess.append(fused.ess or 0.0)
-    tally.hit(f"{fused.ci_method} (fusion)", _inside(fused.ci, covered_truth))
-    tally.hit("wald", _inside(_wald(values, strata, P), covered_truth))
-    weights = np.where(P[strata] > 0, P[strata] / np.bincount(strata, minlength=len(P))[strata], 0.0) * n
+    weights = _record(tally, fused, values, strata, covered_truth, c)
     pools = bootstrap_pools(strata)
     boot = stratified_bootstrap_interval(values, weights, pools, levels=LEVELS, resamples=draws, rng=seed)
     tally.hit("stratified bootstrap-t", _inside(boot, covered_truth))
@@ -154,14 +161,7 @@ def _scenario_continuous(rng: np.random.Generator, tally: Tally, n: int, draws: 
     values = MU[strata] * np.exp(rng.normal(0.0, SIGMA_LOG, n) - SIGMA_LOG**2 / 2)  # mean MU, skewed
     covered_truth, c = _covered_truth(strata, MU, P)
     fused = fuse(values, strata, stratum_target=P, kind="continuous", levels=LEVELS, draws=draws, seed=seed)
-    assert fused.reweighted_mean is not None
-    tally.reps += 1
-    tally.errors.append(fused.reweighted_mean - covered_truth)
-    tally.covered_mass.append(c)
-    tally.ess.append(fused.ess or 0.0)
-    tally.hit(f"{fused.ci_method} (fusion)", _inside(fused.ci, covered_truth))
-    tally.hit("wald", _inside(_wald(values, strata, P), covered_truth))
-    weights = np.where(P[strata] > 0, P[strata] / np.bincount(strata, minlength=len(P))[strata], 0.0) * n
+    weights = _record(tally, fused, values, strata, covered_truth, c)
     unmerged = stratified_bootstrap_interval(values, weights, strata, levels=LEVELS, resamples=draws, rng=seed)
     tally.hit("stratified bootstrap-t without merging", _inside(unmerged, covered_truth))
     pools = bootstrap_pools(strata)
