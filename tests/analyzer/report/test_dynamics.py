@@ -32,8 +32,8 @@ from trajdyn.analyzer.metrics.dynamics import (
     turns,
 )
 from trajdyn.analyzer.metrics.dynamics._clawbench import _kernel_entropy, _participation_ratio
-from trajdyn.analyzer.metrics.dynamics._regime import fisher_exact_p
 from trajdyn.analyzer.report import ReportOptions, build_report, render_markdown, render_terminal, report_to_json
+from trajdyn.analyzer.stats import fisher_exact_p
 
 STAMP = "2026-01-01T00:00:00Z"
 

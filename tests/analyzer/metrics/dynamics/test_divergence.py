@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analyzer._dynamics_frames import PlantedEmbedder, Run, frames
-from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics, pass_hat_k, theil_sen_slope
+from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics, pass_hat_k
 from trajdyn.analyzer.metrics.dynamics._divergence import (
     bootstrap_mean,
     divergence_from_curves,
@@ -20,6 +20,7 @@ from trajdyn.analyzer.metrics.dynamics._divergence import (
     pair_lambda,
 )
 from trajdyn.analyzer.report import to_json_value
+from trajdyn.analyzer.stats import theil_sen_slope
 
 DIM = 64
 

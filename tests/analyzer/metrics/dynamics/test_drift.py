@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analyzer._dynamics_frames import PlantedEmbedder, Run, frames
-from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics, mann_kendall_z
+from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics
 from trajdyn.analyzer.metrics.dynamics._drift import angles
+from trajdyn.analyzer.stats import mann_kendall_z
 
 DIM = 48
 

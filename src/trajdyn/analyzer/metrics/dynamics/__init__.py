@@ -28,8 +28,7 @@ from trajdyn.analyzer.metrics.dynamics._analysis import (
 )
 from trajdyn.analyzer.metrics.dynamics._clawbench import TOOL_FAMILIES, constraint_index, cq_scores, tool_family
 from trajdyn.analyzer.metrics.dynamics._complexity import lz76_counts
-from trajdyn.analyzer.metrics.dynamics._divergence import pass_hat_k, theil_sen_slope
-from trajdyn.analyzer.metrics.dynamics._drift import mann_kendall_z
+from trajdyn.analyzer.metrics.dynamics._divergence import pass_hat_k
 from trajdyn.analyzer.metrics.dynamics._entropy import action_entropy
 from trajdyn.analyzer.metrics.dynamics._frames import dynamics, laminarity, lz_complexity, sensitivity, suffix_loop
 from trajdyn.analyzer.metrics.dynamics._loops import state_action_ngrams
@@ -51,13 +50,11 @@ __all__ = [
     "laminarity",
     "lz76_counts",
     "lz_complexity",
-    "mann_kendall_z",
     "pass_hat_k",
     "regime_outcomes",
     "sensitivity",
     "state_action_ngrams",
     "suffix_loop",
-    "theil_sen_slope",
     "tool_family",
     "turns",
 ]

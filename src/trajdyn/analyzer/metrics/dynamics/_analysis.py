@@ -39,7 +39,6 @@ from trajdyn.analyzer.metrics.dynamics._drift import (
     consecutive_angles,
     drift_summary,
     group_sums,
-    mann_kendall_z,
 )
 from trajdyn.analyzer.metrics.dynamics._entropy import batch_entropy
 from trajdyn.analyzer.metrics.dynamics._loops import (
@@ -62,6 +61,7 @@ from trajdyn.analyzer.metrics.dynamics._turns import (
     pair_symbol,
     turns,
 )
+from trajdyn.analyzer.stats import mann_kendall_z
 from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:

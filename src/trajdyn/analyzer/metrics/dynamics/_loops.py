@@ -41,8 +41,9 @@ import numpy as np
 import polars as pl
 
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations, shuffle_z, symbol_counts
+from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, shuffled_chunks, symbol_counts
 from trajdyn.analyzer.metrics.dynamics._turns import STATE, TURN
+from trajdyn.analyzer.stats import null_z_score, permutation_p_value
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -176,20 +177,12 @@ def batch_laminarity(
         lam[group.rows] = observed
         if shuffles < 2:
             continue
-        perms = permutations(group.n, shuffles, seed)
-        per_chunk = max(1, (1 << 21) // (shuffles * group.n))
-        compact = group.local.astype(np.int16 if group.n < 32768 else np.int64)
-        compact_at = counts_at.astype(compact.dtype)
-        for s0 in range(0, len(group.rows), per_chunk):
-            local = compact[s0 : s0 + per_chunk]
-            at = compact_at[s0 : s0 + per_chunk]
-            null = laminarity_of_rows(local[:, perms].reshape(-1, group.n), at[:, perms].reshape(-1, group.n)).reshape(
-                len(local), shuffles
-            )
-            obs = observed[s0 : s0 + per_chunk]
-            rows = group.rows[s0 : s0 + per_chunk]
-            z[rows] = shuffle_z(obs, null)
-            p_high[rows] = (1.0 + (null >= obs[:, None] - 1e-12).sum(axis=1)) / (shuffles + 1.0)
+        for part, (local, at) in shuffled_chunks(group, shuffles, seed, group.local, counts_at):
+            null = laminarity_of_rows(local, at).reshape(-1, shuffles)
+            obs = observed[part]
+            rows = group.rows[part]
+            z[rows] = null_z_score(obs, null)
+            p_high[rows] = permutation_p_value((null >= obs[:, None] - 1e-12).sum(axis=1), shuffles)
     return lam, z, p_high
 
 

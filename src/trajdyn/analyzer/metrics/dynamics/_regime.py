@@ -35,7 +35,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-__all__ = ["REGIMES", "classify_regime", "fisher_exact_p", "regime_outcomes"]
+from trajdyn.analyzer.stats import fisher_exact_p, jeffreys_interval
+
+__all__ = ["REGIMES", "classify_regime", "regime_outcomes"]
 
 REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "unknown")
 MIN_TURNS: Final = 3
@@ -113,45 +115,8 @@ def classify_regime(
     return "unknown", "no significant loop, trap or trend" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _jeffreys(failures: int, n: int) -> list[float] | None:
-    """Jeffreys 95 % interval of a binomial proportion: Beta(f + ½, n − f + ½) quantiles (ends at 0 / 1 at the extremes)."""
-    if n == 0:
-        return None
-    from scipy.special import betaincinv
-
-    a, b = failures + 0.5, n - failures + 0.5
-    lo = 0.0 if failures == 0 else float(betaincinv(a, b, 0.025))
-    hi = 1.0 if failures == n else float(betaincinv(a, b, 0.975))
-    return [lo, hi]
-
-
-def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
-    """Two-sided Fisher exact p-value of the 2×2 table [[a, b], [c, d]]: the total probability, under the
-    hypergeometric distribution with the table's margins, of the tables no more probable than the observed one
-    (relative tolerance 1e-7, as scipy.stats.fisher_exact)."""
-    r1, r2, c1 = a + b, c + d, a + c
-    n = r1 + r2
-
-    def log_pmf(x: int) -> float:
-        return (
-            math.lgamma(r1 + 1)
-            - math.lgamma(x + 1)
-            - math.lgamma(r1 - x + 1)
-            + math.lgamma(r2 + 1)
-            - math.lgamma(c1 - x + 1)
-            - math.lgamma(r2 - c1 + x + 1)
-            - math.lgamma(n + 1)
-            + math.lgamma(c1 + 1)
-            + math.lgamma(n - c1 + 1)
-        )
-
-    observed = log_pmf(a)
-    total = 0.0
-    for x in range(max(0, c1 - r2), min(r1, c1) + 1):
-        lp = log_pmf(x)
-        if lp <= observed + 1e-7:
-            total += math.exp(lp)
-    return min(1.0, total)
+def _list(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else list(interval)
 
 
 def _fisher(fail_in: int, n_in: int, fail_out: int, n_out: int) -> float | None:
@@ -180,7 +145,7 @@ def _category(
         out.update(
             failures=failures,
             failure_rate=failures / len(known) if known else None,
-            failure_ci=_jeffreys(failures, len(known)),
+            failure_ci=_list(jeffreys_interval(failures, len(known))),
             rest_failure_rate=fail_out / len(others) if others else None,
             fisher_p=_fisher(failures, len(known), fail_out, len(others)),
         )

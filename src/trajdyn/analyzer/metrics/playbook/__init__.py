@@ -17,14 +17,12 @@ from trajdyn.analyzer.metrics.playbook._impact import (
     RETRIES,
     SUCCESSFUL,
     PlaybookOptions,
-    benjamini_hochberg,
     learning_key_report,
     learning_key_slug,
     playbook_entries,
     playbook_entry_usage,
     playbook_sessions,
     transfer_level,
-    within_task_delta,
 )
 from trajdyn.analyzer.metrics.playbook._lint import (
     DEFAULT_BANNED_TOKENS,
@@ -62,7 +60,6 @@ __all__ = [
     "LintConfig",
     "LintResult",
     "PlaybookOptions",
-    "benjamini_hochberg",
     "learning_key_report",
     "learning_key_slug",
     "lint_entries",
@@ -75,5 +72,4 @@ __all__ = [
     "playbook_sessions",
     "stable_entry_id",
     "transfer_level",
-    "within_task_delta",
 ]

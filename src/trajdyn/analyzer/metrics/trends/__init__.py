@@ -40,21 +40,6 @@ from trajdyn.analyzer.metrics.trends._records import (
     resolve_group_by,
 )
 from trajdyn.analyzer.metrics.trends._series import SERIES_KEYS, VERDICTS, Settings, analyze_series
-from trajdyn.analyzer.metrics.trends._stats import (
-    ChangePoint,
-    Comparison,
-    MannKendall,
-    SenSlope,
-    benjamini_hochberg,
-    e_divisive,
-    e_divisive_statistic,
-    lag1_autocorrelation,
-    mann_kendall,
-    mean_difference,
-    median_shift,
-    ols_slope,
-    sen_slope,
-)
 
 __all__ = [
     "GROUP_BY_KEYS",
@@ -63,24 +48,11 @@ __all__ = [
     "SERIES_KEYS",
     "TASK_KEYS",
     "VERDICTS",
-    "ChangePoint",
-    "Comparison",
-    "MannKendall",
-    "SenSlope",
     "Settings",
     "analyze_series",
-    "benjamini_hochberg",
-    "e_divisive",
-    "e_divisive_statistic",
     "empty_records",
-    "lag1_autocorrelation",
-    "mann_kendall",
-    "mean_difference",
-    "median_shift",
-    "ols_slope",
     "records_from_results",
     "records_from_trajectories",
     "resolve_group_by",
-    "sen_slope",
     "trends",
 ]

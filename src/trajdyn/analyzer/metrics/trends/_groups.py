@@ -23,7 +23,7 @@ from trajdyn.analyzer.metrics.trends._series import (
     Settings,
     analyze_series,
 )
-from trajdyn.analyzer.metrics.trends._stats import Comparison, benjamini_hochberg, mean_difference, ols_slope
+from trajdyn.analyzer.stats import Comparison, benjamini_hochberg, mean_difference, ols_slope
 
 __all__ = ["GROUP_KEYS", "PINCHBENCH_THRESHOLD", "PINCHBENCH_WINDOW", "TASK_KEYS", "trends"]
 

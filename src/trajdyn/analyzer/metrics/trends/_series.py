@@ -10,7 +10,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from trajdyn.analyzer.metrics.trends._stats import (
+from trajdyn.analyzer.stats import (
     PERMUTATIONS,
     SEED,
     Comparison,
