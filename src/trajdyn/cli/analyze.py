@@ -62,6 +62,7 @@ examples:
   trajdyn-analyze pinchbench-results/ --group-by dir --fail-on-regression
   trajdyn-analyze sweep_20260420_051055.json --sweep-default decay_rate=0.5
   trajdyn-analyze tau-bench-gpt-4o-airline.json --embeddings minilm --out report/
+  trajdyn-analyze pinchbench/ --profile workload.yaml --out report/
 """
 
 
@@ -190,7 +191,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--sections",
         metavar="LIST",
         help="comma-separated report sections to compute, in report order (default: all: exploration, dynamics, "
-        "sensitivity, playbook, trends); e.g. --sections exploration,trends skips the dynamics analysis",
+        "sensitivity, playbook, trends, fusion); e.g. --sections exploration,trends skips the dynamics analysis",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="fusion: a target profile (JSON or YAML: strata shares, shares by task id, or example task texts); "
+        "adds the fusion section: every per-run number reweighted to that task mix (docs/metrics/fusion.md)",
+    )
+    parser.add_argument(
+        "--fusion-k",
+        type=_positive_int,
+        metavar="K",
+        help="fusion: number of task clusters when tasks have no category (default: by silhouette, 2..8)",
+    )
+    parser.add_argument(
+        "--fusion-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="fusion: seed of the clustering and intervals (default 0)",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_playbook_arguments(parser)
@@ -219,7 +239,14 @@ def _sections(spec: str | None, stderr: TextIO) -> tuple[list[ReportSection] | N
 def _options(args: argparse.Namespace, lint: LintResult | None) -> list[object]:
     """The sections' options objects from the flags (the embedder is built here, so that a missing extra is
     reported before any input is read). Raises what the options types raise for a bad value."""
-    from trajdyn.analyzer import DynamicsOptions, EmbeddingOptions, ExplorationOptions, SweepsOptions, TrendsOptions
+    from trajdyn.analyzer import (
+        DynamicsOptions,
+        EmbeddingOptions,
+        ExplorationOptions,
+        FusionOptions,
+        SweepsOptions,
+        TrendsOptions,
+    )
     from trajdyn.analyzer.embeddings import get_embedder
     from trajdyn.exceptions import ConfigurationError
 
@@ -235,6 +262,7 @@ def _options(args: argparse.Namespace, lint: LintResult | None) -> list[object]:
         DynamicsOptions(window=args.dynamics_window, shuffles=args.shuffles),
         EmbeddingOptions(backend=get_embedder(args.embeddings, device=args.embeddings_device)),
         TrendsOptions(group_by=args.group_by, min_effect=args.min_effect),
+        FusionOptions(profile=args.profile, k=args.fusion_k, seed=args.fusion_seed),
         SweepsOptions(
             objective=args.sweep_objective,
             min_effect=args.sweep_min_effect,

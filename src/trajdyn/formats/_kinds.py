@@ -47,10 +47,12 @@ RESULT_KEYS: Final = (
     "cost",
     "tokens",
     "duplicates",
+    "category",
 )
 """Keys of a result record: one task of one run (``path`` identifies the run; an in-progress run is one record with
 null task and score). ``time`` in unix seconds, ``score`` in [0, 1], ``cost`` in USD, ``tokens`` per task (null when
-not measured), ``duplicates`` the extra entries of the task averaged into it (docs/analyzer-api.md)."""
+not measured), ``duplicates`` the extra entries of the task averaged into it, ``category`` the task's kind when the file says
+(PinchBench's ``frontmatter.category``; the ``fusion`` section's strata), else null (docs/analyzer-api.md)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,10 +47,12 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "cost": pl.Float64(),
     "tokens": pl.Float64(),
     "duplicates": pl.Int64(),
+    "category": pl.Utf8(),
 }
 """Columns of :attr:`ResultData.records`: one row per task of a run (``path`` identifies the run), ``time`` in unix
 seconds, ``score`` in [0, 1], ``cost`` in USD and ``tokens`` per task (null when not measured), ``dir`` the run
-file's parent directory (its name; the whole path where two parents share a name)."""
+file's parent directory (its name; the whole path where two parents share a name), ``category`` the task's kind
+when the result file gives one (null otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)

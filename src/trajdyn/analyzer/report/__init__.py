@@ -2,7 +2,7 @@
 
 A metric family plugs in as one :class:`ReportSection` subclass (with its own frozen options type) registered with
 :func:`register_section`; the builder, the renderers and the CLI pick it up without change. ``exploration``,
-``dynamics``, ``sensitivity``, ``playbook`` and ``trends`` are built in. Options reach the sections as typed
+``dynamics``, ``sensitivity``, ``playbook``, ``trends`` and ``fusion`` are built in. Options reach the sections as typed
 objects in a :class:`ReportOptions` (docs/report.md). Importing this package imports neither polars nor numpy.
 """
 
@@ -12,6 +12,7 @@ from trajdyn.analyzer.report._builder import build_report, check_options, load_p
 from trajdyn.analyzer.report._dynamics import DynamicsSection, SensitivitySection
 from trajdyn.analyzer.report._escape import plain_text
 from trajdyn.analyzer.report._exploration import ExplorationSection
+from trajdyn.analyzer.report._fusion import FusionOptions, FusionSection
 from trajdyn.analyzer.report._json import report_to_json, to_json_value, write_json
 from trajdyn.analyzer.report._markdown import render_markdown
 from trajdyn.analyzer.report._model import (
@@ -36,6 +37,8 @@ __all__ = [
     "SECTIONS",
     "DynamicsSection",
     "ExplorationSection",
+    "FusionOptions",
+    "FusionSection",
     "InputLike",
     "JSONValue",
     "PlaybookSection",

@@ -129,6 +129,7 @@ def build_report(
     if len(set(names)) != len(names):
         raise ValueError(f"report sections must have distinct names, got {names}")
     check_options(opts, chosen)
+    computed: dict[str, Mapping[str, dict[str, JSONValue]]] = {}
     ctx = ReportContext(
         steps=steps,
         trajectories=trajectories,
@@ -136,6 +137,7 @@ def build_report(
         options=opts,
         previous=previous,
         results=results,
+        computed=computed,
         sweeps=sweeps,
     )
     entries = _trajectory_index(steps, trajectories)
@@ -146,6 +148,7 @@ def build_report(
             if result.block is not None:  # a report-scope section with nothing to say is left out
                 blocks[section.name] = to_json_value(result.block)
             continue
+        computed[section.name] = result.per_trajectory
         for entry in entries:
             values = result.per_trajectory.get(str(entry[K.TRAJECTORY_ID]))
             if values is not None:

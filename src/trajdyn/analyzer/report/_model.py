@@ -51,6 +51,10 @@ class ReportContext:
     ``results``: records of benchmark result files (run summaries, not spans: see :func:`trajdyn.analyzer.read_results`,
     one row per task of a run), or ``None`` when the inputs held none. ``sweeps``: the frames of parameter-sweep
     summaries (:class:`trajdyn.analyzer.io.SweepData`), or ``None``.
+
+    ``computed``: the per-trajectory values of the trajectory-scope sections computed before this one (section name
+    → trajectory id → its object), filled in by the builder as it goes: a report-scope section that summarises
+    other families' numbers (``fusion``) reads them here instead of computing them again. Read-only for sections.
     """
 
     steps: pl.DataFrame
@@ -60,6 +64,7 @@ class ReportContext:
     previous: Mapping[str, Any] | None = None
     results: pl.DataFrame | None = None
     sweeps: SweepData | None = None
+    computed: Mapping[str, Mapping[str, dict[str, JSONValue]]] = field(default_factory=dict)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
