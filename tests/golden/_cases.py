@@ -99,6 +99,10 @@ CASES: tuple[Case, ...] = (
     ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
+    *(
+        Case(f"popoto-sweep_{stamp}", (f"popoto-sweep_{stamp}.json",))
+        for stamp in ("20260325_151421", "20260330_160911", "20260420_051055")
+    ),
     Case(
         "mixed-real-inputs",
         (

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from trajdyn.analyzer.metrics.exploration import ExplorationOptions
     from trajdyn.analyzer.metrics.playbook import LintConfig, LintResult, PlaybookOptions, lint_playbook
     from trajdyn.analyzer.model import events, steps, trajectories
-    from trajdyn.analyzer.report import FusionOptions, Report, ReportOptions, TrendsOptions
+    from trajdyn.analyzer.report import FusionOptions, Report, ReportOptions, SweepsOptions, TrendsOptions
 
     ReadResult = SpanData
 
@@ -62,6 +62,7 @@ __all__ = [
     "ResultData",
     "SpanData",
     "SpanDocuments",
+    "SweepsOptions",
     "TrendsOptions",
     "analyze",
     "events",
@@ -88,6 +89,7 @@ _LAZY: Final = {
     "ResultData": "trajdyn.analyzer.io",
     "SpanData": "trajdyn.analyzer.io",
     "SpanDocuments": "trajdyn.analyzer.io",
+    "SweepsOptions": "trajdyn.analyzer.report",
     "TrendsOptions": "trajdyn.analyzer.report",
     "FusionOptions": "trajdyn.analyzer.report",
     "events": "trajdyn.analyzer.model",

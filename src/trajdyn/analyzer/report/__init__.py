@@ -29,6 +29,7 @@ from trajdyn.analyzer.report._playbook import PlaybookSection
 from trajdyn.analyzer.report._playbook_lint import lint_to_json, render_lint_markdown, render_lint_terminal
 from trajdyn.analyzer.report._registry import SECTIONS, register_section, registered_sections, unregister_section
 from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.analyzer.report._sweeps import SweepsOptions, SweepsSection
 from trajdyn.analyzer.report._terminal import render_terminal
 from trajdyn.analyzer.report._trends import TrendsOptions, TrendsSection, regressions
 
@@ -48,6 +49,8 @@ __all__ = [
     "Scope",
     "SectionResult",
     "SensitivitySection",
+    "SweepsOptions",
+    "SweepsSection",
     "TrendsOptions",
     "TrendsSection",
     "build_report",

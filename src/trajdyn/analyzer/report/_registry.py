@@ -18,6 +18,7 @@ def _builtins() -> Iterator[ReportSection]:
     from trajdyn.analyzer.report._exploration import ExplorationSection
     from trajdyn.analyzer.report._fusion import FusionSection
     from trajdyn.analyzer.report._playbook import PlaybookSection
+    from trajdyn.analyzer.report._sweeps import SweepsSection
     from trajdyn.analyzer.report._trends import TrendsSection
 
     yield from (
@@ -27,6 +28,7 @@ def _builtins() -> Iterator[ReportSection]:
         PlaybookSection(),
         TrendsSection(),
         FusionSection(),
+        SweepsSection(),
     )
 
 

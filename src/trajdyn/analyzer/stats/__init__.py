@@ -13,7 +13,8 @@ Definitions and references in ``docs/metrics/statistics.md``. Grouped by what th
 * intervals (:mod:`._intervals`) — :func:`jeffreys_interval`, :func:`wilson_interval`, :func:`welch_interval`;
 * 2×2 tables (:mod:`._contingency`) — :func:`fisher_exact_p`;
 * reweighted fusion (:mod:`._fusion`) — :func:`fuse` (Hájek mean, Kish ESS, Jeffreys-mixture and stratified
-  bootstrap-t intervals, Manski bounds; ``docs/metrics/fusion.md``).
+  bootstrap-t intervals, Manski bounds; ``docs/metrics/fusion.md``);
+* noise of a curve without replicates (:mod:`._noise`) — :func:`pseudo_residual_sd`.
 
 scipy does the work wherever it already does it (Kendall's exact null, Sen's interval, Student's t and Beta
 quantiles); the functions here add what it lacks (batches of series, NaN-tolerant families, seeded resampling
@@ -52,6 +53,7 @@ from trajdyn.analyzer.stats._fusion import (
 )
 from trajdyn.analyzer.stats._intervals import jeffreys_interval, welch_interval, wilson_interval
 from trajdyn.analyzer.stats._multiple import benjamini_hochberg
+from trajdyn.analyzer.stats._noise import MAD_NORMAL, pseudo_residual_sd
 from trajdyn.analyzer.stats._resample import (
     BOOTSTRAP_RESAMPLES,
     SEED,
@@ -87,6 +89,7 @@ __all__ = [
     "CI_BOOTSTRAP",
     "CI_JEFFREYS",
     "FUSION_DRAWS",
+    "MAD_NORMAL",
     "MAX_SLOPE_PAIRS",
     "MIN_BOOTSTRAP_STRATUM",
     "PERMUTATIONS",
@@ -125,6 +128,7 @@ __all__ = [
     "ols_slope",
     "percentile_interval",
     "permutation_p_value",
+    "pseudo_residual_sd",
     "sen_slope",
     "stratified_bootstrap_interval",
     "stratified_difference",
