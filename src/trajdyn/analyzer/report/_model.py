@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from trajdyn import conventions as C
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from trajdyn.analyzer.report._section import ReportSection
 
 __all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportOptions", "SectionResult"]
+
+_T = TypeVar("_T")
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 """A value that serialises to JSON (finite floats only: the report layer turns NaN/inf into null)."""
@@ -53,6 +55,9 @@ class ReportContext:
 
     ``results``: records of benchmark result files (run summaries, not spans: see :mod:`trajdyn.analyzer.results`,
     one row per task of a run), or ``None`` when the inputs held none.
+
+    Sections that share one computation (``dynamics`` and ``sensitivity`` share one dynamics analysis) get it from
+    :meth:`memo`, which lives as long as the context: one report.
     """
 
     steps: pl.DataFrame
@@ -61,6 +66,14 @@ class ReportContext:
     options: ReportOptions
     previous: Mapping[str, Any] | None = None
     results: pl.DataFrame | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: str, factory: Callable[[], _T]) -> _T:
+        """The value computed by ``factory`` for ``key`` in this report, computed on the first call only."""
+        if key not in self._memo:
+            self._memo[key] = factory()
+        value: _T = self._memo[key]
+        return value
 
 
 @dataclass(frozen=True, slots=True)
