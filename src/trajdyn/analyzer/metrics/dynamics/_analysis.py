@@ -56,7 +56,7 @@ from trajdyn.analyzer.metrics.dynamics._regime import (
 )
 from trajdyn.analyzer.metrics.dynamics._schema import DRIFT_TYPE, TRAJECTORY_SCHEMA, TURN_SCHEMA, list_column
 from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, encode
-from trajdyn.analyzer.metrics.dynamics._tasks import GROUP, SensitivitySummary, TaskInput, sensitivity
+from trajdyn.analyzer.metrics.dynamics._tasks import GROUP, SensitivitySummary, TaskGroup, TaskInput, sensitivity
 from trajdyn.analyzer.metrics.dynamics._turns import (
     ERROR,
     PAIR,
@@ -364,17 +364,6 @@ def _constraint_indices(table: pl.DataFrame, batch: SequenceBatch) -> npt.NDArra
 
 
 @dataclass(frozen=True, slots=True)
-class _GroupResult:
-    """The divergence of one group and who is in it (trajectory positions in the batch, their variants)."""
-
-    members: npt.NDArray[np.int64]
-    variants: list[str]
-    divergence: GroupDivergence
-    basis: str
-    centred: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Semantic:
     """Angles per turn (in table order) and the per-group results of :func:`_semantic`."""
 
@@ -386,7 +375,7 @@ class _Semantic:
     """Per trajectory of the batch: whether its group is compared on content."""
     centred: npt.NDArray[np.bool_]
     """Per trajectory of the batch: whether its group was mean-centred."""
-    groups: list[_GroupResult]
+    groups: list[TaskGroup]
     run_vectors: npt.NDArray[np.float64]
     """Per trajectory of the batch: the normalised sum of its turn vectors (ClawBench's C(q))."""
 
@@ -425,13 +414,13 @@ def _semantic(
     )
     anchors: list[npt.NDArray[np.float64]] = []
     steps_: list[npt.NDArray[np.float64]] = []
-    groups: list[_GroupResult] = []
+    groups: list[TaskGroup] = []
     for chunk in chunks:
         anchor, step, found = _chunk(chunk, batch, traj_of_group, group_ids, variants, opts)
         anchors.append(anchor)
         steps_.append(step)
         groups.extend(
-            _GroupResult(members, group_variants, divergence, _basis(group_content[g]), bool(centred[g]))
+            TaskGroup(members, group_variants, divergence, _basis(group_content[g]), bool(centred[g]))
             for g, members, group_variants, divergence in found
         )
     step_all = np.concatenate(steps_) if steps_ else np.zeros(0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import polars as pl
@@ -30,29 +30,22 @@ from trajdyn.analyzer.metrics.dynamics._schema import TASK_SCHEMA
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["GROUP", "PassK", "SensitivitySummary", "TaskInput", "sensitivity"]
+__all__ = ["GROUP", "PassK", "SensitivitySummary", "TaskGroup", "TaskInput", "sensitivity"]
 
 GROUP: Final = "group"
 """Column of the task a trajectory belongs to: its perturbation group, else its task id, else itself."""
 
 
-class GroupOfTrajectories(Protocol):
-    """One group's divergence and who is in it (positions in the trajectory order of :class:`TaskInput`)."""
+@dataclass(frozen=True, slots=True)
+class TaskGroup:
+    """One group's divergence and who is in it: ``members`` are positions in the trajectory order of
+    :class:`TaskInput`, ``variants`` their prompt variants; ``basis`` and ``centred`` as in :mod:`._drift`."""
 
-    @property
-    def members(self) -> npt.NDArray[np.int64]: ...
-
-    @property
-    def variants(self) -> list[str]: ...
-
-    @property
-    def divergence(self) -> GroupDivergence: ...
-
-    @property
-    def basis(self) -> str: ...
-
-    @property
-    def centred(self) -> bool: ...
+    members: npt.NDArray[np.int64]
+    variants: list[str]
+    divergence: GroupDivergence
+    basis: str
+    centred: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +60,7 @@ class TaskInput:
 
     meta: pl.DataFrame
     gid: str
-    groups: Sequence[GroupOfTrajectories]
+    groups: Sequence[TaskGroup]
     regimes: Mapping[str, str]
     trajectory_ids: Sequence[str]
     run_vectors: npt.NDArray[np.float64]
