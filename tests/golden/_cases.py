@@ -115,7 +115,7 @@ def inputs(case: Case) -> Iterator[tuple[list[str], dict[str, str]]]:
 
 def render(case: Case) -> tuple[str, str]:
     """The case's report as (JSON text, Markdown text), normalised (fixed ``generated_at``, no absolute paths)."""
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import analyze
     from trajdyn.analyzer.report import render_markdown, report_to_json
 
     with inputs(case) as (paths, replacements):

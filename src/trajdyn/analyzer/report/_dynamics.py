@@ -5,10 +5,10 @@ sections to compute asks the report context's memo for it, the other gets the sa
 included, runs once per report). Here, and only here, the frames become the report's JSON: series are rounded to
 :data:`SERIES_DECIMALS`, lists of counts become objects, and the findings about regimes and reward are written.
 
-Options (``ReportOptions.extra``, set by ``trajdyn-analyze`` flags): ``embeddings`` (``"hashing"`` default,
-``"minilm"``, or an :class:`~trajdyn.analyzer.embeddings.Embedder` instance), ``embeddings_device``,
-``dynamics_window`` (entropy window, default 10), ``shuffles`` (default 100), ``dynamics_seed`` (default 0).
-Angles are radians in the JSON and degrees in the Markdown and terminal renderings. Definitions:
+Options (both sections): :class:`~trajdyn.analyzer.metrics.dynamics.DynamicsOptions` (``window``, ``shuffles``,
+``seed`` …) and :class:`~trajdyn.analyzer.embeddings.EmbeddingOptions` (the turn embeddings), set by the
+``trajdyn-analyze`` flags ``--dynamics-window``, ``--shuffles``, ``--embeddings``, ``--embeddings-device``.
+Angles are radians in the JSON and degrees in the Markdown and terminal renderings (docs/report.md). Definitions:
 ``docs/metrics/dynamics.md``.
 """
 
@@ -23,26 +23,21 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._escape import markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
-from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
-from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._tables import entry_label, md_cell, trajectory_markdown, trajectory_terminal
-from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import RenderableType
 
-    from trajdyn.analyzer.embeddings import Embedder
-    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, DynamicsResult, RegimeOutcomes
+    from trajdyn.analyzer.metrics.dynamics import DynamicsResult, RegimeOutcomes
 
 __all__ = [
     "DynamicsBlocks",
     "DynamicsSection",
     "SensitivitySection",
     "dynamics_blocks",
-    "dynamics_options",
-    "embedder_from_options",
     "outcomes_json",
 ]
 
@@ -51,42 +46,14 @@ SERIES_DECIMALS: Final = 6
 below the angle resolution (1e-3 rad), and it keeps the JSON of a large report small. Scalars keep full precision."""
 MIN_FINDING: Final = 3
 """A category with fewer runs than this is listed as "too few to say", not stated as a finding."""
-_MEMO_KEY: Final = "dynamics"
 
 
-def dynamics_options(extra: Mapping[str, Any]) -> DynamicsOptions:
-    """The :class:`DynamicsOptions` of a report's ``extra`` options (``ConfigurationError`` for a bad value)."""
-    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions
+def _analysis(ctx: ReportContext) -> DynamicsResult:
+    from trajdyn.analyzer.embeddings import EmbeddingOptions
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics
 
-    def integer(key: str, default: int) -> int:
-        value = extra.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigurationError(f"expected {key} to be an integer, got {value!r}")
-        return value
-
-    try:
-        return DynamicsOptions(
-            window=integer("dynamics_window", 10),
-            shuffles=integer("shuffles", 100),
-            seed=integer("dynamics_seed", 0),
-        )
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
-
-
-def embedder_from_options(extra: Mapping[str, Any]) -> Embedder:
-    """The embedder named by ``extra["embeddings"]`` (default hashing), or the instance given there."""
-    from trajdyn.analyzer.embeddings import Embedder, get_embedder
-
-    value = extra.get("embeddings")
-    if value is None or isinstance(value, str):
-        device = extra.get("embeddings_device")
-        return get_embedder(value or "hashing", device=device if isinstance(device, str) else None)
-    if isinstance(value, Embedder):
-        return value
-    raise ConfigurationError(f"expected embeddings to be a backend name or an Embedder, got {value!r}")
+    embedder = ctx.options.get(EmbeddingOptions).embedder()
+    return analyze_dynamics(ctx.steps, ctx.trajectories, embedder=embedder, options=ctx.options.get(DynamicsOptions))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -272,18 +239,16 @@ def dynamics_blocks(result: DynamicsResult) -> DynamicsBlocks:
 
 
 def _blocks(ctx: ReportContext) -> DynamicsBlocks:
-    """The dynamics analysis of ``ctx`` as JSON, computed once for both sections of one report."""
+    """The dynamics analysis of ``ctx`` as JSON, computed once for both sections of one report (kept on the
+    context's memo)."""
+    return ctx.memo(_blocks, lambda: dynamics_blocks(_analysis(ctx)))
 
-    def compute() -> DynamicsBlocks:
-        from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
 
-        extra = ctx.options.extra
-        result = analyze_dynamics(
-            ctx.steps, ctx.trajectories, embedder=embedder_from_options(extra), options=dynamics_options(extra)
-        )
-        return dynamics_blocks(result)
+def _options_types() -> tuple[type[Any], ...]:
+    from trajdyn.analyzer.embeddings import EmbeddingOptions
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions
 
-    return ctx.memo(_MEMO_KEY, compute)
+    return (DynamicsOptions, EmbeddingOptions)
 
 
 def _deg(value: object, digits: int = 3) -> str:
@@ -384,6 +349,9 @@ class DynamicsSection(ReportSection):
     """Per-trajectory temporal dynamics (``docs/metrics/dynamics.md``)."""
 
     name: ClassVar[str] = "dynamics"
+
+    def options_types(self) -> tuple[type[Any], ...]:
+        return _options_types()
 
     def compute(self, ctx: ReportContext) -> SectionResult:
         # plain Python values already (the builder turns them into JSON values, NaN → null)
@@ -531,6 +499,9 @@ class SensitivitySection(ReportSection):
 
     name: ClassVar[str] = "sensitivity"
     scope = "report"
+
+    def options_types(self) -> tuple[type[Any], ...]:
+        return _options_types()
 
     def compute(self, ctx: ReportContext) -> SectionResult:
         block = _blocks(ctx).sensitivity_block()
