@@ -15,7 +15,10 @@ Definitions and references in ``docs/metrics/statistics.md``. Grouped by what th
   :func:`mean_difference`, :func:`median_shift`, :func:`stratified_difference` (cluster bootstrap and
   within-stratum permutation test);
 * intervals (:mod:`._intervals`) — :func:`jeffreys_interval`, :func:`wilson_interval`, :func:`welch_interval`;
-* 2×2 tables (:mod:`._contingency`) — :func:`fisher_exact_p`.
+* 2×2 tables (:mod:`._contingency`) — :func:`fisher_exact_p`;
+* reweighted fusion (:mod:`._fusion`) — :func:`fuse` (Hájek mean, Kish ESS, Jeffreys-mixture and stratified
+  bootstrap-t intervals, Manski bounds; ``docs/metrics/fusion.md``);
+* noise of a curve without replicates (:mod:`._noise`) — :func:`pseudo_residual_sd`.
 
 scipy does the work wherever it already does it (Kendall's exact null, Sen's interval, Student's t and Beta
 quantiles); the functions here add what it lacks (batches of series, NaN-tolerant families, seeded resampling
@@ -50,8 +53,27 @@ from trajdyn.analyzer.stats._ar1 import (
 )
 from trajdyn.analyzer.stats._changepoint import PERMUTATIONS, ChangePoint, e_divisive, e_divisive_statistic
 from trajdyn.analyzer.stats._contingency import fisher_exact_p
+from trajdyn.analyzer.stats._fusion import (
+    CI_BOOTSTRAP,
+    CI_JEFFREYS,
+    FUSION_DRAWS,
+    MIN_BOOTSTRAP_STRATUM,
+    Fused,
+    bootstrap_pools,
+    fuse,
+    hajek_mean,
+    hajek_se,
+    jeffreys_mixture_interval,
+    kish_ess,
+    manski_bounds,
+    max_weight_share,
+    stratified_bootstrap_interval,
+    stratum_summary,
+    task_weights,
+)
 from trajdyn.analyzer.stats._intervals import jeffreys_interval, welch_interval, wilson_interval
 from trajdyn.analyzer.stats._multiple import benjamini_hochberg
+from trajdyn.analyzer.stats._noise import MAD_NORMAL, pseudo_residual_sd
 from trajdyn.analyzer.stats._resample import (
     BOOTSTRAP_RESAMPLES,
     SEED,
@@ -85,13 +107,19 @@ from trajdyn.analyzer.stats._trend import (
 __all__ = [
     "AR1_SIMULATIONS",
     "BOOTSTRAP_RESAMPLES",
+    "CI_BOOTSTRAP",
+    "CI_JEFFREYS",
+    "FUSION_DRAWS",
+    "MAD_NORMAL",
     "MAX_SLOPE_PAIRS",
+    "MIN_BOOTSTRAP_STRATUM",
     "PERMUTATIONS",
     "PHI_GRID",
     "SEED",
     "Ar1NullTable",
     "ChangePoint",
     "Comparison",
+    "Fused",
     "MannKendall",
     "MeanInterval",
     "SenSlope",
@@ -105,16 +133,24 @@ __all__ = [
     "bootstrap_counts",
     "bootstrap_indices",
     "bootstrap_p_value",
+    "bootstrap_pools",
     "central_levels",
     "e_divisive",
     "e_divisive_statistic",
     "fisher_exact_p",
     "further_splits",
+    "fuse",
+    "hajek_mean",
+    "hajek_se",
     "jeffreys_interval",
+    "jeffreys_mixture_interval",
+    "kish_ess",
     "lag1_autocorrelation",
     "mann_kendall",
     "mann_kendall_z",
+    "manski_bounds",
     "max_t_split",
+    "max_weight_share",
     "mean_difference",
     "mean_interval",
     "median_shift",
@@ -123,10 +159,14 @@ __all__ = [
     "percentile_interval",
     "permutation_p_value",
     "phi_quantile_level",
+    "pseudo_residual_sd",
     "sen_slope",
     "slope_t",
     "step_shift_interval",
+    "stratified_bootstrap_interval",
     "stratified_difference",
+    "stratum_summary",
+    "task_weights",
     "theil_sen_slope",
     "trend_drift_interval",
     "welch_interval",

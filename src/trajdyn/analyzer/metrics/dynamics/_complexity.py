@@ -1,5 +1,7 @@
 """Lempel–Ziv (LZ76) complexity of the action sequence, and its z-score against shuffled copies.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md``.
+
 Definition: ``c(n)`` is the number of phrases of the LZ76 parsing (Lempel & Ziv 1976, *On the complexity of finite
 sequences*; the parsing of Kaspar & Schuster 1987): each phrase is the shortest substring, starting where the
 previous one ended, that does not occur starting at an earlier position (overlaps allowed); a last phrase that

@@ -1,5 +1,7 @@
 """Sensitivity of a task: how fast two runs diverge, with and without a reworded prompt; outcome consistency.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Per task).
+
 A *group* is one task under one agent/model: the trajectories sharing ``trajdyn.perturbation.group`` (else
 ``trajdyn.task.id``) and the same model and agent name. Within it, trajectories with the same
 ``trajdyn.perturbation.variant`` (missing = ``original``) are *replicates* (the same prompt run again); two
@@ -97,7 +99,8 @@ def pair_lambda(theta: npt.NDArray[np.float64], floor: float, ceiling: float) ->
 
 @dataclass
 class GroupDivergence:
-    """Everything the report says about one group's pairs (JSON-ready via :meth:`to_dict`)."""
+    """One group's replicate and perturbation divergence (the ``replicates`` / ``perturbation`` structs of the
+    per-task frame; :meth:`to_dict` gives them as plain values)."""
 
     noise_floor: float
     saturation_angle: float
@@ -251,7 +254,7 @@ def divergence_from_curves(
         band = np.full(width, -np.inf)
         for c in replicate_curves:
             band[: c.shape[0]] = np.maximum(band[: c.shape[0]], c)
-        out.replicate = {**describe(replicate_pairs, replicate_curves), "band": np.round(band, 6).tolist()}
+        out.replicate = {**describe(replicate_pairs, replicate_curves), "band": band.tolist()}
         lam = out.replicate["lambda"]
         out.replicate_lambda = lam if lam is not None else math.nan
     else:

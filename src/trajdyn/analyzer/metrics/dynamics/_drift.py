@@ -1,9 +1,11 @@
 """Semantic drift of a trajectory in embedding space: angles, not cosine distances.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Semantic drift).
+
 Each turn has a unit vector e_t (:mod:`trajdyn.analyzer.embeddings`: of the turn's text, or of its action string
 when the trajectory's group lacks captured content — the ``basis``). Angles are geodesic distances on the unit
 sphere, ``θ(u, v) = arccos(u·v)``, computed as ``2·atan2(|u − v|, |u + v|)`` (exact, and well conditioned near 0
-and π, unlike arccos); ``1 − cos`` is not used because it is quadratic for small offsets (METHODS §2). A zero vector (a text
+and π, unlike arccos); ``1 − cos`` is not used because it is quadratic for small offsets. A zero vector (a text
 without a token) is at π/2 from everything and at 0 from another zero vector.
 
 **Mean-centring** (embedding anisotropy: all sentences of a model share a common direction, Ethayarajh 2019; Mu &

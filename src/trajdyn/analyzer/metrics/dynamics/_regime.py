@@ -1,5 +1,7 @@
 """Regimes: one documented label per trajectory built on the dynamics numbers, and how regimes relate to reward.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Regimes).
+
 The rules, applied in this order (the first that matches wins; ``regime_reason`` says which and with what numbers):
 
 ==============  ===================================================================================================
@@ -17,27 +19,31 @@ diffusive       keeps moving away from its start: anchor-drift Mann–Kendall z 
 unknown         none of the above (no significant structure at this length)
 ==============  ===================================================================================================
 
-ClawBench (``seeds/000_*``) labels trapped / convergent / diffusive / chaotic / limit_cycle / unknown with fixed
+ClawBench (openclaw/clawbench ``clawbench/dynamics.py``) labels trapped / convergent / diffusive / chaotic / limit_cycle / unknown with fixed
 thresholds on raw values; here ``looping`` replaces ``limit_cycle`` (a tested period instead of an autocorrelation
 threshold), and sensitivity to the prompt ("chaotic") is a property of a task, reported as Δλ in ``sensitivity``.
 
 **Regimes against reward** (:func:`regime_outcomes`): for every regime (and for loop detected / not, and for repeated
 (state, action) bigrams / none) the number of trajectories with a reward, their mean reward and, when rewards are
 binary (0/1, or outcomes success/failure), the failures, the failure rate with its Jeffreys 95 % interval
-(Beta(f + ½, n − f + ½) quantiles) and the two-sided Fisher exact p-value of that category against all the others.
-``findings`` states, in words, the categories of at least 3 runs that fail more often than the rest, highest failure
-rate first, then names the smaller categories that did as "too few runs to say".
+(Beta(f + ½, n − f + ½) quantiles, :func:`trajdyn.analyzer.stats.jeffreys_interval`) and the two-sided Fisher exact
+p-value of that category against all the others (:func:`trajdyn.analyzer.stats.fisher_exact_p`). The report states
+the categories that fail more often than the rest in words (``report/_dynamics.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
+import polars as pl
+
+from trajdyn.analyzer.metrics.dynamics._schema import OUTCOME_SCHEMA
 from trajdyn.analyzer.stats import fisher_exact_p, jeffreys_interval
 
-__all__ = ["REGIMES", "classify_regime", "regime_outcomes"]
+__all__ = ["REGIMES", "RegimeOutcomes", "classify_regime", "regime_outcomes"]
 
 REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "unknown")
 MIN_TURNS: Final = 3
@@ -45,8 +51,6 @@ Z_CRIT: Final = 1.96
 LAMINAR: Final = 0.5
 LOW_ENTROPY: Final = 0.5
 MIN_TREND_TURNS: Final = 6
-MIN_FINDING: Final = 3
-"""A category with fewer runs than this is listed as "too few to say", not stated as a finding."""
 
 
 def _f(value: object) -> float | None:
@@ -126,11 +130,17 @@ def _fisher(fail_in: int, n_in: int, fail_out: int, n_out: int) -> float | None:
 
 
 def _category(
-    label: str, members: Sequence[int], rewards: Sequence[float | None], success: Sequence[bool | None], binary: bool
+    by: str,
+    label: str,
+    members: Sequence[int],
+    rewards: Sequence[float | None],
+    success: Sequence[bool | None],
+    binary: bool,
 ) -> dict[str, Any]:
     scored = [i for i in members if rewards[i] is not None or success[i] is not None]
     values = [r for i in scored if (r := rewards[i]) is not None]
     out: dict[str, Any] = {
+        "by": by,
         "category": label,
         "trajectories": len(members),
         "with_reward": len(scored),
@@ -152,12 +162,37 @@ def _category(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class RegimeOutcomes:
+    """Regimes and loops against reward (:func:`regime_outcomes`).
+
+    ``reward``: ``"binary"``, ``"continuous"``, or ``None`` when no trajectory has a reward or an outcome;
+    ``failure_rate``: over all trajectories with a binary result (null otherwise); ``categories``: one row per
+    category (:data:`OUTCOME_SCHEMA`), regimes first (in :data:`REGIMES` order), then loop detected / no loop, then
+    repeated bigrams / none; a category without trajectories has no row.
+    """
+
+    reward: str | None
+    trajectories: int
+    failure_rate: float | None
+    categories: pl.DataFrame
+
+
+def _bigram_repeats(row: Mapping[str, Any]) -> int:
+    for item in row.get("state_action_repeats") or []:
+        if item.get("n") == 2:
+            return int(item.get("repeated") or 0)
+    return 0
+
+
 def regime_outcomes(
     rows: Sequence[Mapping[str, Any]],
     rewards: Sequence[float | None],
     outcomes: Sequence[str | None],
-) -> dict[str, Any]:
-    """Regimes and loops against reward over trajectories ``rows`` (dynamics rows, aligned with rewards/outcomes)."""
+) -> RegimeOutcomes:
+    """Regimes and loops against reward (module docstring) over the trajectories ``rows``: mappings with the keys
+    ``regime``, ``loop`` and ``state_action_repeats`` of the per-trajectory frame, aligned with ``rewards`` and
+    ``outcomes``."""
     from trajdyn.analyzer.metrics.dynamics._divergence import is_success
 
     finite = [r if r is not None and math.isfinite(r) else None for r in rewards]
@@ -166,79 +201,20 @@ def regime_outcomes(
     success = [is_success(r if binary_rewards else None, o) for r, o in zip(finite, outcomes, strict=True)]
     binary = (binary_rewards or not known_rewards) and any(s is not None for s in success)
     kind = "binary" if binary else ("continuous" if known_rewards else None)
-    out: dict[str, Any] = {"reward": kind, "trajectories": len(rows)}
     if kind is None:
-        out.update(by_regime=[], by_loop=[], by_repeats=[], findings=[], reason="no rewards or outcomes recorded")
-        return out
+        return RegimeOutcomes(None, len(rows), None, pl.DataFrame(schema=OUTCOME_SCHEMA))
     known = [s for s in success if s is not None]
-    out["failure_rate"] = (sum(1 for s in known if not s) / len(known)) if binary and known else None
-    by_regime = []
-    for regime in REGIMES:
-        members = [i for i, r in enumerate(rows) if r.get("regime") == regime]
-        if members:
-            by_regime.append(_category(regime, members, finite, success, binary))
+    failure_rate = (sum(1 for s in known if not s) / len(known)) if binary and known else None
+    everyone = range(len(rows))
     loops = [i for i, r in enumerate(rows) if (r.get("loop") or {}).get("detected")]
-    loop_set = set(loops)
-    no_loops = [i for i in range(len(rows)) if i not in loop_set]
-    by_loop = [
-        _category(label, members, finite, success, binary)
-        for label, members in (("loop detected", loops), ("no loop", no_loops))
-        if members
+    repeats = [i for i, r in enumerate(rows) if _bigram_repeats(r) > 0]
+    loop_set, repeat_set = set(loops), set(repeats)
+    categories = [
+        *(("regime", regime, [i for i, r in enumerate(rows) if r.get("regime") == regime]) for regime in REGIMES),
+        ("loop", "loop detected", loops),
+        ("loop", "no loop", [i for i in everyone if i not in loop_set]),
+        ("repeats", "repeated (state, action) bigrams", repeats),
+        ("repeats", "no repeated (state, action) bigram", [i for i in everyone if i not in repeat_set]),
     ]
-
-    def bigram_repeats(row: Mapping[str, Any]) -> int:
-        for item in row.get("state_action_repeats") or []:
-            if item.get("n") == 2:
-                return int(item.get("repeated") or 0)
-        return 0
-
-    repeats = [i for i, r in enumerate(rows) if bigram_repeats(r) > 0]
-    repeat_set = set(repeats)
-    no_repeats = [i for i in range(len(rows)) if i not in repeat_set]
-    by_repeats = [
-        _category(label, members, finite, success, binary)
-        for label, members in (
-            ("repeated (state, action) bigrams", repeats),
-            ("no repeated (state, action) bigram", no_repeats),
-        )
-        if members
-    ]
-    out.update(by_regime=by_regime, by_loop=by_loop, by_repeats=by_repeats)
-    out["findings"] = _findings(out, binary)
-    return out
-
-
-def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
-    items = [c for key in ("by_regime", "by_loop", "by_repeats") for c in summary[key]]
-    lines: list[str] = []
-    if binary:
-        overall = summary.get("failure_rate")
-        ranked = sorted(
-            (c for c in items if c.get("failure_rate") is not None and c["with_reward"] > 0),
-            key=lambda c: (-c["failure_rate"], c["category"]),
-        )
-        small: list[str] = []
-        for c in ranked:
-            rest = c.get("rest_failure_rate")
-            if rest is None or c["failure_rate"] <= rest:
-                continue
-            if c["with_reward"] < MIN_FINDING:
-                small.append(f"{c['category']} ({c['failures']} of {c['with_reward']} failed)")
-                continue
-            ci = c["failure_ci"]
-            p = c.get("fisher_p")
-            lines.append(
-                f"{c['category']}: {c['failures']} of {c['with_reward']} failed ({c['failure_rate']:.0%}, "
-                f"95 % CI {ci[0]:.0%}–{ci[1]:.0%}) vs {rest:.0%} of the rest"
-                + (f" (Fisher p = {p:.2g})" if p is not None else "")
-            )
-        if not lines and overall is not None:
-            lines.append(f"no regime or loop category fails more often than the rest (overall {overall:.0%} failed)")
-        if small:
-            lines.append(f"too few runs to say (< {MIN_FINDING}): " + ", ".join(small))
-    else:
-        ranked = sorted(
-            (c for c in items if c.get("mean_reward") is not None), key=lambda c: (c["mean_reward"], c["category"])
-        )
-        lines = [f"{c['category']}: mean reward {c['mean_reward']:.3g} over {c['with_reward']}" for c in ranked]
-    return lines
+    table = [_category(by, label, members, finite, success, binary) for by, label, members in categories if members]
+    return RegimeOutcomes(kind, len(rows), failure_rate, pl.DataFrame(table, schema=OUTCOME_SCHEMA))

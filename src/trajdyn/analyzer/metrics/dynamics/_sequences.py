@@ -1,5 +1,7 @@
 """Symbol sequences batched by length, and the shuffled copies the permutation tests compare against.
 
+The shuffled copies are documented in ``docs/metrics/dynamics.md`` (Shuffled copies).
+
 Every sequence kernel of the dynamics family works on a ``(T, n)`` integer matrix: the T trajectories that have
 exactly n turns, one row each, so that numpy vectorises across trajectories without padding. Within a row the
 symbols are re-coded densely (``local``: 0..k−1, k the row's number of distinct symbols) so that kernels can index

@@ -1,5 +1,5 @@
 """The playbook family (docs/metrics/playbook.md): per-entry impact and learning-key reports from the trajectory
-frames (:mod:`._impact`), the entry linter (:mod:`._lint`) and the loading of playbook files (:mod:`._entries`).
+frames (:mod:`._impact`; its statistics are those of :mod:`trajdyn.analyzer.stats`), the entry linter (:mod:`._lint`) and the loading of playbook files (:mod:`._entries`).
 
 Rendering (the report's ``playbook`` block, the lint tables) is in :mod:`trajdyn.analyzer.report`.
 """

@@ -1,11 +1,11 @@
-"""Playbook impact and learning reports: which learned guidance actually helps (METHODS §4).
+"""Playbook impact and learning reports: which learned guidance actually helps (``docs/metrics/playbook.md``).
 
 Agents that learn keep a *playbook* of entries (cue → action). A session (= a trajectory) records playbook usage as
 events: ``trajdyn.playbook.cue_hit`` (an entry's cue matched) and ``trajdyn.playbook.adoption`` (the entry's action
 was taken, ``trajdyn.playbook.success`` true or false), plus ``trajdyn.retry`` and ``trajdyn.failure``. Its root
 carries ``trajdyn.reward``, token usage, ``trajdyn.learning_key`` and ``trajdyn.execution_mode``.
 
-References: METHODS.md §4; upstream Arc-Computer/atlas-sdk ``atlas/core/__init__.py`` (impact accumulation),
+References: ``docs/metrics/playbook.md``; upstream Arc-Computer/atlas-sdk ``atlas/core/__init__.py`` (impact accumulation),
 ``atlas/evaluation/learning_report.py`` (learning summary: adoption rate, reward/token deltas, transfer levels,
 failure avoidance, impact score, reward momentum, model breakdown) and ``atlas/learning/playbook_entries.py``
 (rubric gates, see :mod:`trajdyn.analyzer.metrics.playbook._lint`); Benjamini & Hochberg (1995), *Controlling the false

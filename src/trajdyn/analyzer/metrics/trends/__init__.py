@@ -1,6 +1,7 @@
-"""Regression trends across sequential runs (METHODS §5): catch a system getting worse without crying wolf.
+"""Regression trends across sequential runs (``docs/metrics/trends.md``): catch a system getting worse without crying
+wolf.
 
-References: METHODS.md §5; the PinchBench RunTrendAnalyzer proposal (``seeds/002_*``, pinchbench/skill
+References: ``docs/metrics/trends.md``; the PinchBench RunTrendAnalyzer proposal (pinchbench/skill
 ``scripts/lib_trend.py``); Matteson & James (2014), *A nonparametric approach for multiple change point analysis of
 multivariate data*, JASA 109(505); Andrews (1993) and Bühlmann (1997) for the AR(1) calibration; Daly et al. (2020), *The use of change point detection to identify software
 performance regressions in a continuous integration system*, ICPE '20 (MongoDB); Mann (1945) and Kendall (1975) for
@@ -18,7 +19,8 @@ Here a change must be significant *and* at least ``min_effect`` large. Why not a
 (issue 17): nightly runs are autocorrelated, and tests that assume independent runs raised false regressions on a
 quarter of healthy AR(1) φ = 0.6 series; the tests here are calibrated under AR(1) noise (``docs/metrics/trends.md``),
 say ``drift`` when the noise is too persistent to tell a change from wander, and ``insufficient-data`` below 8 runs.
-Below 5 runs no series test runs and the last run is compared with the previous one, task by task.
+Below 5 runs no series test runs and the last run is compared with the previous one, task by task. The statistics are those of
+:mod:`trajdyn.analyzer.stats` (``docs/metrics/statistics.md``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Records → one trend analysis per group (and per task within it): :func:`trends`."""
+"""Records → one trend analysis per group (and per task within it): :func:`trends` (``docs/metrics/trends.md``)."""
 
 from __future__ import annotations
 
