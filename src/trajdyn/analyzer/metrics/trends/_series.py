@@ -317,7 +317,8 @@ def analyze_series(
         )
     out["lag1_autocorrelation"] = lag1_autocorrelation(x)
     if float(np.ptp(x)) == 0:
-        out.update(method=METHOD_AR1, verdict=STABLE, reason=f"constant over {n} runs")
+        method = METHOD_AR1 if n >= s.min_runs else METHOD_FEW_RUNS
+        out.update(method=method, verdict=STABLE, reason=f"constant over {n} runs")
         return out
     return _series(out, x, names, s, higher_is_better=higher_is_better, relative=relative, slope=sen.slope or 0.0)
 
