@@ -77,6 +77,25 @@ def _repeats_text(items: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "–"
 
 
+def _repetition_short(rep: Mapping[str, Any] | None) -> str:
+    if not rep:
+        return "–"
+    return fmt_num(rep["score"], 2) + (" flag" if rep["flagged"] else "")
+
+
+def _repetition_text(rep: Mapping[str, Any] | None, turns: int) -> str:
+    if not rep:
+        return "–"
+    listed = ", ".join(str(t) for t in rep["repeat_turns"])
+    more = " …" if rep["near_repeats"] > len(rep["repeat_turns"]) else ""
+    return (
+        f"{fmt_num(rep['score'], 3)} ({'flagged' if rep['flagged'] else 'not flagged'} at ≥ "
+        f"{fmt_num(rep['threshold'], 3)}): {rep['near_repeats']} of {turns} turns near-repeat an earlier call "
+        f"[{rep['basis']}]; loop share {fmt_num(rep['loop_share'], 2)}, trapped share "
+        f"{fmt_num(rep['trapped_share'], 2)}" + (f"; repeat turns {listed}{more}" if listed else "")
+    )
+
+
 def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
     drift = block.get("drift") or {}
     windowed = block.get("windowed_entropy") or []
@@ -104,6 +123,7 @@ def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
             f"p = {fmt_num(block['laminarity_p'], 2)})",
         ),
         (f"repeated (state, action) n-grams [{block['state_basis']}]", _repeats_text(block["state_action_repeats"])),
+        ("repetition score", _repetition_text(block.get("repetition"), block["turns"])),
     ]
     if drift:
         rows += [
@@ -124,7 +144,19 @@ def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-_SUMMARY = ("trajectory", "turns", "regime", "entropy", "LZ z", "loop", "LAM", "drift", "tortuosity", "entropy/window")
+_SUMMARY = (
+    "trajectory",
+    "turns",
+    "regime",
+    "entropy",
+    "LZ z",
+    "loop",
+    "repetition",
+    "LAM",
+    "drift",
+    "tortuosity",
+    "entropy/window",
+)
 
 
 def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple[str, ...]:
@@ -137,6 +169,7 @@ def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple
         fmt_num(block["action_entropy"], 2),
         fmt_num(block["lz_z"], 2),
         f"p{loop['period']}@{loop['onset_turn']}" if loop.get("detected") else "–",
+        _repetition_short(block.get("repetition")),
         fmt_num(block["laminarity"], 2),
         _deg(drift.get("final"), 2),
         fmt_num(drift.get("tortuosity"), 2),
@@ -177,8 +210,8 @@ class DynamicsSection(ReportSection):
             section=self.name,
             title="Dynamics",
             headers=_SUMMARY,
-            keep=[0, 1, 2, 3, 5, 7] if width < 100 else range(len(_SUMMARY)),
-            left=(0, 2, 5, 9),
+            keep=[0, 1, 2, 3, 5, 6, 8] if width < 100 else range(len(_SUMMARY)),
+            left=(0, 2, 5, 10),
             summary=_summary_row,
             details=_details,
             max_detail=max_detail,

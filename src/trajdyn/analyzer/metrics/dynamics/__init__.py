@@ -8,6 +8,8 @@ Each trajectory's turns (:func:`turns`) are treated as a discrete dynamical syst
   al. 2007);
 - the **semantic trajectory** — turn embeddings (:mod:`trajdyn.analyzer.embeddings`), anchor drift, step size and
   tortuosity as angles on the mean-centred unit sphere, with Mann–Kendall trends (:mod:`._drift`);
+- a **repetition score** (:mod:`._repetition`): the share of turns that near-repeat an earlier call (same action,
+  overlapping arguments), or that sit in a significant loop or a final trapped run, with its flag threshold;
 - a **regime** by documented rules (:mod:`._regime`): degenerate, trapped, looping, convergent, diffusive, unknown;
 - per task, the **sensitivity**: replicate noise floor and divergence rate (Theil–Sen of ln θ_t; Theil 1950,
   Sen 1968), Δλ under prompt perturbation with a task-bootstrap CI, divergence time, excess-divergence area, and
@@ -34,6 +36,7 @@ from trajdyn.analyzer.metrics.dynamics._entropy import action_entropy
 from trajdyn.analyzer.metrics.dynamics._frames import dynamics, laminarity, lz_complexity, sensitivity, suffix_loop
 from trajdyn.analyzer.metrics.dynamics._loops import state_action_ngrams
 from trajdyn.analyzer.metrics.dynamics._regime import REGIMES, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._repetition import near_repeats, repetition
 from trajdyn.analyzer.metrics.dynamics._turns import turns
 
 __all__ = [
@@ -52,8 +55,10 @@ __all__ = [
     "lz76_counts",
     "lz_complexity",
     "mann_kendall_z",
+    "near_repeats",
     "pass_hat_k",
     "regime_outcomes",
+    "repetition",
     "sensitivity",
     "state_action_ngrams",
     "suffix_loop",

@@ -50,6 +50,7 @@ from trajdyn.analyzer.metrics.dynamics._loops import (
     ngram_items,
 )
 from trajdyn.analyzer.metrics.dynamics._regime import MIN_TURNS, REGIMES, Z_CRIT, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._repetition import repetition
 from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, encode
 from trajdyn.analyzer.metrics.dynamics._turns import (
     ERROR,
@@ -98,6 +99,7 @@ DYNAMICS_KEYS: Final = (
     "loop",
     "state_action_repeats",
     "state_basis",
+    "repetition",
     "drift",
     "regime",
     "regime_reason",
@@ -274,6 +276,7 @@ def analyze_dynamics(
     pool.shutdown(wait=False)  # the thread ends after this one task; nulls.result() below waits for it
     loops = batch_loops(pairs, max_period=opts.max_period, alpha=opts.alpha)
     ngrams = ngram_items(table)
+    repeats = repetition(table, dict(zip(batch.ids, loops, strict=True)), min_turns=opts.min_turns)
     state_content = table.group_by(tid).agg(pl.col(STATE_CONTENT).any())
     state_basis = dict(zip(state_content[tid].to_list(), state_content[STATE_CONTENT].to_list(), strict=True))
 
@@ -362,6 +365,7 @@ def analyze_dynamics(
             "loop": loops[i],
             "state_action_repeats": ngrams.get(key, []),
             "state_basis": "content" if state_basis.get(key) else "status",
+            "repetition": repeats.get(key),
             "drift": drift.get(key),
             "regime": None,
             "regime_reason": None,
@@ -532,6 +536,7 @@ def _empty_row(group: str | None, opts: DynamicsOptions) -> dict[str, Any]:
         },
         "state_action_repeats": [],
         "state_basis": "status",
+        "repetition": None,
         "drift": None,
         "regime": None,
         "regime_reason": None,
