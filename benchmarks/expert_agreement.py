@@ -16,6 +16,8 @@ compares ``dynamics.repetition`` (the repetition score and its flag) with the la
   turns of the same runs?
 * Who&When: does the first near-repeat, the loop onset or the first failed execution land on or before the labelled
   mistake step, against a uniformly random step of the same run?
+* τ-bench (unlabelled, with outcomes): the regimes, and whether failure follows repeated (state, action) pairs beyond
+  length.
 
 A HyperAgent log is one trajectory per (re)start; a run's score is the turn-weighted mean of its sessions' scores
 and its restarts are its sessions with turns − 1. Fixed seeds throughout; the numbers are reproducible.
@@ -260,6 +262,46 @@ def whowhen(runs: list[Run]) -> dict[str, Any]:
     return out
 
 
+def tau_regimes(shared: Path, b: int) -> dict[str, Any] | None:
+    """τ-bench (200 GPT-4o airline runs): the regimes, and whether failure follows a repeated (state, action) pair
+    or only length (LRT of the repeat indicator over log-turns)."""
+    path = shared / "external" / "tau-bench-gpt-4o-airline.json"
+    if not path.is_file():
+        return None
+    from trajdyn.analyzer import SpanDocuments, read_spans, steps, trajectories
+    from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
+    from trajdyn.formats import convert
+
+    data = read_spans([SpanDocuments(path.name, convert(path).requests)])
+    traj = trajectories(data)
+    per = analyze_dynamics(steps(data), traj).per_trajectory
+    outcome = dict(zip(traj["trajectory_id"].to_list(), traj["outcome"].to_list(), strict=True))
+    rows = [
+        {"dynamics": row, "outcome": outcome.get(key)}
+        for key, row in per.items()
+        if row["turns"] and outcome.get(key) in ("success", "failure")
+    ]
+    regimes: dict[str, int] = {}
+    for r in rows:
+        regimes[r["dynamics"]["regime"]] = regimes.get(r["dynamics"]["regime"], 0) + 1
+    turns = np.array([r["dynamics"]["turns"] for r in rows], float)
+    failed = np.array([r["outcome"] == "failure" for r in rows])
+    repeats = np.array(
+        [next((x["repeated"] for x in r["dynamics"]["state_action_repeats"] if x["n"] == 1), 0) > 0 for r in rows]
+    )
+    log_turns = np.log1p(turns)
+    return {
+        "runs": len(rows),
+        "regimes": regimes,
+        "shorter_than_19": int((turns < 19).sum()),
+        "median_turns": float(np.median(turns)),
+        "fail_with_repeat": [int((failed & repeats).sum()), int(repeats.sum())],
+        "fail_without_repeat": [int((failed & ~repeats).sum()), int((~repeats).sum())],
+        "lrt_repeat_over_length": S.lrt(log_turns[:, None], np.column_stack([log_turns, repeats]), failed)["p"],
+        "turns_auroc_failure": S.auroc_ci(failed, turns, b=b, seed=0),
+    }
+
+
 # ------------------------------------------------------------------------------------------------ printing
 
 
@@ -326,6 +368,16 @@ def render(results: dict[str, Any]) -> str:
             f"(p = {_f(b['p_two_sided'], 3)}) | {_f(x['rate'])} vs {_f(x['baseline_rate'])} "
             f"(p = {_f(x['p_two_sided'], 3)}) | {d['median_offset']:+.0f} |"
         )
+    t = results.get("tau_regimes")
+    if t:
+        (fw, nw), (fo, no) = t["fail_with_repeat"], t["fail_without_repeat"]
+        lines += [
+            "",
+            f"τ-bench ({t['runs']} runs, median {t['median_turns']:.0f} turns, {t['shorter_than_19']} shorter "
+            f"than 19): regimes {json.dumps(t['regimes'])}; failure with a repeated (state, action) pair "
+            f"{fw}/{nw}, without {fo}/{no}; LRT of the repeat over log-turns p = {_f(t['lrt_repeat_over_length'], 3)}; "
+            f"turns predict failure with AUROC {_ci(t['turns_auroc_failure'])}",
+        ]
     return "\n".join(lines)
 
 
@@ -345,6 +397,7 @@ def main() -> None:
         "labels": [evaluate(name, subset, group, y, b, repeats) for name, subset, group, y in label_sets(runs)],
         "trail_locations": trail_locations(runs),
         "whowhen": whowhen(runs),
+        "tau_regimes": tau_regimes(shared, b),
     }
     print(render(results))
     if args.json:

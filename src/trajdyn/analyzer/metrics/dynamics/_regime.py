@@ -1,5 +1,8 @@
 """Regimes: one documented label per trajectory built on the dynamics numbers, and how regimes relate to reward.
 
+``non_repeating`` and ``unknown`` say what was observed, not a claim: their reason adds what the loop test could not
+have detected at that length (:func:`min_loop_turns`: e.g. a period-1 loop needs at least 19 turns to reach p ≤ 0.01).
+
 The rules, applied in this order (the first that matches wins; ``regime_reason`` says which and with what numbers):
 
 ==============  ===================================================================================================
@@ -14,7 +17,8 @@ trapped         stuck doing the same thing in the same situation — on the (sta
 looping         a significant suffix loop of period ≥ 2 (p ≤ alpha, :mod:`._loops`)
 convergent      the steps shrink: step-size Mann–Kendall z ≤ −z_crit (default 1.96), at least 6 turns
 diffusive       keeps moving away from its start: anchor-drift Mann–Kendall z ≥ z_crit and the steps do not shrink
-unknown         none of the above (no significant structure at this length)
+non_repeating   none of the above, and no (state, action) pair occurs twice: nothing to loop on or be trapped in
+unknown         none of the above, though some (state, action) pairs repeat: no significant structure at this length
 ==============  ===================================================================================================
 
 ClawBench (``seeds/000_*``) labels trapped / convergent / diffusive / chaotic / limit_cycle / unknown with fixed
@@ -26,18 +30,23 @@ threshold), and sensitivity to the prompt ("chaotic") is a property of a task, r
 binary (0/1, or outcomes success/failure), the failures, the failure rate with its Jeffreys 95 % interval
 (Beta(f + ½, n − f + ½) quantiles) and the two-sided Fisher exact p-value of that category against all the others.
 ``findings`` states, in words, the categories of at least 3 runs that fail more often than the rest, highest failure
-rate first, then names the smaller categories that did as "too few runs to say".
+rate first, each with its runs' mean turn count against the rest's (failure follows length; on τ-bench every such
+association vanished once length was accounted for, docs/validation.md), then names the smaller categories that did
+as "too few runs to say". Every category carries ``mean_turns`` and ``rest_mean_turns``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from trajdyn.analyzer.metrics.dynamics._loops import DEFAULT_MAX_PERIOD
+
 __all__ = ["REGIMES", "classify_regime", "fisher_exact_p", "regime_outcomes"]
 
-REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "unknown")
+REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "non_repeating", "unknown")
 MIN_TURNS: Final = 3
 Z_CRIT: Final = 1.96
 LAMINAR: Final = 0.5
@@ -110,7 +119,49 @@ def classify_regime(
         parts.append(f"entropy {entropy:.2f}")
     if anchor_z is not None:
         parts.append(f"drift trend z = {anchor_z:.1f}")
-    return "unknown", "no significant loop, trap or trend" + (f" ({', '.join(parts)})" if parts else "")
+    power = _power_text(n, alpha)
+    repeated = _repeated_pairs(row)
+    if repeated == 0:
+        return "non_repeating", f"no (state, action) pair occurs twice in {n} turns: nothing to loop on{power}"
+    return "unknown", (
+        f"{repeated} of {n} turns repeat an earlier (state, action) pair, but no loop, trap or trend is significant"
+        + (f" ({', '.join(parts)})" if parts else "")
+        + power
+    )
+
+
+def _repeated_pairs(row: Mapping[str, Any]) -> int | None:
+    """Turns whose (state, action) pair occurred before (the 1-gram entry of ``state_action_repeats``)."""
+    for item in row.get("state_action_repeats") or []:
+        if item.get("n") == 1:
+            return int(item.get("repeated") or 0)
+    return None
+
+
+@functools.cache
+def min_loop_turns(period: int, alpha: float, max_period: int = DEFAULT_MAX_PERIOD) -> int:
+    """The fewest turns in which a suffix loop of ``period`` can reach p ≤ ``alpha`` at all.
+
+    With r ≥ 2 repetitions of a block of ``period`` symbols, each block symbol occurs at least r times in n turns, so
+    every offset's term of the loop's chance probability is at least period·(r/n)^r; with the Bonferroni factor
+    min(max_period, n // 2) (:mod:`._loops`) the p-value is at least min(max_period, n // 2)·(period·(r/n)^r)^period.
+    Below the returned length no sequence, however repetitive, makes the test significant (checked against the
+    detector in the tests: at that length the most favourable sequence is detected).
+    """
+    for n in range(2 * period, 10_000):
+        tests = max(1, min(max_period, n // 2))
+        if any(tests * (period * (r / n) ** r) ** period <= alpha for r in range(2, n // period + 1)):
+            return n
+    return 10_000
+
+
+def _power_text(n: int, alpha: float) -> str:
+    """What the loop test could not have found at this length (``""`` when every period up to 2 was detectable)."""
+    short = [q for q in (1, 2) if n < min_loop_turns(q, alpha)]
+    if not short:
+        return ""
+    needs = ", ".join(f"period {q} needs ≥ {min_loop_turns(q, alpha)}" for q in short)
+    return f"; at {n} turns the loop test cannot reach p ≤ {alpha:g} for every period ({needs})"
 
 
 def _jeffreys(failures: int, n: int) -> list[float] | None:
@@ -161,20 +212,29 @@ def _fisher(fail_in: int, n_in: int, fail_out: int, n_out: int) -> float | None:
 
 
 def _category(
-    label: str, members: Sequence[int], rewards: Sequence[float | None], success: Sequence[bool | None], binary: bool
+    label: str,
+    members: Sequence[int],
+    rewards: Sequence[float | None],
+    success: Sequence[bool | None],
+    binary: bool,
+    turns: Sequence[int] = (),
 ) -> dict[str, Any]:
     scored = [i for i in members if rewards[i] is not None or success[i] is not None]
     values = [r for i in scored if (r := rewards[i]) is not None]
+    member_set = set(members)
+    rest = [t for i, t in enumerate(turns) if i not in member_set]
     out: dict[str, Any] = {
         "category": label,
         "trajectories": len(members),
         "with_reward": len(scored),
         "mean_reward": sum(values) / len(values) if values else None,
+        # failure follows length: every category is reported with its runs' mean length next to the rest's
+        "mean_turns": sum(turns[i] for i in members) / len(members) if turns and members else None,
+        "rest_mean_turns": sum(rest) / len(rest) if rest else None,
     }
     if binary:
         known = [i for i in scored if success[i] is not None]
         failures = sum(1 for i in known if not success[i])
-        member_set = set(members)
         others = [i for i, s in enumerate(success) if s is not None and i not in member_set]
         fail_out = sum(1 for i in others if not success[i])
         out.update(
@@ -207,16 +267,17 @@ def regime_outcomes(
         return out
     known = [s for s in success if s is not None]
     out["failure_rate"] = (sum(1 for s in known if not s) / len(known)) if binary and known else None
+    turns = [int(r.get("turns") or 0) for r in rows]
     by_regime = []
     for regime in REGIMES:
         members = [i for i, r in enumerate(rows) if r.get("regime") == regime]
         if members:
-            by_regime.append(_category(regime, members, finite, success, binary))
+            by_regime.append(_category(regime, members, finite, success, binary, turns))
     loops = [i for i, r in enumerate(rows) if (r.get("loop") or {}).get("detected")]
     loop_set = set(loops)
     no_loops = [i for i in range(len(rows)) if i not in loop_set]
     by_loop = [
-        _category(label, members, finite, success, binary)
+        _category(label, members, finite, success, binary, turns)
         for label, members in (("loop detected", loops), ("no loop", no_loops))
         if members
     ]
@@ -231,7 +292,7 @@ def regime_outcomes(
     repeat_set = set(repeats)
     no_repeats = [i for i in range(len(rows)) if i not in repeat_set]
     by_repeats = [
-        _category(label, members, finite, success, binary)
+        _category(label, members, finite, success, binary, turns)
         for label, members in (
             ("repeated (state, action) bigrams", repeats),
             ("no repeated (state, action) bigram", no_repeats),
@@ -241,6 +302,16 @@ def regime_outcomes(
     out.update(by_regime=by_regime, by_loop=by_loop, by_repeats=by_repeats)
     out["findings"] = _findings(out, binary)
     return out
+
+
+def _length_note(c: Mapping[str, Any]) -> str:
+    """How long the category's runs are against the rest's: a failure difference may be length, not the regime."""
+    mine, rest = c.get("mean_turns"), c.get("rest_mean_turns")
+    if mine is None or rest is None:
+        return ""
+    return f"; its runs average {mine:.0f} turns vs {rest:.0f}" + (
+        " (longer runs fail more often whatever their regime: compare at equal length)" if mine > rest else ""
+    )
 
 
 def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
@@ -266,6 +337,7 @@ def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
                 f"{c['category']}: {c['failures']} of {c['with_reward']} failed ({c['failure_rate']:.0%}, "
                 f"95 % CI {ci[0]:.0%}–{ci[1]:.0%}) vs {rest:.0%} of the rest"
                 + (f" (Fisher p = {p:.2g})" if p is not None else "")
+                + _length_note(c)
             )
         if not lines and overall is not None:
             lines.append(f"no regime or loop category fails more often than the rest (overall {overall:.0%} failed)")
