@@ -29,6 +29,7 @@ __all__ = [
     "canon_json",
     "code_blocks",
     "load_document",
+    "load_object",
     "norm_code",
     "norm_text",
     "text_of",
@@ -106,6 +107,17 @@ def load_document(path: Path) -> tuple[Any, list[InputProblem]]:
         except json.JSONDecodeError:
             return None, [InputProblem(str(path), first.lineno, f"not valid JSON: {first.msg}")]
         return value, [InputProblem(str(path), first.lineno, "trailing comma ignored (not valid JSON as written)")]
+
+
+def load_object(path: Path, key: str, kind: type, missing: str) -> tuple[dict[str, Any] | None, list[InputProblem]]:
+    """The JSON object of ``path`` when its ``key`` holds a ``kind`` (``list``, ``str``); otherwise ``None`` and the
+    problem ``missing`` (reported at line 1) after those of :func:`load_document`."""
+    doc, problems = load_document(path)
+    if doc is None:
+        return None, problems
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), kind):
+        return None, [*problems, InputProblem(str(path), 1, missing)]
+    return doc, problems
 
 
 def canon_json(value: object) -> str:

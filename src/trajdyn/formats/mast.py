@@ -33,7 +33,7 @@ from trajdyn._problems import InputProblem
 from trajdyn.formats._agentlogs import (
     Turn,
     code_blocks,
-    load_document,
+    load_object,
     norm_code,
     norm_text,
     text_of,
@@ -175,12 +175,10 @@ def _array_line(text: str, key: str) -> int:
 
 
 def _parse_hyperagent(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
-    doc, problems = load_document(path)
+    doc, problems = load_object(path, "trajectory", list, "not a HyperAgent log: no trajectory list")
     if doc is None:
         return [], problems
-    lines = doc.get("trajectory") if isinstance(doc, dict) else None
-    if not isinstance(lines, list):
-        return [], [*problems, InputProblem(str(path), 1, "not a HyperAgent log: no trajectory list")]
+    lines = doc["trajectory"]
     instance = str(doc.get("instance_id") or path.stem)
     text = path.read_text(encoding="utf-8", errors="replace")
     one_per_line = text.count("\n") >= len(lines)
@@ -239,12 +237,10 @@ def ag2_turns(messages: Sequence[object], first_line: int = 1) -> list[Turn]:
 
 
 def _parse_ag2(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
-    doc, problems = load_document(path)
+    doc, problems = load_object(path, "trajectory", list, "not an AG2 chat: no trajectory list")
     if doc is None:
         return [], problems
-    messages = doc.get("trajectory") if isinstance(doc, dict) else None
-    if not isinstance(messages, list):
-        return [], [*problems, InputProblem(str(path), 1, "not an AG2 chat: no trajectory list")]
+    messages = doc["trajectory"]
     skipped = [k for k, m in enumerate(messages) if not isinstance(m, dict)]
     problems += [InputProblem(str(path), 1, f"message {k} is not an object, skipped") for k in skipped]
     other = doc.get("other_data")
@@ -282,12 +278,10 @@ def metagpt_turns(log: str) -> list[Turn]:
 
 
 def _parse_metagpt(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
-    doc, problems = load_document(path)
+    doc, problems = load_object(path, "content", str, "not a MetaGPT run: no content log")
     if doc is None:
         return [], problems
-    log = doc.get("content") if isinstance(doc, dict) else None
-    if not isinstance(log, str):
-        return [], [*problems, InputProblem(str(path), 1, "not a MetaGPT run: no content log")]
+    log = doc["content"]
     run = doc.get("run_id")
     turns = metagpt_turns(log)
     if not turns:

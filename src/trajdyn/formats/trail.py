@@ -36,7 +36,7 @@ from trajdyn.formats._agentlogs import (
     called_names,
     canon_json,
     code_blocks,
-    load_document,
+    load_object,
     norm_code,
     norm_text,
     turn_steps,
@@ -203,11 +203,9 @@ def trail_turns(doc: dict[str, Any]) -> list[Turn]:
 
 def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse one TRAIL trace file into one trajectory; problems are reported and the file is skipped."""
-    doc, problems = load_document(path)
+    doc, problems = load_object(path, "spans", list, "not a TRAIL trace: expected {trace_id, spans: [...]}")
     if doc is None:
         return [], problems
-    if not isinstance(doc, dict) or not isinstance(doc.get("spans"), list):
-        return [], [*problems, InputProblem(str(path), 1, "not a TRAIL trace: expected {trace_id, spans: [...]}")]
     trace_id = doc.get("trace_id")
     task = str(trace_id) if isinstance(trace_id, str | int) and str(trace_id) else path.stem
     turns = trail_turns(doc)

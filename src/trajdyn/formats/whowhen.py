@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from trajdyn import conventions as C
 from trajdyn._problems import InputProblem
-from trajdyn.formats._agentlogs import Turn, code_blocks, load_document, norm_code, norm_text, text_of, turn_steps
+from trajdyn.formats._agentlogs import Turn, code_blocks, load_object, norm_code, norm_text, text_of, turn_steps
 from trajdyn.formats._imported import ImportedTrajectory
 from trajdyn.formats._kinds import SpanFormat
 
@@ -71,12 +71,10 @@ def whowhen_turns(history: Sequence[object], first_line: int = 1) -> list[Turn]:
 
 def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse one Who&When file into one trajectory; entries that are not objects are reported."""
-    doc, problems = load_document(path)
+    doc, problems = load_object(path, "history", list, "not a Who&When log: no history list")
     if doc is None:
         return [], problems
-    history = doc.get("history") if isinstance(doc, dict) else None
-    if not isinstance(history, list):
-        return [], [*problems, InputProblem(str(path), 1, "not a Who&When log: no history list")]
+    history = doc["history"]
     problems += [
         InputProblem(str(path), 1, f"history entry {k} is not an object (kept as an empty turn)")
         for k, e in enumerate(history)
