@@ -89,6 +89,19 @@ CASES: tuple[Case, ...] = (
     Case("labeled-mast-ag2", ("labeled/mast_masft/AG2/094b6ef4-9501-550d-b9f8-4d5330d07e34_human.json",)),
     Case("labeled-mast-metagpt", ("labeled/mast_masft/metagpt/run_12.json",)),
     Case("labeled-whowhen", ("labeled/whowhen/Algorithm-Generated/47.json",)),
+    # foreign span containers and conventions (issue 15)
+    *(
+        Case(Path(name).stem, (name,))
+        for name in (
+            "anyagent-genai-tinyagent_trace.json",
+            "anyagent-openinference-smolagents_trace.json",
+            "agentprism-otlp-openinference-langchain-tavily-agent.json",
+            "agentevals-kagent-adk-tempo_export_with_batches.json",
+            "phoenix-pxi_turn_subagent_trace.json",
+            "agentprism-langfuse-trace-export-2.json",
+            "jaegerui-api-traces-otlp2jaeger-out.json",
+        )
+    ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
     Case(
