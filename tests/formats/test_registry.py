@@ -111,8 +111,15 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "autoresearch",
         "autoresearch-tsv",
         "tau-bench",
+        "trail",
+        "trail-annotations",
+        "mast-annotations",
+        "mast-hyperagent",
+        "mast-ag2",
+        "mast-metagpt",
+        "whowhen",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results", "spans", "spans", "spans", "spans"]
+    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results"] + ["spans"] * 11
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
