@@ -213,7 +213,7 @@ def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Pat
         import trajdyn.formats
         from trajdyn.formats import FORMATS, convert, detect_format, read_result, write_jsonl
         log = Path({str(external / "autoresearch-trajectory.jsonl")!r})
-        assert detect_format(log) == "autoresearch" and len(FORMATS) == 6
+        assert detect_format(log) == "autoresearch" and len(FORMATS) == 13
         assert write_jsonl(convert(log).requests, Path({str(tmp_path / "out.jsonl")!r})) > 0
         name, records, problems = read_result({str(external / "pinchbench/results/0005_main.json")!r})
         assert name == "pinchbench" and len(records) == 52 and not problems
