@@ -10,6 +10,10 @@ cross-validation with max-F1 thresholds chosen on the training folds, and the Po
   finite, ``converged`` is False when a standardised slope exceeds 50); LRT: χ² with df = added columns;
 - "hit rate vs baseline": hits are independent Bernoulli(pᵢ) under the null, so the count is Poisson-binomial; the
   two-sided p doubles the smaller exact tail.
+
+The percentile step is :func:`trajdyn.analyzer.stats.percentile_interval`; the rest has no counterpart in
+``trajdyn.analyzer.stats`` (its bootstrap draws are not stratified by class, and it has no AUROC or logistic model),
+so it stays here, used by this benchmark only.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import expit
 from scipy.stats import chi2, rankdata
+
+from trajdyn.analyzer.stats import percentile_interval
 
 Array = npt.NDArray[Any]
 
@@ -47,8 +53,7 @@ def bootstrap_ci(y: Array, stat: Callable[[Array], float], *, b: int = 2000, see
     values = values[np.isfinite(values)]
     if values.size == 0:
         return float("nan"), float("nan")
-    lo, hi = np.quantile(values, [0.025, 0.975])
-    return float(lo), float(hi)
+    return percentile_interval(values, (0.025, 0.975))
 
 
 def auroc_ci(y: Array, s: Array, *, b: int = 2000, seed: int = 0) -> tuple[float, float, float]:
