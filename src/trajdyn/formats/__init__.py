@@ -33,6 +33,7 @@ from trajdyn.formats._registry import (
     detect_format,
     read_result,
     register_format,
+    sniff_format,
     unregister_format,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "menu_from_json",
     "read_result",
     "register_format",
+    "sniff_format",
     "unregister_format",
     "write_jsonl",
 ]

@@ -8,20 +8,25 @@ from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._decode import normalize_id
 from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._read import InputSummary, SpanData, read_spans
-from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results, split_inputs
-from trajdyn.analyzer.io._sources import SpanDocuments
+from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results
+from trajdyn.analyzer.io._route import STDIN_NAME, Foreign, Routed, route
+from trajdyn.analyzer.io._sources import SpanDocuments, SpanStream
 
 __all__ = [
     "RESULT_SCHEMA",
+    "STDIN_NAME",
+    "Foreign",
     "InputParseError",
     "InputProblem",
     "InputSummary",
     "ResultData",
     "ResultInput",
+    "Routed",
     "SpanData",
     "SpanDocuments",
+    "SpanStream",
     "normalize_id",
     "read_results",
     "read_spans",
-    "split_inputs",
+    "route",
 ]

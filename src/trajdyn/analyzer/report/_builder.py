@@ -109,6 +109,7 @@ def build_report(
     generated_at: datetime | str | None = None,
     previous: Mapping[str, Any] | None = None,
     results: pl.DataFrame | None = None,
+    notes: Sequence[str] = (),
 ) -> Report:
     """Build the report from the model frames (:func:`trajdyn.analyzer.steps` / ``trajectories`` / ``events``).
 
@@ -118,7 +119,8 @@ def build_report(
     registered or chosen section reads raises :class:`~trajdyn.exceptions.ConfigurationError`.
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
     ``results``: records of benchmark result files (:func:`trajdyn.analyzer.read_results`), handed to the sections.
-    A report-scope section that returns no block (``None``) is left out.
+    A report-scope section that returns no block (``None``) is left out. ``notes``: what the reader should know
+    about the inputs that is no problem with them (:attr:`Report.notes`).
     """
     opts = ReportOptions.of(options)
     chosen = tuple(registered_sections() if sections is None else sections)
@@ -151,4 +153,5 @@ def build_report(
         blocks=blocks,
         sections=chosen,
         problems=tuple(errors),
+        notes=tuple(notes),
     )
