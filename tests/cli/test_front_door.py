@@ -155,3 +155,17 @@ def test_dash_means_stdout_for_every_output(tmp_path: Path, flag: str) -> None:
         assert json.loads(proc.stdout)["schema"] == "trajdyn.report/1"
     else:
         assert proc.stdout.startswith("# trajdyn report\n") and "## Exploration" in proc.stdout
+
+
+def test_spans_with_no_recognisable_run_say_what_was_found_and_what_is_needed(external: Path) -> None:
+    given = external / "jaeger-otlp_fields_trace.json"
+    doc = json.loads(analyze(given, "--json", "-").stdout)
+    assert doc["trajectories"] == [] and doc["errors"] == []
+    (note,) = doc["notes"]
+    assert note.startswith("1 span(s) but no agent run recognised: services otlp-fields-service ×1; ")
+    assert "operations otlp-fields-span ×1" in note and "gen_ai.operation.name invoke_agent" in note
+    shown = analyze(given)
+    assert shown.returncode == EXIT_OK, shown.stderr
+    assert note in shown.stdout  # one line on the terminal
+    assert "with replicates" not in shown.stdout and "pass^k" not in shown.stdout  # no empty sensitivity table
+    assert "Sensitivity: no tasks" in shown.stdout

@@ -143,6 +143,11 @@ def analyze(
         traj = _apply_menu(traj, menu_names)
     step_frame, event_frame = steps(data), events(data)
     read_errors = data.errors
+    notes = list(routed.notes)
+    if traj.is_empty() and step_frame.is_empty() and not data.span_frame.is_empty():
+        from trajdyn.analyzer.foreign import no_run_note
+
+        notes.append(no_run_note(data.span_frame))  # what was found and what a run needs, instead of empty tables
     del data  # the spans frame is not needed any more: free it before the metrics allocate theirs
     return build_report(
         step_frame,
@@ -150,7 +155,7 @@ def analyze(
         events=event_frame,
         inputs=inputs,
         errors=[*routed.problems, *import_errors, *read_errors, *result_errors],
-        notes=routed.notes,
+        notes=notes,
         options=report_options,
         sections=sections,
         generated_at=generated_at,
