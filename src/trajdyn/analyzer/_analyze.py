@@ -85,7 +85,8 @@ def analyze(
     is a foreign loop log (a span format of :func:`trajdyn.formats.detect_format`), or every file when ``fmt`` names
     a span format, is converted to conventions-v1 spans and read in process; its problems are reported with its
     path. A benchmark result file (a result format, also inside a directory or glob; every file when ``fmt`` names a
-    result format) is read as a run summary for the ``trends`` section instead of as spans.
+    result format) is read as a run summary for the ``trends`` section instead of as spans; a parameter-sweep
+    summary (a sweep format, popoto's ``sweep_*.json``) feeds the ``sweeps`` section.
     ``options``: the sections' options objects (``ExplorationOptions(window=5)``, ``TrendsOptions(group_by="dir")``
     …, see :class:`~trajdyn.analyzer.report.ReportOptions`); one that no section reads raises
     :class:`~trajdyn.exceptions.ConfigurationError` before any input is read.
@@ -113,7 +114,7 @@ def analyze(
         routed = route(raw, stack, fmt=fmt, kind=kind)
         results: ResultData | None = None
         if routed.results:
-            results = read_results(routed.results, fmt if kind == "results" else None)
+            results = read_results(routed.results, fmt if kind in ("results", "sweeps") else None)
             if strict and results.errors:
                 raise InputParseError(results.errors[0])
         to_read: list[Input] = []
@@ -161,4 +162,5 @@ def analyze(
         generated_at=generated_at,
         previous=previous,
         results=None if results is None else results.records,
+        sweeps=None if results is None else results.sweeps,
     )

@@ -25,7 +25,7 @@ from typing import Final
 from trajdyn import conventions as C
 from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._sources import DIRECTORY_SUFFIXES, GZIP_MAGIC, STDIN, SpanStream, _Prefixed, walk_directory
-from trajdyn.formats import FormatKind, sniff_format
+from trajdyn.formats import FORMATS, FormatKind, sniff_format
 from trajdyn.formats._read import read_head
 
 __all__ = ["STDIN_NAME", "Foreign", "Routed", "route"]
@@ -100,17 +100,17 @@ def _sidecar_note(name: str) -> str:
 
 
 def _classify(path: Path, fmt: str | None, kind: FormatKind | None) -> tuple[str, str | None]:
-    """``("spans" | "results" | "sidecar" | "unknown", format name)`` of one file, judged by its first bytes."""
+    """``("spans" | "results" | "sidecar" | "unknown", format name)`` of one file, judged by its first bytes
+    (``"results"``: a run summary, of a result or a sweep format)."""
     head = read_head(path)
     if _is_sidecar(head):
         return "sidecar", None
     if kind is not None:
-        return kind, fmt
-    name = sniff_format(head, kind="results")
-    if name is not None:
-        return "results", name
-    name = sniff_format(head, kind="spans")
-    return ("spans", name) if name is not None else ("unknown", None)
+        return ("spans", fmt) if kind == "spans" else ("results", fmt)
+    name = sniff_format(head)  # registry order: result and sweep formats before span formats
+    if name is None:
+        return "unknown", None
+    return ("spans", name) if FORMATS[name].kind == "spans" else ("results", name)
 
 
 def _route_file(out: Routed, path: Path, name: str, fmt: str | None, kind: FormatKind | None) -> bool:
