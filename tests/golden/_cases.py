@@ -97,6 +97,9 @@ CASES: tuple[Case, ...] = (
     ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
+    # benchmark series for trends (issue 15 §2): an asv results folder, a github-action-benchmark history
+    Case("kedro-asv", ("kedro-asv",)),
+    Case("konveyor-kai-evaluations-benchmark-data", ("konveyor-kai-evaluations-benchmark-data.js",)),
     Case(
         "mixed-real-inputs",
         (

@@ -24,7 +24,7 @@ from __future__ import annotations
 from trajdyn._problems import InputProblem
 from trajdyn.formats._builder import build_requests
 from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory, ImportResult
-from trajdyn.formats._kinds import RESULT_KEYS, Format, FormatKind, ResultFormat, SpanFormat
+from trajdyn.formats._kinds import OPTIONAL_RESULT_KEYS, RESULT_KEYS, Format, FormatKind, ResultFormat, SpanFormat
 from trajdyn.formats._menu import load_menu, menu_from_json
 from trajdyn.formats._otlp_writer import write_jsonl
 from trajdyn.formats._registry import (
@@ -38,6 +38,7 @@ from trajdyn.formats._registry import (
 
 __all__ = [
     "FORMATS",
+    "OPTIONAL_RESULT_KEYS",
     "RESULT_KEYS",
     "Format",
     "FormatKind",

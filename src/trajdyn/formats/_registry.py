@@ -46,6 +46,9 @@ __all__ = [
 BUILTIN: Final = (
     "trajdyn.formats.pinchbench:FORMAT",
     "trajdyn.formats.pinchbench:SKILL_SUMMARY_FORMAT",
+    "trajdyn.formats.asv:FORMAT",
+    "trajdyn.formats.asv:METADATA_FORMAT",
+    "trajdyn.formats.action_benchmark:FORMAT",
     "trajdyn.formats.atlas:FORMAT",
     "trajdyn.formats.autoresearch:FORMAT",
     "trajdyn.formats.autoresearch_tsv:FORMAT",

@@ -46,10 +46,15 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "cost": pl.Float64(),
     "tokens": pl.Float64(),
     "duplicates": pl.Int64(),
+    "run": pl.Utf8(),
+    "unit": pl.Utf8(),
+    "higher_is_better": pl.Boolean(),
 }
 """Columns of :attr:`ResultData.records`: one row per task of a run (``path`` identifies the run), ``time`` in unix
 seconds, ``score`` in [0, 1], ``cost`` in USD and ``tokens`` per task (null when not measured), ``dir`` the run
-file's parent directory (its name; the whole path where two parents share a name)."""
+file's parent directory (its name; the whole path where two parents share a name); ``run`` the run's key where a
+file holds several runs (null: the file), ``unit`` the unit of a raw measurement (null: a 0–1 score) and
+``higher_is_better`` its direction (null: true)."""
 
 
 @dataclass(frozen=True, slots=True)
