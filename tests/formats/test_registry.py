@@ -110,12 +110,16 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "asv",
         "asv-metadata",
         "github-action-benchmark",
+        "swebench-results",
+        "swebench-report",
         "atlas",
         "autoresearch",
         "autoresearch-tsv",
         "tau-bench",
+        "swe-agent",
+        "mini-swe-agent",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 5, *["spans"] * 4]
+    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, *["spans"] * 6]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:

@@ -95,6 +95,10 @@ CASES: tuple[Case, ...] = (
             "jaegerui-api-traces-otlp2jaeger-out.json",
         )
     ),
+    # agent logs (issue 15 §2)
+    Case("sweagent-claude35sonnet-astropy-13398", ("sweagent-claude35sonnet-astropy-13398.traj",)),
+    Case("sweagent-v1-test-repo-6e44b9", ("sweagent-v1-test-repo-6e44b9.traj",)),
+    Case("minisweagent-deepseek-django-10914", ("minisweagent-deepseek-django-10914.traj.json",)),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
     # benchmark series for trends (issue 15 §2): an asv results folder, a github-action-benchmark history

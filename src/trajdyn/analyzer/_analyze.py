@@ -27,6 +27,7 @@ from trajdyn.analyzer.report import (
 )
 from trajdyn.exceptions import InputError
 from trajdyn.formats import FORMATS, FormatKind, convert, detect_format, load_menu
+from trajdyn.formats.swebench import load_labels
 
 if TYPE_CHECKING:
     import polars as pl
@@ -77,6 +78,7 @@ def analyze(
     strict: bool = False,
     fmt: str | None = None,
     menu: PathLike | None = None,
+    labels: PathLike | None = None,
     progress: bool | None = None,
     sections: Sequence[ReportSection] | None = None,
     generated_at: datetime | str | None = None,
@@ -93,6 +95,8 @@ def analyze(
     …, see :class:`~trajdyn.analyzer.report.ReportOptions`); one that no section reads raises
     :class:`~trajdyn.exceptions.ConfigurationError` before any input is read.
     ``menu``: a knob-menu file for the importers, also given to trajectories that carry no menu.
+    ``labels``: a SWE-bench results or report file whose resolved labels become the rewards of imported runs (by
+    instance id) that carry none (SWE-agent, mini-swe-agent …; docs/importers.md).
     ``compare_to``: an earlier ``trajdyn.report/1`` JSON file; sections that support it report deltas against it.
 
     Input problems are collected in ``Report.errors`` and never abort the analysis; with ``strict=True`` the first
@@ -124,6 +128,9 @@ def analyze(
             raise InputParseError(results.errors[0])
     menu_path = Path(menu) if menu is not None else None
     menu_names = load_menu(menu_path) if menu_path is not None else None
+    labels_path = Path(labels) if labels is not None else None
+    if labels_path is not None:
+        load_labels(labels_path)  # a bad labels file is a usage error before any input is read
 
     to_read: list[Input] = []
     imported: list[str] = []
@@ -135,7 +142,7 @@ def analyze(
         if name is None:
             to_read.append(item)
             continue
-        converted = convert(Path(item), name, menu=menu_path)
+        converted = convert(Path(item), name, menu=menu_path, labels=labels_path)
         problems = [replace(e, path=item) for e in converted.errors]  # the path as the user gave it
         if strict and problems:
             raise InputParseError(problems[0])
