@@ -118,8 +118,11 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "tau-bench",
         "swe-agent",
         "mini-swe-agent",
+        "openhands-events",
+        "openhands-eval",
+        "opendevin-eval",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, *["spans"] * 6]
+    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, *["spans"] * 9]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:

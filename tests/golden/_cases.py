@@ -99,6 +99,9 @@ CASES: tuple[Case, ...] = (
     Case("sweagent-claude35sonnet-astropy-13398", ("sweagent-claude35sonnet-astropy-13398.traj",)),
     Case("sweagent-v1-test-repo-6e44b9", ("sweagent-v1-test-repo-6e44b9.traj",)),
     Case("minisweagent-deepseek-django-10914", ("minisweagent-deepseek-django-10914.traj.json",)),
+    Case("openhands-basic_gui_mode", ("openhands-basic_gui_mode.json",)),
+    Case("openhands-multiswebench-llama4maverick-output", ("openhands-multiswebench-llama4maverick-output.jsonl",)),
+    Case("opendevin-prontoqa-gpt4o-output", ("opendevin-prontoqa-gpt4o-output.jsonl",)),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
     # benchmark series for trends (issue 15 §2): an asv results folder, a github-action-benchmark history

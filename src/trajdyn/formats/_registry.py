@@ -58,6 +58,9 @@ BUILTIN: Final = (
     "trajdyn.formats.tau_bench:FORMAT",
     "trajdyn.formats.sweagent:FORMAT",
     "trajdyn.formats.minisweagent:FORMAT",
+    "trajdyn.formats.openhands:EVENTS_FORMAT",
+    "trajdyn.formats.openhands:EVAL_FORMAT",
+    "trajdyn.formats.openhands:OPENDEVIN_FORMAT",
 )
 """The built-in formats, in detection order (result formats first: a result file is never read as a log)."""
 
