@@ -112,6 +112,7 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "github-action-benchmark",
         "swebench-results",
         "swebench-report",
+        "popoto-sweep",
         "atlas",
         "autoresearch",
         "autoresearch-tsv",
@@ -122,7 +123,7 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "openhands-eval",
         "opendevin-eval",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, *["spans"] * 9]
+    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, "sweeps", *["spans"] * 9]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
@@ -135,7 +136,7 @@ def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
 
 
 def test_registering_checks_the_object_and_the_name() -> None:
-    with pytest.raises(TypeError, match="SpanFormat or ResultFormat"):
+    with pytest.raises(TypeError, match="SpanFormat, ResultFormat or SweepFormat"):
         register_format(object())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="a format named 'atlas' is already registered"):
         register_format(SpanFormat(name="atlas", description="", sniff=_csv_sniff, parse=_csv_parse))
