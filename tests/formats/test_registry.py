@@ -122,8 +122,9 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "openhands-events",
         "openhands-eval",
         "opendevin-eval",
+        "inspect",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, "sweeps", *["spans"] * 9]
+    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, "sweeps", *["spans"] * 10]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:

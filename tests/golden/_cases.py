@@ -104,6 +104,10 @@ CASES: tuple[Case, ...] = (
     Case("openhands-basic_gui_mode", ("openhands-basic_gui_mode.json",)),
     Case("openhands-multiswebench-llama4maverick-output", ("openhands-multiswebench-llama4maverick-output.jsonl",)),
     Case("opendevin-prontoqa-gpt4o-output", ("opendevin-prontoqa-gpt4o-output.jsonl",)),
+    Case("inspect-browser-gpt4omini", ("inspect-browser-gpt4omini.json",)),
+    Case(
+        "inspect-log_message_deduplication-mockmodel-bash", ("inspect-log_message_deduplication-mockmodel-bash.eval",)
+    ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
     *(

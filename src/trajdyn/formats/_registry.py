@@ -63,6 +63,7 @@ BUILTIN: Final = (
     "trajdyn.formats.openhands:EVENTS_FORMAT",
     "trajdyn.formats.openhands:EVAL_FORMAT",
     "trajdyn.formats.openhands:OPENDEVIN_FORMAT",
+    "trajdyn.formats.inspect_ai:FORMAT",
 )
 """The built-in formats, in detection order (result and sweep formats first: such a file is never read as a log)."""
 

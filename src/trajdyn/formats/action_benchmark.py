@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from trajdyn._problems import InputProblem
 from trajdyn.formats._kinds import ResultFormat
+from trajdyn.formats._read import head_text
 
 __all__ = ["BIGGER_IS_BETTER", "FORMAT", "NAME", "parse_result"]
 
@@ -48,9 +49,7 @@ _ENTRIES = re.compile(rb'"entries"\s*:\s*\{')
 
 
 def _is_data(head: bytes) -> bool:
-    text = head.lstrip()
-    if text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:].lstrip()
+    text = head_text(head)
     return bool(_HEAD_JS.match(text) or (_HEAD_JSON.match(text) and _ENTRIES.search(text)))
 
 

@@ -37,6 +37,7 @@ from typing import Any, Final
 
 from trajdyn._problems import InputProblem
 from trajdyn.formats._kinds import ResultFormat
+from trajdyn.formats._read import head_text
 
 __all__ = ["FORMAT", "METADATA_FORMAT", "NAME", "parse_result", "series_name"]
 
@@ -53,21 +54,14 @@ _MACHINE_VERSION = re.compile(rb'"version"\s*:\s*1\b')
 _UNITS: Final = (("time_", "seconds"), ("peakmem_", "bytes"), ("mem_", "bytes"))
 
 
-def _text(head: bytes) -> bytes:
-    text = head.lstrip()
-    if text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:].lstrip()
-    return text
-
-
 def _is_result(head: bytes) -> bool:
-    text = _text(head)
+    text = head_text(head)
     return bool(_HEAD_RESULT.match(text) and _ENV.search(text) and _RESULTS.search(text))
 
 
 def _is_metadata(head: bytes) -> bool:
     """``benchmarks.json`` (benchmark objects with ``code`` and ``unit``/``param_names``) or ``machine.json``."""
-    text = _text(head)
+    text = head_text(head)
     if _BENCH_ENTRY.match(text) and _BENCH_KEYS.search(text):
         return True
     return bool(_MACHINE.match(text) and _MACHINE_VERSION.search(text) and b'"machine"' in text)

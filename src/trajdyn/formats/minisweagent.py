@@ -37,7 +37,7 @@ from trajdyn.formats._commands import command_word
 from trajdyn.formats._imported import STEP_OBSERVE, STEP_PROPOSE, ImportedStep, ImportedTrajectory
 from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._otlp_writer import AttrValue
-from trajdyn.formats._read import as_number, read_bytes
+from trajdyn.formats._read import as_number, dig, head_text, nonblank, read_json
 from trajdyn.formats.swebench import labels_of
 
 __all__ = ["AGENT_NAME", "FORMAT", "NAME", "RESPOND", "parse", "sniff"]
@@ -52,26 +52,12 @@ _MESSAGES = re.compile(rb'"messages"\s*:\s*\[')
 
 def sniff(head: bytes) -> bool:
     """``{"info": {`` with ``mini_version`` (or ``trajectory_format: mini-swe-agent``) and ``messages: [``."""
-    text = head.lstrip()
-    if text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:].lstrip()
+    text = head_text(head)
     return bool(_INFO.match(text) and _MINI.search(text) and _MESSAGES.search(text))
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _get(obj: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _end_ns(message: dict[str, Any]) -> int | None:
-    stamp = as_number(_get(message, "extra", "timestamp"))
+    stamp = as_number(dig(message, "extra", "timestamp"))
     return int(stamp * 1e9) if stamp is not None and stamp > 0 else None
 
 
@@ -84,8 +70,8 @@ def _calls(message: dict[str, Any]) -> list[tuple[str, str]] | str:
         return f"tool_calls is a {type(calls).__name__}, expected a list"
     out: list[tuple[str, str]] = []
     for k, call in enumerate(calls):
-        name = _get(call, "function", "name")
-        arguments = _get(call, "function", "arguments")
+        name = dig(call, "function", "name")
+        arguments = dig(call, "function", "arguments")
         if not isinstance(name, str) or not name:
             return f"tool call {k} has no function name"
         try:
@@ -128,19 +114,19 @@ def _steps(
             )
             continue
         role = message.get("role")
-        content = _str(message.get("content"))
+        content = nonblank(message.get("content"))
         if role in ("system", "exit"):
             continue
         if role == "user" and task is None:
             task = content
             continue
         if role == "assistant":
-            usage = _get(message, "extra", "response", "usage")
+            usage = dig(message, "extra", "response", "usage")
             if isinstance(usage, dict):
                 usage_seen = True
                 prompt += int(as_number(usage.get("prompt_tokens")) or 0)
                 completion += int(as_number(usage.get("completion_tokens")) or 0)
-            cost = as_number(_get(message, "extra", "cost"))
+            cost = as_number(dig(message, "extra", "cost"))
             if cost is not None:
                 cost_sum = (cost_sum or 0.0) + cost
             calls = _calls(message)
@@ -163,7 +149,7 @@ def _steps(
                     )
                 )
         elif role in ("tool", "user"):
-            code = as_number(_get(message, "extra", "returncode"))
+            code = as_number(dig(message, "extra", "returncode"))
             failed = role == "tool" and code is not None and code != 0
             steps.append(
                 ImportedStep(
@@ -202,25 +188,20 @@ def _report_reward(path: Path, instance_id: str) -> float | None:
 def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse one mini-swe-agent trajectory file; bad messages are reported and skipped."""
     del menu
-    data = read_bytes(path)
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-        doc = json.loads(text)
-    except UnicodeDecodeError as exc:
-        return [], [InputProblem(str(path), data[: exc.start].count(b"\n") + 1, f"not valid UTF-8 (byte {exc.start})")]
-    except json.JSONDecodeError as exc:
-        return [], [InputProblem(str(path), exc.lineno, f"not valid JSON: {exc.msg} (truncated run?): skipped")]
+    doc, text, problem = read_json(path, "run")
+    if problem is not None:
+        return [], [problem]
     if not isinstance(doc, dict) or not isinstance(doc.get("messages"), list):
         return [], [InputProblem(str(path), 1, "not a mini-swe-agent trajectory: no messages list")]
     errors: list[InputProblem] = []
     steps, task, attrs = _steps(path, text, doc["messages"], errors)
-    stats_cost = as_number(_get(doc, "info", "model_stats", "instance_cost"))
+    stats_cost = as_number(dig(doc, "info", "model_stats", "instance_cost"))
     if stats_cost is not None:
         attrs[C.COST] = stats_cost
     name = path.name.removesuffix(".json").removesuffix(".traj")
-    instance_id = _str(doc.get("instance_id")) or name
+    instance_id = nonblank(doc.get("instance_id")) or name
     reward = _report_reward(path, instance_id)
-    exit_status = _str(_get(doc, "info", "exit_status"))
+    exit_status = nonblank(dig(doc, "info", "exit_status"))
     outcome = None
     if reward is not None:
         outcome = C.OUTCOME_SUCCESS if reward >= 1.0 else C.OUTCOME_FAILURE
@@ -230,7 +211,7 @@ def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajecto
         line=1,
         task_id=instance_id,
         agent_name=AGENT_NAME,
-        model=_str(_get(doc, "info", "config", "model", "model_name")),
+        model=nonblank(dig(doc, "info", "config", "model", "model_name")),
         reward=reward,
         outcome=outcome,
         steps=steps,

@@ -36,7 +36,16 @@ from trajdyn._problems import InputProblem
 from trajdyn.formats._imported import STEP_OBSERVE, STEP_PROPOSE, ImportedStep, ImportedTrajectory
 from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._otlp_writer import AttrValue
-from trajdyn.formats._read import as_number, first_line, iter_lines, parse_timestamp_ns, read_bytes
+from trajdyn.formats._read import (
+    as_number,
+    dig,
+    first_line,
+    head_text,
+    iter_lines,
+    nonblank,
+    parse_timestamp_ns,
+    read_json,
+)
 
 __all__ = ["EVAL_FORMAT", "EVENTS_FORMAT", "OPENDEVIN_FORMAT", "RESPOND"]
 
@@ -48,13 +57,8 @@ _EVAL_HISTORY = re.compile(r'"history"\s*:\s*\[\s*(\{|\])')
 _PAIRS = re.compile(r'"history"\s*:\s*\[\s*\[')
 
 
-def _bom(head: bytes) -> bytes:
-    text = head.lstrip()
-    return text[3:].lstrip() if text.startswith(b"\xef\xbb\xbf") else text
-
-
 def _is_events(head: bytes) -> bool:
-    text = _bom(head)
+    text = head_text(head)
     return bool(_EVENT_HEAD.match(text)) and b'"source"' in text and (b'"action"' in text or b'"observation"' in text)
 
 
@@ -70,23 +74,11 @@ def _is_opendevin(head: bytes) -> bool:
     return line is not None and line.lstrip().startswith("{") and bool(_PAIRS.search(line))
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _get(obj: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _content(args: object) -> str | None:
     """An action's text: its thought, then what it does (command, code, path, content …)."""
     if not isinstance(args, dict):
         return None
-    parts = [_str(args.get("thought"))]
+    parts = [nonblank(args.get("thought"))]
     for key in ("command", "code", "path", "content", "message", "final_thought"):
         value = args.get(key)
         if isinstance(value, str) and value.strip():
@@ -126,7 +118,7 @@ class _Conversation:
     def _action(self, event: dict[str, Any], source: object, end: int | None) -> None:
         action = event.get("action")
         if source == "user" and action == "message":
-            text = _str(_get(event, "args", "content")) or _str(event.get("message"))
+            text = nonblank(dig(event, "args", "content")) or nonblank(event.get("message"))
             if self.task is None:
                 self.task = text
             else:
@@ -135,28 +127,28 @@ class _Conversation:
         if source != "agent" or not isinstance(action, str) or action in ("change_agent_state", "system", "recall"):
             return
         meta = event.get("tool_call_metadata")
-        name = _str(_get(meta, "function_name"))
-        response = _get(meta, "model_response")
-        rid = _get(response, "id")
+        name = nonblank(dig(meta, "function_name"))
+        response = dig(meta, "model_response")
+        rid = dig(response, "id")
         if isinstance(rid, str) and rid not in self.responses:
-            usage = _get(response, "usage")
+            usage = dig(response, "usage")
             self.responses[rid] = (
-                int(as_number(_get(usage, "prompt_tokens")) or 0),
-                int(as_number(_get(usage, "completion_tokens")) or 0),
+                int(as_number(dig(usage, "prompt_tokens")) or 0),
+                int(as_number(dig(usage, "completion_tokens")) or 0),
             )
-            self.model = self.model or _str(_get(response, "model"))
+            self.model = self.model or nonblank(dig(response, "model"))
         args = event.get("args")
         if name is None:
             name = RESPOND if action == "message" else action
-        content = _content(args) or _str(event.get("message"))
+        content = _content(args) or nonblank(event.get("message"))
         self.steps.append(ImportedStep(line=self.line, shape=STEP_PROPOSE, action=name, content=content, end_ns=end))
 
     def _observation(self, event: dict[str, Any], end: int | None) -> None:
         kind = event.get("observation")
         if kind in _SKIPPED_OBSERVATIONS:
             return
-        content = _str(event.get("content")) or _str(event.get("message"))
-        code = as_number(_get(event, "extras", "metadata", "exit_code"))
+        content = nonblank(event.get("content")) or nonblank(event.get("message"))
+        code = as_number(dig(event, "extras", "metadata", "exit_code"))
         error = None
         if kind == "error":
             error = (content or "error")[:200]
@@ -176,13 +168,9 @@ class _Conversation:
 def parse_events(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse an OpenHands event stream (a JSON array of events) into one trajectory."""
     del menu
-    data = read_bytes(path)
-    try:
-        doc = json.loads(data.decode("utf-8").removeprefix("\ufeff"))
-    except UnicodeDecodeError as exc:
-        return [], [InputProblem(str(path), data[: exc.start].count(b"\n") + 1, f"not valid UTF-8 (byte {exc.start})")]
-    except json.JSONDecodeError as exc:
-        return [], [InputProblem(str(path), exc.lineno, f"not valid JSON: {exc.msg} (truncated?): skipped")]
+    doc, _, problem = read_json(path, "event stream")
+    if problem is not None:
+        return [], [problem]
     if not isinstance(doc, list):
         return [], [InputProblem(str(path), 1, "expected a JSON array of OpenHands events")]
     errors: list[InputProblem] = []
@@ -218,7 +206,7 @@ def _dedupe(events: list[Any], path: Path, errors: list[InputProblem]) -> Iterab
 
 
 def _eval_row(path: Path, line: int, row: dict[str, Any], errors: list[InputProblem]) -> ImportedTrajectory | None:
-    task = _str(row.get("instance_id"))
+    task = nonblank(row.get("instance_id"))
     if task is None:
         errors.append(InputProblem(str(path), line, "no instance_id: skipped"))
         return None
@@ -231,28 +219,28 @@ def _eval_row(path: Path, line: int, row: dict[str, Any], errors: list[InputProb
         conversation.add(k, event)
     attrs = conversation.usage()
     metrics = row.get("metrics")
-    total = _get(metrics, "accumulated_token_usage")
+    total = dig(metrics, "accumulated_token_usage")
     if isinstance(total, dict):
         attrs[C.GEN_AI_USAGE_INPUT_TOKENS] = int(as_number(total.get("prompt_tokens")) or 0)
         attrs[C.GEN_AI_USAGE_OUTPUT_TOKENS] = int(as_number(total.get("completion_tokens")) or 0)
-    cost = as_number(_get(metrics, "accumulated_cost"))
-    if cost is not None and (cost > 0 or _get(metrics, "costs")):
+    cost = as_number(dig(metrics, "accumulated_cost"))
+    if cost is not None and (cost > 0 or dig(metrics, "costs")):
         attrs[C.COST] = cost  # 0 with no per-call cost entry: the provider reported none (not recorded, not free)
-    error = _str(row.get("error"))
+    error = nonblank(row.get("error"))
     return ImportedTrajectory(
         line=line,
         task_id=task,
-        agent_name=_str(_get(row, "metadata", "agent_class")) or AGENT_NAME,
-        model=_str(_get(row, "metadata", "llm_config", "model")) or conversation.model,
+        agent_name=nonblank(dig(row, "metadata", "agent_class")) or AGENT_NAME,
+        model=nonblank(dig(row, "metadata", "llm_config", "model")) or conversation.model,
         outcome=C.OUTCOME_ERROR if error is not None else None,
         steps=conversation.steps,
         attrs=attrs,
-        content=conversation.task or _str(row.get("instruction")),
+        content=conversation.task or nonblank(row.get("instruction")),
     )
 
 
 def _opendevin_row(path: Path, line: int, row: dict[str, Any], errors: list[InputProblem]) -> ImportedTrajectory | None:
-    task = _str(row.get("id")) or _str(_get(row, "instance", "id"))
+    task = nonblank(row.get("id")) or nonblank(dig(row, "instance", "id"))
     if task is None:
         errors.append(InputProblem(str(path), line, "no id: skipped"))
         return None
@@ -269,23 +257,23 @@ def _opendevin_row(path: Path, line: int, row: dict[str, Any], errors: list[Inpu
             continue
         for event in pair:
             conversation.add(k, event)
-    result = _get(row, "test_result", "result")
+    result = dig(row, "test_result", "result")
     reward = float(result) if isinstance(result, bool) else None
     outcome = None
-    if _str(row.get("error")) is not None:
+    if nonblank(row.get("error")) is not None:
         outcome = C.OUTCOME_ERROR
     elif reward is not None:
         outcome = C.OUTCOME_SUCCESS if reward >= 1.0 else C.OUTCOME_FAILURE
     return ImportedTrajectory(
         line=line,
         task_id=task,
-        agent_name=_str(_get(row, "metadata", "agent_class")) or "opendevin",
-        model=_str(_get(row, "metadata", "model_name")),
+        agent_name=nonblank(dig(row, "metadata", "agent_class")) or "opendevin",
+        model=nonblank(dig(row, "metadata", "model_name")),
         reward=reward,
         outcome=outcome,
         steps=conversation.steps,
         attrs=conversation.usage(),
-        content=conversation.task or _str(row.get("instruction")),
+        content=conversation.task or nonblank(row.get("instruction")),
     )
 
 

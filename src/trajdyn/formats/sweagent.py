@@ -45,7 +45,7 @@ from trajdyn.formats._commands import command_word
 from trajdyn.formats._imported import STEP_OBSERVE, STEP_PROPOSE, ImportedStep, ImportedTrajectory
 from trajdyn.formats._kinds import SpanFormat
 from trajdyn.formats._otlp_writer import AttrValue
-from trajdyn.formats._read import as_number, read_bytes
+from trajdyn.formats._read import as_number, dig, head_text, nonblank, read_json
 
 __all__ = ["AGENT_NAME", "FORMAT", "NAME", "parse", "sniff"]
 
@@ -57,14 +57,8 @@ _ENVIRONMENT = re.compile(rb'^\{\s*"environment"\s*:\s*"[^"]*"\s*,\s*"trajectory
 
 def sniff(head: bytes) -> bool:
     """A JSON object with ``"trajectory": [{"action"`` (or ``environment`` first, then ``trajectory``)."""
-    text = head.lstrip()
-    if text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:].lstrip()
+    text = head_text(head)
     return text.startswith(b"{") and bool(_HEAD.search(text) or _ENVIRONMENT.match(text))
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
 
 
 def _replay_config(doc: dict[str, Any]) -> dict[str, Any]:
@@ -77,22 +71,14 @@ def _replay_config(doc: dict[str, Any]) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _get(obj: object, *keys: str) -> object:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _task_text(doc: dict[str, Any], config: dict[str, Any]) -> str | None:
-    text = _str(_get(config, "problem_statement", "text"))
+    text = nonblank(dig(config, "problem_statement", "text"))
     if text is not None:
         return text
     history = doc.get("history")
     for message in history if isinstance(history, list) else []:
         if isinstance(message, dict) and message.get("role") == "user" and not message.get("is_demo"):
-            return _str(message.get("content"))
+            return nonblank(message.get("content"))
     return None
 
 
@@ -127,7 +113,7 @@ def _steps(path: Path, text: str, trajectory: list[Any], errors: list[InputProbl
         if not isinstance(action, str):
             errors.append(InputProblem(str(path), line, f"step {k}: action is not a string: skipped"))
             continue
-        thought = _str(step.get("thought"))
+        thought = nonblank(step.get("thought"))
         content = "\n".join(p for p in (thought, action.strip()) if p)
         steps.append(ImportedStep(line=line, shape=STEP_PROPOSE, action=command_word(action), content=content))
         observation = step.get("observation")
@@ -145,30 +131,25 @@ def _steps(path: Path, text: str, trajectory: list[Any], errors: list[InputProbl
 def parse(path: Path, menu: Sequence[str] | None) -> tuple[list[ImportedTrajectory], list[InputProblem]]:
     """Parse one SWE-agent ``.traj`` file into its trajectory; bad steps are reported and skipped."""
     del menu
-    data = read_bytes(path)
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-        doc = json.loads(text)
-    except UnicodeDecodeError as exc:
-        return [], [InputProblem(str(path), data[: exc.start].count(b"\n") + 1, f"not valid UTF-8 (byte {exc.start})")]
-    except json.JSONDecodeError as exc:
-        return [], [InputProblem(str(path), exc.lineno, f"not valid JSON: {exc.msg} (truncated run?): skipped")]
+    doc, text, problem = read_json(path, "run")
+    if problem is not None:
+        return [], [problem]
     if not isinstance(doc, dict) or not isinstance(doc.get("trajectory"), list):
         return [], [InputProblem(str(path), 1, "not a SWE-agent trajectory: no trajectory list")]
     errors: list[InputProblem] = []
     config = _replay_config(doc)
-    task_id = _str(_get(config, "problem_statement", "id")) or path.name.removesuffix(".traj")
+    task_id = nonblank(dig(config, "problem_statement", "id")) or path.name.removesuffix(".traj")
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-    exit_status = _str(info.get("exit_status")) if isinstance(info, dict) else None
+    exit_status = nonblank(info.get("exit_status")) if isinstance(info, dict) else None
     outcome = None
     if exit_status is not None and "submitted" not in exit_status.lower():
         outcome = C.OUTCOME_ERROR  # exit_cost, exit_error, exit_format …: stopped without a submission
-    attrs = _usage(_get(info, "model_stats"))
+    attrs = _usage(dig(info, "model_stats"))
     trajectory = ImportedTrajectory(
         line=1,
         task_id=task_id,
         agent_name=AGENT_NAME,
-        model=_str(_get(config, "agent", "model", "name")),
+        model=nonblank(dig(config, "agent", "model", "name")),
         outcome=outcome,
         steps=_steps(path, text, doc["trajectory"], errors),
         attrs=attrs,

@@ -33,7 +33,7 @@ from trajdyn import conventions as C
 from trajdyn.exceptions import InputError
 from trajdyn.formats._imported import ImportedTrajectory
 from trajdyn.formats._kinds import ResultFormat
-from trajdyn.formats._read import read_bytes
+from trajdyn.formats._read import head_text, read_bytes
 
 __all__ = ["REPORT_FORMAT", "RESULTS_FORMAT", "Labels", "apply_labels", "load_labels"]
 
@@ -62,19 +62,12 @@ class Labels:
         return 0.0
 
 
-def _text(head: bytes) -> bytes:
-    text = head.lstrip()
-    if text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:].lstrip()
-    return text
-
-
 def _is_results(head: bytes) -> bool:
-    return bool(_HEAD_RESULTS.match(_text(head)))
+    return bool(_HEAD_RESULTS.match(head_text(head)))
 
 
 def _is_report(head: bytes) -> bool:
-    return bool(_HEAD_REPORT.match(_text(head)))
+    return bool(_HEAD_REPORT.match(head_text(head)))
 
 
 def labels_of(doc: object, source: str) -> Labels | None:
