@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="span files (.jsonl, .json, .gz), directories, globs or - (stdin); optional with --playbook (lint only)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report to FILE (- for stdout: JSON only)")
-    parser.add_argument("--markdown", metavar="FILE", help="write the Markdown report to FILE")
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="write the Markdown report to FILE (- for stdout: Markdown only)"
+    )
     parser.add_argument("--out", metavar="DIR", help="write report.json and report.md into DIR")
     parser.add_argument(
         "--window", type=_positive_int, default=10, metavar="N", help="iterations per repeat-rate window (default 10)"

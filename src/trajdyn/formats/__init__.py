@@ -45,6 +45,7 @@ from trajdyn.formats._registry import (
     read_result,
     read_sweep,
     register_format,
+    sniff_format,
     unregister_format,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "read_result",
     "read_sweep",
     "register_format",
+    "sniff_format",
     "unregister_format",
     "write_jsonl",
 ]

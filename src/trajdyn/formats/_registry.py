@@ -42,6 +42,7 @@ __all__ = [
     "read_result",
     "read_sweep",
     "register_format",
+    "sniff_format",
     "unregister_format",
 ]
 
@@ -103,7 +104,12 @@ def detect_format(path: str | Path, *, kind: FormatKind | None = None) -> str | 
     ``kind`` limits the candidates to span formats (``"spans"``) or result formats (``"results"``). Never raises: an
     unreadable or empty file, or a sniffer that fails, gives no match.
     """
-    head = read_head(Path(path))
+    return sniff_format(read_head(Path(path)), kind=kind)
+
+
+def sniff_format(head: bytes, *, kind: FormatKind | None = None) -> str | None:
+    """The name of the format whose sniffer recognises ``head`` (the first bytes of an input, decompressed), or
+    ``None``; as :func:`detect_format` for bytes already read (stdin). Never raises."""
     if not head.strip():
         return None
     for name, fmt in _of_kind(kind).items():
@@ -125,13 +131,20 @@ def _lookup(fmt: str, kind: FormatKind) -> Format:
 
 
 def convert(
-    path: Path, fmt: str | None = None, *, menu: Path | None = None, labels: Path | None = None
+    path: Path,
+    fmt: str | None = None,
+    *,
+    menu: Path | None = None,
+    labels: Path | None = None,
+    name: str | None = None,
 ) -> ImportResult:
     """Convert a foreign log into conventions-v1 OTLP/JSON requests (one per trajectory).
 
     ``fmt`` is the name of a span format, or ``None`` to detect it from the content; ``menu`` a knob menu file
     that overrides one embedded in the log; ``labels`` a SWE-bench results or report file whose resolved labels
-    become the rewards of the runs (by instance id) that have none (:mod:`trajdyn.formats.swebench`). Bad rows are skipped and reported in ``ImportResult.errors``;
+    become the rewards of the runs (by instance id) that have none (:mod:`trajdyn.formats.swebench`); ``name`` how
+    the source is named (default: ``path``; ``<stdin>`` for a spooled copy of standard input). Bad rows are skipped
+    and reported in ``ImportResult.errors``;
     an unreadable file, an unknown format or a bad menu raises :class:`~trajdyn.exceptions.InputError`.
     """
     path = Path(path)
@@ -148,9 +161,9 @@ def convert(
     trajectories, errors = found.parse(path, menu_names)
     if resolved is not None:
         trajectories = apply_labels(trajectories, resolved)
-    requests = build_requests(trajectories, source=path, format_name=found.name)
+    requests = build_requests(trajectories, source=path, format_name=found.name, source_name=name)
     errors = [InputProblem(e.path, e.line, scrub_secrets(e.message)) for e in errors]  # messages may quote a row
-    return ImportResult(requests=requests, errors=errors, format=found.name, source=str(path))
+    return ImportResult(requests=requests, errors=errors, format=found.name, source=str(path) if name is None else name)
 
 
 def read_result(

@@ -345,6 +345,11 @@ def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple
     )
 
 
+def _has_tasks(block: Mapping[str, Any]) -> bool:
+    """Whether the sensitivity block has any task to show (an empty summary is said in one line, not as tables)."""
+    return bool((block.get("summary") or {}).get("groups"))
+
+
 class DynamicsSection(ReportSection):
     """Per-trajectory temporal dynamics (``docs/metrics/dynamics.md``)."""
 
@@ -545,6 +550,8 @@ class SensitivitySection(ReportSection):
         lines = ["## Sensitivity and regimes", ""]
         if not block:
             return [*lines, "No trajectories.", ""]
+        if not _has_tasks(block):
+            return [*lines, "No tasks: no trajectory with turns to compare.", ""]
         lines += ["| | |", "|---|---|"]
         lines += [f"| {md_cell(a)} | {md_cell(b)} |" for a, b in self._summary_lines(block)]
         lines.append("")
@@ -574,6 +581,8 @@ class SensitivitySection(ReportSection):
         block = self._block(report)
         if not block:
             return ["[bold]Sensitivity[/bold]: no trajectories."]
+        if not _has_tasks(block):
+            return ["[bold]Sensitivity[/bold]: no tasks: no trajectory with turns to compare."]
         out: list[RenderableType] = []
         summary = Table(title="Sensitivity and regimes", show_header=False, expand=False)
         summary.add_column("what", style="bold", overflow="fold")
