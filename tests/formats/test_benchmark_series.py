@@ -10,11 +10,12 @@ import itertools
 import json
 import shutil
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from trajdyn.analyzer import analyze
-from trajdyn.analyzer.io import read_results, split_inputs
+from trajdyn.analyzer.io import read_results, route
 from trajdyn.analyzer.report import TrendsOptions
 from trajdyn.formats import detect_format, read_result
 
@@ -48,9 +49,10 @@ def _asv_direct(folder: Path) -> tuple[int, int, set[str], dict[str, int]]:
 
 def test_asv_folder_reads_every_run_and_series_with_units(external: Path) -> None:
     folder = external / "kedro-asv"
-    others, results = split_inputs([str(folder)])
-    assert others == []  # benchmarks.json and machine.json are recognised, not input errors
-    data = read_results(results)
+    with ExitStack() as stack:
+        routed = route([str(folder)], stack)
+    assert routed.spans == []  # benchmarks.json and machine.json are recognised, not input errors
+    data = read_results(routed.results)
     assert data.errors == []
     records = data.records
     runs, points, series, dates = _asv_direct(folder)
