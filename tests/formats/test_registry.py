@@ -117,6 +117,13 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "autoresearch",
         "autoresearch-tsv",
         "tau-bench",
+        "trail",
+        "trail-annotations",
+        "mast-annotations",
+        "mast-hyperagent",
+        "mast-ag2",
+        "mast-metagpt",
+        "whowhen",
         "swe-agent",
         "mini-swe-agent",
         "openhands-events",
@@ -124,7 +131,7 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "opendevin-eval",
         "inspect",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, "sweeps", *["spans"] * 10]
+    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, "sweeps", *["spans"] * 17]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
