@@ -207,3 +207,18 @@ def test_compare_to_deltas_and_pinchbench_scores_reach_the_terminal(
     assert f"{compare['previous_verdict']} → {group['verdict']}" in flat
     for run in group["runs"]:  # every run's score, not only the sparkline
         assert f"{run['score'] * 100:.1f} %" in flat and run["run_id"] in flat
+
+
+@pytest.mark.parametrize("name", [AUTORESEARCH, "jaeger-otlp_fields_trace.json"])
+def test_sections_without_their_data_print_nothing_not_empty_tables(external: Path, name: str) -> None:
+    """trends, playbook, fusion and sweeps asked for on an input without their data: no heading, no table."""
+    asked = ("--sections", "trends,playbook,fusion,sweeps")
+    markdown = analyze(external / name, *asked, "--markdown", "-")
+    assert markdown.returncode == EXIT_OK, markdown.stderr
+    assert markdown.stdout.startswith("# trajdyn report\n")
+    for heading in ("## Trends", "## Playbook", "## Fusion", "## Sweeps"):
+        assert heading not in markdown.stdout
+    assert [line for line in markdown.stdout.splitlines() if line.startswith("|---")] == ["|---|---|---|"]  # inputs
+    shown = _terminal(external / name, *asked, columns=1000)  # a note is one line
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert len(lines) <= 2 and lines[0].startswith("trajdyn report — 1 input(s)")  # the summary (and a note)
