@@ -53,6 +53,13 @@ BUILTIN: Final = (
     "trajdyn.formats.autoresearch:FORMAT",
     "trajdyn.formats.autoresearch_tsv:FORMAT",
     "trajdyn.formats.tau_bench:FORMAT",
+    "trajdyn.formats.trail:FORMAT",
+    "trajdyn.formats.expert_labels:TRAIL_ANNOTATIONS_FORMAT",
+    "trajdyn.formats.expert_labels:MAST_ANNOTATIONS_FORMAT",
+    "trajdyn.formats.mast:HYPERAGENT_FORMAT",
+    "trajdyn.formats.mast:AG2_FORMAT",
+    "trajdyn.formats.mast:METAGPT_FORMAT",
+    "trajdyn.formats.whowhen:FORMAT",
 )
 """The built-in formats, in detection order (result and sweep formats first: such a file is never read as a log)."""
 
