@@ -254,6 +254,9 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
                     f"{sparkline(body['series'], width=30)} {body['verdict']}: {body['reason']}",
                 )
             )
+    compare = group.get("compare")
+    if isinstance(compare, Mapping):
+        rows.append((f"compared with {compare.get('previous_generated_at') or '?'}", _compare_text(compare, group)))
     for warning in group.get("warnings") or []:
         rows.append(("warning", str(warning)))
     tasks = [t for t in group.get("tasks") or [] if t["verdict"] in ("regression", "improvement")]
@@ -267,6 +270,79 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     if len(tasks) > MAX_TASKS_SHOWN:
         rows.append(("tasks", f"… {len(tasks) - MAX_TASKS_SHOWN} more changed tasks (see the JSON report)"))
     return rows
+
+
+def _compare_text(compare: Mapping[str, Any], group: Mapping[str, Any]) -> str:
+    """The ``--compare-to`` deltas of one group in a sentence: last score Δ, verdict then → now, new runs."""
+    if not compare.get("previous_n_runs"):
+        return "absent from the earlier report"
+    new_runs = [str(r) for r in compare.get("new_runs") or []]
+    shown = ", ".join(new_runs[:5]) + (f" … ({len(new_runs)} in all)" if len(new_runs) > 5 else "")
+    return (
+        f"last score {_pp(compare.get('last_score_delta'))}; verdict {compare.get('previous_verdict') or '–'} → "
+        f"{group['verdict']}; {compare.get('previous_n_runs')} run(s) then, {len(new_runs)} new"
+        + (f" ({shown})" if new_runs else "")
+    )
+
+
+_COMPARE_HEADERS: Final = ("group", "last", "Δ last score", "verdict then → now", "new runs")
+_RUN_HEADERS: Final = ("run", "time", "score", "tasks", "cost", "tokens", "dir")
+MAX_RUNS_SHOWN: Final = 20
+
+
+def _compare_table(groups: list[dict[str, Any]]) -> RenderableType | None:
+    """The terminal's table of ``--compare-to`` deltas (every group, detailed or not); None without a comparison."""
+    from rich.table import Table
+
+    compared = [g for g in groups if isinstance(g.get("compare"), Mapping)]
+    if not compared:
+        return None
+    when = compared[0]["compare"].get("previous_generated_at") or "?"
+    table = Table(title=terminal_text(f"Trends compared with the report of {when}"), expand=False)
+    for i, h in enumerate(_COMPARE_HEADERS):
+        table.add_column(h, justify="right" if i in (1, 2) else "left", overflow="fold")
+    for g in compared:
+        c = g["compare"]
+        series = g["series"] or []
+        new_runs = [str(r) for r in c.get("new_runs") or []]
+        was = c.get("previous_verdict") if c.get("previous_n_runs") else "absent"
+        table.add_row(
+            terminal_text(_label(g)),
+            terminal_text(_pct(series[-1]) if series else "–"),
+            terminal_text(_pp(c.get("last_score_delta"))),
+            terminal_text(f"{was or '–'} → {g['verdict']}", style="bold" if c.get("verdict_changed") else ""),
+            terminal_text(
+                f"{len(new_runs)}"
+                + (f": {', '.join(new_runs[:5])}" if new_runs else "")
+                + (" …" if len(new_runs) > 5 else "")
+            ),
+        )
+    return table
+
+
+def _runs_table(group: Mapping[str, Any]) -> RenderableType | None:
+    """The terminal's table of one group's latest runs and their scores (the numbers the sparkline draws)."""
+    from rich.table import Table
+
+    runs = [r for r in group.get("runs") or [] if isinstance(r, Mapping)]
+    if not runs:
+        return None
+    shown = runs[-MAX_RUNS_SHOWN:]
+    title = f"Runs — {_label(group)}" + (f" (last {len(shown)} of {len(runs)})" if len(runs) > len(shown) else "")
+    table = Table(title=terminal_text(title), expand=False)
+    for i, h in enumerate(_RUN_HEADERS):
+        table.add_column(h, justify="right" if i in (2, 3, 4, 5) else "left", overflow="fold")
+    for r in shown:
+        table.add_row(
+            terminal_text(r.get("run_id")),
+            terminal_text(r.get("time") or "–"),
+            terminal_text(_pct(r.get("score"))),
+            terminal_text(r.get("n_tasks") if r.get("n_tasks") is not None else "–"),
+            terminal_text(fmt_num(r.get("cost"), 3)),
+            terminal_text(fmt_num(r.get("tokens"), 3)),
+            terminal_text(r.get("dir") or "–"),
+        )
+    return table
 
 
 def _worth_detail(group: Mapping[str, Any]) -> bool:
@@ -344,7 +420,7 @@ class TrendsSection(ReportSection):
         if not groups:
             return ["[bold]Trends[/bold]: no runs."]
         narrow = width < 110
-        keep = [0, 1, 2, 4, 6] if narrow else list(range(len(_HEADERS)))
+        keep = [0, 1, 2, 3, 4, 6] if narrow else list(range(len(_HEADERS)))  # the latest score always
         table = Table(title=terminal_text(f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}"), expand=False)
         for i in keep:
             table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5) else "left", overflow="fold")
@@ -353,6 +429,9 @@ class TrendsSection(ReportSection):
             style = _STYLE.get(str(group["verdict"]), "")
             table.add_row(*(terminal_text(cells[i], style=style if i == 6 else "") for i in keep))
         out: list[RenderableType] = [table]
+        compared = _compare_table(groups)
+        if compared is not None:
+            out.append(compared)
         shown = [g for g in groups if _worth_detail(g)]
         for group in shown[:max_detail]:
             detail = Table(title=terminal_text(f"Trends — {_label(group)}"), show_header=False, expand=False)
@@ -361,6 +440,9 @@ class TrendsSection(ReportSection):
             for k, v in _details(group):
                 detail.add_row(terminal_text(k), terminal_text(v, style="yellow" if k == "warning" else ""))
             out.append(detail)
+            runs = _runs_table(group)
+            if runs is not None:
+                out.append(runs)
         if len(shown) > max_detail:
             out.append(f"{len(shown) - max_detail} more groups omitted from the detail (use --json for all).")
         return out
