@@ -150,6 +150,11 @@ def _change(group: Mapping[str, Any], value: object) -> str:
     return f"{value:+.3g} {unit}"
 
 
+def _last_delta(group: Mapping[str, Any], value: object) -> str:
+    """The ``--compare-to`` change of a group's last value: percentage points, or the measurement's unit."""
+    return _pp(value) if group.get("unit") is None else _change(group, value)
+
+
 def _effect(body: Mapping[str, Any], *, relative: bool = False) -> str:
     """Δ [CI] of the evidence behind the verdict, else of the last run vs the previous one (marked ``last``)."""
     delta, ci, tag = body.get("delta"), body.get("delta_ci"), ""
@@ -279,7 +284,7 @@ def _compare_text(compare: Mapping[str, Any], group: Mapping[str, Any]) -> str:
     new_runs = [str(r) for r in compare.get("new_runs") or []]
     shown = ", ".join(new_runs[:5]) + (f" … ({len(new_runs)} in all)" if len(new_runs) > 5 else "")
     return (
-        f"last score {_pp(compare.get('last_score_delta'))}; verdict {compare.get('previous_verdict') or '–'} → "
+        f"last score {_last_delta(group, compare.get('last_score_delta'))}; verdict {compare.get('previous_verdict') or '–'} → "
         f"{group['verdict']}; {compare.get('previous_n_runs')} run(s) then, {len(new_runs)} new"
         + (f" ({shown})" if new_runs else "")
     )
@@ -308,8 +313,8 @@ def _compare_table(groups: list[dict[str, Any]]) -> RenderableType | None:
         was = c.get("previous_verdict") if c.get("previous_n_runs") else "absent"
         table.add_row(
             terminal_text(_label(g)),
-            terminal_text(_pct(series[-1]) if series else "–"),
-            terminal_text(_pp(c.get("last_score_delta"))),
+            terminal_text(_level(g, series[-1]) if series else "–"),
+            terminal_text(_last_delta(g, c.get("last_score_delta"))),
             terminal_text(f"{was or '–'} → {g['verdict']}", style="bold" if c.get("verdict_changed") else ""),
             terminal_text(
                 f"{len(new_runs)}"
@@ -336,7 +341,7 @@ def _runs_table(group: Mapping[str, Any]) -> RenderableType | None:
         table.add_row(
             terminal_text(r.get("run_id")),
             terminal_text(r.get("time") or "–"),
-            terminal_text(_pct(r.get("score"))),
+            terminal_text(_level(group, r.get("score"))),
             terminal_text(r.get("n_tasks") if r.get("n_tasks") is not None else "–"),
             terminal_text(fmt_num(r.get("cost"), 3)),
             terminal_text(fmt_num(r.get("tokens"), 3)),
