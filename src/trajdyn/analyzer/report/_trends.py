@@ -134,6 +134,27 @@ def _pct(value: object) -> str:
     return f"{value * 100:.1f} %"
 
 
+def _level(group: Mapping[str, Any], value: object) -> str:
+    """A series value: a score in percent, a raw measurement with its unit."""
+    unit = group.get("unit")
+    return _pct(value) if unit is None else f"{fmt_num(value, 3)} {unit}"
+
+
+def _change(group: Mapping[str, Any], value: object) -> str:
+    """A series difference: in percentage points for a score, in the measurement's unit otherwise."""
+    unit = group.get("unit")
+    if unit is None:
+        return _pp(value, 2)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    return f"{value:+.3g} {unit}"
+
+
+def _last_delta(group: Mapping[str, Any], value: object) -> str:
+    """The ``--compare-to`` change of a group's last value: percentage points, or the measurement's unit."""
+    return _pp(value) if group.get("unit") is None else _change(group, value)
+
+
 def _effect(body: Mapping[str, Any], *, relative: bool = False) -> str:
     """Δ [CI] of the evidence behind the verdict, else of the last run vs the previous one (marked ``last``)."""
     delta, ci, tag = body.get("delta"), body.get("delta_ci"), ""
@@ -185,8 +206,8 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
         _label(group),
         str(group["n_runs"]),
         sparkline(series, width=40),
-        _pct(series[-1]) if series else "–",
-        _effect(group),
+        _level(group, series[-1]) if series else "–",
+        _effect(group, relative=group.get("unit") is not None),
         fmt_num(group.get("p_value"), 2),
         str(group["verdict"]),
         _notes(group),
@@ -195,26 +216,30 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = [("reason", str(group["reason"]))]
+    measured = group.get("unit") is not None
     for cp in group.get("change_points") or []:
         rows.append(
             (
                 f"change at {cp['run']}",
-                f"index {cp['index']}, p = {fmt_num(cp['p_value'], 3)}, median {_pct(cp['before_median'])} → "
-                f"{_pct(cp['after_median'])}, Δ {_effect(cp)}",
+                f"index {cp['index']}, p = {fmt_num(cp['p_value'], 3)}, median {_level(group, cp['before_median'])} → "
+                f"{_level(group, cp['after_median'])}, Δ {_effect(cp, relative=measured)}",
             )
         )
     if group.get("mann_kendall_p") is not None:
         rows.append(
             (
                 "trend",
-                f"Sen slope {_pp(group['sen_slope'], 2)}/run, Mann–Kendall τ = {fmt_num(group['mann_kendall_tau'], 3)}, "
+                f"Sen slope {_change(group, group['sen_slope'])}/run, Mann–Kendall τ = {fmt_num(group['mann_kendall_tau'], 3)}, "
                 f"p = {fmt_num(group['mann_kendall_p'], 3)} ({group['mann_kendall_method']})",
             )
         )
     lvp = group.get("last_vs_previous")
     if isinstance(lvp, Mapping):
         rows.append(
-            ("last vs previous", f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']})}, n = {lvp['n']}")
+            (
+                "last vs previous",
+                f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']}, relative=measured)}, n = {lvp['n']}",
+            )
         )
     rule = group.get("pinchbench_rule")
     if isinstance(rule, Mapping) and rule.get("slope_pct_per_run") is not None:
@@ -242,7 +267,10 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     tasks = [t for t in group.get("tasks") or [] if t["verdict"] in ("regression", "improvement")]
     for task in tasks[:MAX_TASKS_SHOWN]:
         rows.append(
-            (f"task {task['task_id']}", f"{task['verdict']}: {_effect(task)} (q = {fmt_num(task['q_value'], 3)})")
+            (
+                f"task {task['task_id']}",
+                f"{task['verdict']}: {_effect(task, relative=measured)} (q = {fmt_num(task['q_value'], 3)})",
+            )
         )
     if len(tasks) > MAX_TASKS_SHOWN:
         rows.append(("tasks", f"… {len(tasks) - MAX_TASKS_SHOWN} more changed tasks (see the JSON report)"))
@@ -256,7 +284,7 @@ def _compare_text(compare: Mapping[str, Any], group: Mapping[str, Any]) -> str:
     new_runs = [str(r) for r in compare.get("new_runs") or []]
     shown = ", ".join(new_runs[:5]) + (f" … ({len(new_runs)} in all)" if len(new_runs) > 5 else "")
     return (
-        f"last score {_pp(compare.get('last_score_delta'))}; verdict {compare.get('previous_verdict') or '–'} → "
+        f"last score {_last_delta(group, compare.get('last_score_delta'))}; verdict {compare.get('previous_verdict') or '–'} → "
         f"{group['verdict']}; {compare.get('previous_n_runs')} run(s) then, {len(new_runs)} new"
         + (f" ({shown})" if new_runs else "")
     )
@@ -285,8 +313,8 @@ def _compare_table(groups: list[dict[str, Any]]) -> RenderableType | None:
         was = c.get("previous_verdict") if c.get("previous_n_runs") else "absent"
         table.add_row(
             terminal_text(_label(g)),
-            terminal_text(_pct(series[-1]) if series else "–"),
-            terminal_text(_pp(c.get("last_score_delta"))),
+            terminal_text(_level(g, series[-1]) if series else "–"),
+            terminal_text(_last_delta(g, c.get("last_score_delta"))),
             terminal_text(f"{was or '–'} → {g['verdict']}", style="bold" if c.get("verdict_changed") else ""),
             terminal_text(
                 f"{len(new_runs)}"
@@ -313,7 +341,7 @@ def _runs_table(group: Mapping[str, Any]) -> RenderableType | None:
         table.add_row(
             terminal_text(r.get("run_id")),
             terminal_text(r.get("time") or "–"),
-            terminal_text(_pct(r.get("score"))),
+            terminal_text(_level(group, r.get("score"))),
             terminal_text(r.get("n_tasks") if r.get("n_tasks") is not None else "–"),
             terminal_text(fmt_num(r.get("cost"), 3)),
             terminal_text(fmt_num(r.get("tokens"), 3)),
