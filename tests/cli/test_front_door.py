@@ -169,3 +169,56 @@ def test_spans_with_no_recognisable_run_say_what_was_found_and_what_is_needed(ex
     assert note in shown.stdout  # one line on the terminal
     assert "with replicates" not in shown.stdout and "pass^k" not in shown.stdout  # no empty sensitivity table
     assert "Sensitivity: no tasks" in shown.stdout
+
+
+def _terminal(*args: str | Path, columns: int) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "trajdyn.cli.analyze", *map(str, args), "--no-progress"],
+        capture_output=True,
+        env={**os.environ, "COLUMNS": str(columns)},
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == EXIT_OK, proc.stderr.decode()
+    return proc.stdout.decode()
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_compare_to_deltas_and_pinchbench_scores_reach_the_terminal(
+    tmp_path: Path, external: Path, columns: int
+) -> None:
+    """The terminal shows every run's PinchBench score and the --compare-to deltas, narrow or wide, as JSON has them."""
+    runs = sorted((external / "pinchbench").glob("results*/*_main.json"), key=lambda p: p.name)
+    assert [p.name[:4] for p in runs] == ["0005", "0006", "0007", "0008", "0009", "0010"]
+    previous = tmp_path / "previous.json"
+    assert analyze(*runs[:5], "--sections", "trends", "--json", previous).returncode == EXIT_OK
+    now = json.loads(analyze(*runs, "--sections", "trends", "--compare-to", previous, "--json", "-").stdout)
+    (group,) = now["trends"]
+    compare = group["compare"]
+    assert compare["new_runs"] == ["0010"] and compare["previous_n_runs"] == 5
+    shown = _terminal(*runs, "--sections", "trends", "--compare-to", previous, columns=columns)
+    flat = " ".join(shown.split())  # rich may fold a long cell over lines
+    assert "Trends compared with the report of" in flat
+    (then,) = json.loads(previous.read_text())["trends"]
+    assert compare["last_score_delta"] == pytest.approx(group["runs"][-1]["score"] - then["runs"][-1]["score"])
+    delta = f"{compare['last_score_delta'] * 100:+.1f} pp"
+    assert delta == "-1.6 pp"  # 0010 scored 88.9 %, 0009 (the earlier report's last run) 90.5 %
+    assert delta in flat and "1: 0010" in flat
+    assert f"{compare['previous_verdict']} → {group['verdict']}" in flat
+    for run in group["runs"]:  # every run's score, not only the sparkline
+        assert f"{run['score'] * 100:.1f} %" in flat and run["run_id"] in flat
+
+
+@pytest.mark.parametrize("name", [AUTORESEARCH, "jaeger-otlp_fields_trace.json"])
+def test_sections_without_their_data_print_nothing_not_empty_tables(external: Path, name: str) -> None:
+    """trends, playbook, fusion and sweeps asked for on an input without their data: no heading, no table."""
+    asked = ("--sections", "trends,playbook,fusion,sweeps")
+    markdown = analyze(external / name, *asked, "--markdown", "-")
+    assert markdown.returncode == EXIT_OK, markdown.stderr
+    assert markdown.stdout.startswith("# trajdyn report\n")
+    for heading in ("## Trends", "## Playbook", "## Fusion", "## Sweeps"):
+        assert heading not in markdown.stdout
+    assert [line for line in markdown.stdout.splitlines() if line.startswith("|---")] == ["|---|---|---|"]  # inputs
+    shown = _terminal(external / name, *asked, columns=1000)  # a note is one line
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert len(lines) <= 2 and lines[0].startswith("trajdyn report — 1 input(s)")  # the summary (and a note)

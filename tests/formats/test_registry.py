@@ -107,6 +107,11 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
     assert list(FORMATS) == [
         "pinchbench",
         "pinchbench-skill-summary",
+        "asv",
+        "asv-metadata",
+        "github-action-benchmark",
+        "swebench-results",
+        "swebench-report",
         "popoto-sweep",
         "atlas",
         "autoresearch",
@@ -119,8 +124,14 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "mast-ag2",
         "mast-metagpt",
         "whowhen",
+        "swe-agent",
+        "mini-swe-agent",
+        "openhands-events",
+        "openhands-eval",
+        "opendevin-eval",
+        "inspect",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results", "sweeps"] + ["spans"] * 11
+    assert [FORMATS[n].kind for n in FORMATS] == [*["results"] * 7, "sweeps", *["spans"] * 17]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
@@ -214,7 +225,7 @@ def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Pat
         import trajdyn.formats
         from trajdyn.formats import FORMATS, convert, detect_format, read_result, write_jsonl
         log = Path({str(external / "autoresearch-trajectory.jsonl")!r})
-        assert detect_format(log) == "autoresearch" and len(FORMATS) == 14
+        assert detect_format(log) == "autoresearch" and len(FORMATS) == len(trajdyn.formats._registry.BUILTIN)
         assert write_jsonl(convert(log).requests, Path({str(tmp_path / "out.jsonl")!r})) > 0
         name, records, problems = read_result({str(external / "pinchbench/results/0005_main.json")!r})
         assert name == "pinchbench" and len(records) == 52 and not problems

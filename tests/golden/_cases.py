@@ -104,12 +104,26 @@ CASES: tuple[Case, ...] = (
             "jaegerui-api-traces-otlp2jaeger-out.json",
         )
     ),
+    # agent logs (issue 15 §2)
+    Case("sweagent-claude35sonnet-astropy-13398", ("sweagent-claude35sonnet-astropy-13398.traj",)),
+    Case("sweagent-v1-test-repo-6e44b9", ("sweagent-v1-test-repo-6e44b9.traj",)),
+    Case("minisweagent-deepseek-django-10914", ("minisweagent-deepseek-django-10914.traj.json",)),
+    Case("openhands-basic_gui_mode", ("openhands-basic_gui_mode.json",)),
+    Case("openhands-multiswebench-llama4maverick-output", ("openhands-multiswebench-llama4maverick-output.jsonl",)),
+    Case("opendevin-prontoqa-gpt4o-output", ("opendevin-prontoqa-gpt4o-output.jsonl",)),
+    Case("inspect-browser-gpt4omini", ("inspect-browser-gpt4omini.json",)),
+    Case(
+        "inspect-log_message_deduplication-mockmodel-bash", ("inspect-log_message_deduplication-mockmodel-bash.eval",)
+    ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
     *(
         Case(f"popoto-sweep_{stamp}", (f"popoto-sweep_{stamp}.json",))
         for stamp in ("20260325_151421", "20260330_160911", "20260420_051055")
     ),
+    # benchmark series for trends (issue 15 §2): an asv results folder, a github-action-benchmark history
+    Case("kedro-asv", ("kedro-asv",)),
+    Case("konveyor-kai-evaluations-benchmark-data", ("konveyor-kai-evaluations-benchmark-data.js",)),
     Case(
         "mixed-real-inputs",
         (

@@ -114,6 +114,63 @@ def test_observe_mapping_uses_metric_name(spans: InMemorySpanExporter) -> None:
     assert obs.attributes[C.metrics_key("memory_gb")] == 40.0
 
 
+def _no_primary_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "trajdyn" and "no primary metric" in r.getMessage()]
+
+
+def test_observe_mapping_without_primary_warns_once_per_trajectory(
+    spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A mapping with several numbers and no metric_name records no primary metric, says so once per trajectory
+    (a warning on the ``trajdyn`` logger, never an exception, even in strict mode), and keeps the numbers."""
+
+    @trajdyn.observe
+    def ev(loss: float) -> dict[str, float]:
+        return {"loss": loss, "accuracy": 0.5}
+
+    caplog.set_level("WARNING", logger="trajdyn")
+    for task in ("a", "b"):
+        with trajdyn.trajectory(task_id=task):
+            for i in range(3):
+                propose_lr(i)
+                ev(float(i))
+    warnings = _no_primary_warnings(caplog)
+    assert len(warnings) == 2  # one per trajectory, not one per step
+    assert "accuracy, loss" in warnings[0] and "task a" in warnings[0] and "task b" in warnings[1]
+    observes = _by_name(spans, "observe")
+    assert len(observes) == 6
+    for s in observes:
+        assert s.attributes is not None
+        assert C.METRIC not in s.attributes
+        assert s.attributes[C.metrics_key("accuracy")] == 0.5
+    assert trajdyn.sdk.internal_error_count() == 0  # a user's choice, not an internal error
+
+
+def test_observe_mapping_missing_metric_name_warns(
+    spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A metric_name absent from the mapping is named in the warning; the documented rule's other cases do not warn."""
+
+    @trajdyn.observe
+    def ev(out: dict[str, object]) -> dict[str, object]:
+        return out
+
+    caplog.set_level("WARNING", logger="trajdyn")
+    with trajdyn.trajectory(task_id="t", metric_name="val_bpb"):
+        propose_lr(1)
+        ev({"val_loss": 1.0, "mem": 2.0})
+    (warning,) = _no_primary_warnings(caplog)
+    assert "'val_bpb' (metric_name)" in warning
+    caplog.clear()
+    with trajdyn.trajectory(task_id="quiet"):
+        for i, out in enumerate(({"metric": 1.0, "mem": 2.0}, {"loss": 3.0}, {"note": "no numbers"}, {})):
+            propose_lr(i)
+            ev(out)
+    assert _no_primary_warnings(caplog) == []
+    metrics = [s.attributes.get(C.METRIC) for s in _by_name(spans, "observe")[1:] if s.attributes is not None]
+    assert metrics == [1.0, 3.0, None, None]
+
+
 def test_decide_carries_decision_and_coverage(spans: InMemorySpanExporter) -> None:
     """Decide spans carry the normalised decision and every live coverage attribute."""
     with trajdyn.trajectory(task_id="t", knob_menu=["lr", "wd"], objective="minimize", baseline=5.0):

@@ -28,6 +28,7 @@ from trajdyn.analyzer.report import (
 )
 from trajdyn.exceptions import InputError
 from trajdyn.formats import FORMATS, FormatKind, convert, load_menu
+from trajdyn.formats.swebench import load_labels
 
 if TYPE_CHECKING:
     import polars as pl
@@ -74,6 +75,7 @@ def analyze(
     strict: bool = False,
     fmt: str | None = None,
     menu: PathLike | None = None,
+    labels: PathLike | None = None,
     progress: bool | None = None,
     sections: Sequence[ReportSection] | None = None,
     generated_at: datetime | str | None = None,
@@ -91,6 +93,8 @@ def analyze(
     …, see :class:`~trajdyn.analyzer.report.ReportOptions`); one that no section reads raises
     :class:`~trajdyn.exceptions.ConfigurationError` before any input is read.
     ``menu``: a knob-menu file for the importers, also given to trajectories that carry no menu.
+    ``labels``: a SWE-bench results or report file whose resolved labels become the rewards of imported runs (by
+    instance id) that carry none (SWE-agent, mini-swe-agent …; docs/importers.md).
     ``compare_to``: an earlier ``trajdyn.report/1`` JSON file; sections that support it report deltas against it.
 
     Input problems are collected in ``Report.errors`` and never abort the analysis; with ``strict=True`` the first
@@ -109,6 +113,9 @@ def analyze(
     previous = load_previous_report(compare_to) if compare_to is not None else None
     menu_path = Path(menu) if menu is not None else None
     menu_names = load_menu(menu_path) if menu_path is not None else None
+    labels_path = Path(labels) if labels is not None else None
+    if labels_path is not None:
+        load_labels(labels_path)  # a bad labels file is a usage error before any input is read
 
     with ExitStack() as stack:  # owns the temporary copy of a foreign log piped in on stdin
         routed = route(raw, stack, fmt=fmt, kind=kind)
@@ -124,7 +131,7 @@ def analyze(
             if not isinstance(item, Foreign):
                 to_read.append(item)
                 continue
-            converted = convert(item.path, item.format, menu=menu_path, name=item.name)
+            converted = convert(item.path, item.format, menu=menu_path, labels=labels_path, name=item.name)
             problems = [replace(e, path=item.name) for e in converted.errors]  # the path as the user gave it
             if strict and problems:
                 raise InputParseError(problems[0])

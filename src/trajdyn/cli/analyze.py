@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--menu", metavar="FILE", help="knob menu file (for imported logs and trajectories without a menu)"
     )
     parser.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="SWE-bench results or report file: its resolved labels become the rewards of imported runs",
+    )
+    parser.add_argument(
         "--compare-to",
         metavar="REPORT",
         help="an earlier JSON report (trajdyn.report/1): sections that support it add deltas against it",
@@ -316,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             strict=args.strict,
             fmt=args.fmt,
             menu=args.menu,
+            labels=args.labels,
             progress=False if args.no_progress else None,
             compare_to=args.compare_to,
             sections=chosen,

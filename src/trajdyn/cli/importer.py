@@ -1,4 +1,4 @@
-"""``trajdyn-import FORMAT INPUT -o spans.jsonl [--menu FILE] [--strict] [--quiet]``: a thin CLI over :func:`trajdyn.formats.convert` (docs/importers.md).
+"""``trajdyn-import FORMAT INPUT -o spans.jsonl [--menu FILE] [--labels FILE] [--strict] [--quiet]``: a thin CLI over :func:`trajdyn.formats.convert` (docs/importers.md).
 
 Exit codes (as ``trajdyn-analyze``): 0 converted (skipped rows are reported on stderr), 1 some rows were bad
 and ``--strict`` was given (nothing is written), 2 usage error (unknown format, unreadable input or menu, or an
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("input", metavar="INPUT", type=Path, help="the log file (plain or .gz)")
     parser.add_argument("-o", "--output", default="-", help="output OTLP/JSON lines file; '-' for stdout (default)")
     parser.add_argument("--menu", type=Path, default=None, help='knob menu JSON ({"knobs": {name: ...}})')
+    parser.add_argument(
+        "--labels", type=Path, default=None, help="SWE-bench results or report JSON: resolved labels become rewards"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 and write nothing if any row is bad")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no summary and no row errors")
     return parser
@@ -69,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        result = convert(args.input, fmt, menu=args.menu)
+        result = convert(args.input, fmt, menu=args.menu, labels=args.labels)
     except InputError as exc:
         print(plain_text(f"{_PROG}: {exc}"), file=sys.stderr)
         return EXIT_USAGE

@@ -27,6 +27,7 @@ from trajdyn._problems import InputProblem
 from trajdyn.formats._builder import build_requests
 from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory, ImportResult
 from trajdyn.formats._kinds import (
+    OPTIONAL_RESULT_KEYS,
     RESULT_KEYS,
     SWEEP_RECORD_KINDS,
     Format,
@@ -50,6 +51,7 @@ from trajdyn.formats._registry import (
 
 __all__ = [
     "FORMATS",
+    "OPTIONAL_RESULT_KEYS",
     "RESULT_KEYS",
     "SWEEP_RECORD_KINDS",
     "Format",

@@ -13,6 +13,7 @@ from trajdyn._problems import InputProblem
 from trajdyn.formats._imported import ImportedTrajectory
 
 __all__ = [
+    "OPTIONAL_RESULT_KEYS",
     "RESULT_KEYS",
     "SWEEP_RECORD_KINDS",
     "Format",
@@ -53,6 +54,11 @@ RESULT_KEYS: Final = (
 null task and score). ``time`` in unix seconds, ``score`` in [0, 1], ``cost`` in USD, ``tokens`` per task (null when
 not measured), ``duplicates`` the extra entries of the task averaged into it, ``category`` the task's kind when the file says
 (PinchBench's ``frontmatter.category``; the ``fusion`` section's strata), else null (docs/analyzer-api.md)."""
+
+OPTIONAL_RESULT_KEYS: Final = ("run", "unit", "higher_is_better")
+"""Keys a result record may add: ``run`` (the run's key when one file holds several runs; default ``path``),
+``unit`` (the unit of a raw measurement such as ``seconds``: ``score`` is then that measurement, not a 0–1 score)
+and ``higher_is_better`` (the measurement's direction; default true)."""
 
 
 @dataclass(frozen=True, slots=True)

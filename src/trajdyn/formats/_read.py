@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -102,3 +103,43 @@ def parse_timestamp_ns(value: object) -> int | None:
     if number is not None and number > 0:
         return int(number * 1e9)
     return None
+
+
+def head_text(head: bytes) -> bytes:
+    """``head`` without leading whitespace and byte-order mark: where a sniffer's patterns start."""
+    text = head.lstrip()
+    return text[3:].lstrip() if text.startswith(b"\xef\xbb\xbf") else text
+
+
+def nonblank(value: object) -> str | None:
+    """``value`` when it is a string with some non-space character, else ``None``."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def dig(obj: object, *keys: str) -> object:
+    """``obj[k1][k2]…`` through nested JSON objects; ``None`` where a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def read_json(path: Path, what: str) -> tuple[object, str, InputProblem | None]:
+    """``(document, text, problem)`` of a file holding one JSON document (a run's log): the problem, at the line
+    where decoding broke, when it is not UTF-8 or not JSON (``what`` names the file kind in the message, a cut-short
+    file being the usual cause). :class:`InputError` when the file cannot be read at all."""
+    data = read_bytes(path)
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, "", InputProblem(str(path), line, f"not valid UTF-8 (byte {exc.start})")
+    try:
+        return json.loads(text), text, None
+    except json.JSONDecodeError as exc:
+        return (
+            None,
+            text,
+            InputProblem(str(path), exc.lineno, f"not valid JSON: {exc.msg} (truncated {what}?): skipped"),
+        )

@@ -31,6 +31,7 @@ from trajdyn.formats._imported import ImportResult
 from trajdyn.formats._kinds import Format, FormatKind, ResultFormat, SpanFormat, SweepFormat
 from trajdyn.formats._menu import load_menu
 from trajdyn.formats._read import GZIP_MAGIC, read_head
+from trajdyn.formats.swebench import apply_labels, load_labels
 from trajdyn.redact import scrub_secrets
 
 __all__ = [
@@ -48,6 +49,11 @@ __all__ = [
 BUILTIN: Final = (
     "trajdyn.formats.pinchbench:FORMAT",
     "trajdyn.formats.pinchbench:SKILL_SUMMARY_FORMAT",
+    "trajdyn.formats.asv:FORMAT",
+    "trajdyn.formats.asv:METADATA_FORMAT",
+    "trajdyn.formats.action_benchmark:FORMAT",
+    "trajdyn.formats.swebench:RESULTS_FORMAT",
+    "trajdyn.formats.swebench:REPORT_FORMAT",
     "trajdyn.formats.popoto_sweep:FORMAT",
     "trajdyn.formats.atlas:FORMAT",
     "trajdyn.formats.autoresearch:FORMAT",
@@ -60,6 +66,12 @@ BUILTIN: Final = (
     "trajdyn.formats.mast:AG2_FORMAT",
     "trajdyn.formats.mast:METAGPT_FORMAT",
     "trajdyn.formats.whowhen:FORMAT",
+    "trajdyn.formats.sweagent:FORMAT",
+    "trajdyn.formats.minisweagent:FORMAT",
+    "trajdyn.formats.openhands:EVENTS_FORMAT",
+    "trajdyn.formats.openhands:EVAL_FORMAT",
+    "trajdyn.formats.openhands:OPENDEVIN_FORMAT",
+    "trajdyn.formats.inspect_ai:FORMAT",
 )
 """The built-in formats, in detection order (result and sweep formats first: such a file is never read as a log)."""
 
@@ -125,12 +137,21 @@ def _lookup(fmt: str, kind: FormatKind) -> Format:
     return found
 
 
-def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None, name: str | None = None) -> ImportResult:
+def convert(
+    path: Path,
+    fmt: str | None = None,
+    *,
+    menu: Path | None = None,
+    labels: Path | None = None,
+    name: str | None = None,
+) -> ImportResult:
     """Convert a foreign log into conventions-v1 OTLP/JSON requests (one per trajectory).
 
     ``fmt`` is the name of a span format, or ``None`` to detect it from the content; ``menu`` a knob menu file
-    that overrides one embedded in the log; ``name`` how the source is named (default: ``path``; ``<stdin>`` for a
-    spooled copy of standard input). Bad rows are skipped and reported in ``ImportResult.errors``;
+    that overrides one embedded in the log; ``labels`` a SWE-bench results or report file whose resolved labels
+    become the rewards of the runs (by instance id) that have none (:mod:`trajdyn.formats.swebench`); ``name`` how
+    the source is named (default: ``path``; ``<stdin>`` for a spooled copy of standard input). Bad rows are skipped
+    and reported in ``ImportResult.errors``;
     an unreadable file, an unknown format or a bad menu raises :class:`~trajdyn.exceptions.InputError`.
     """
     path = Path(path)
@@ -143,7 +164,10 @@ def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None, nam
     found = _lookup(fmt, "spans")
     assert isinstance(found, SpanFormat)
     menu_names = load_menu(menu) if menu is not None else None
+    resolved = load_labels(labels) if labels is not None else None
     trajectories, errors = found.parse(path, menu_names)
+    if resolved is not None:
+        trajectories = apply_labels(trajectories, resolved)
     requests = build_requests(trajectories, source=path, format_name=found.name, source_name=name)
     errors = [InputProblem(e.path, e.line, scrub_secrets(e.message)) for e in errors]  # messages may quote a row
     return ImportResult(requests=requests, errors=errors, format=found.name, source=str(path) if name is None else name)

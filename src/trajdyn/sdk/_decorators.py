@@ -149,6 +149,8 @@ def _observe_closer(extract: MetricsExtractor | None, content: ContentExtractor 
                 attrs[C.METRICS_PREFIX + k] = v
         if metric is not None:
             attrs[C.METRIC] = metric
+        elif others is not None and not traj._warned_no_primary:  # a mapping with numbers but no primary entry
+            traj._warn_no_primary(others)
         problem = _content(traj, result, content, attrs) if traj.capture_content else None
         traj._end_observe(span, attrs, metric)
         return problem

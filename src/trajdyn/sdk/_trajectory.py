@@ -13,7 +13,7 @@ import inspect
 import os
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast
@@ -159,6 +159,7 @@ class Trajectory:
         self._output_tokens = 0
         self._has_usage = False
         self._outcome_set = False
+        self._warned_no_primary = False
         # filled in by _start
         self._span: Span = trace.INVALID_SPAN
         self._tracer: trace.Tracer = trace.NoOpTracer()
@@ -363,6 +364,21 @@ class Trajectory:
         w = self._writer
         if w is not None:
             w.dirty = True
+
+    def _warn_no_primary(self, others: Mapping[str, float]) -> None:
+        """Warn, once per trajectory, that an observe mapping had numeric entries but no primary metric."""
+        self._warned_no_primary = True
+        names = ", ".join(sorted(others)[:5]) + (" …" if len(others) > 5 else "")
+        wanted = f"no entry {self.metric_name!r} (metric_name)" if self.metric_name else "no metric_name"
+        _errors.logger.warning(
+            "trajdyn: observe returned a mapping with %s, no 'metric' entry and more than one entry (%s), "
+            "so trajectory %s (task %s) records no primary metric; its numbers are recorded as trajdyn.metrics.*. "
+            "Pass trajectory(metric_name=...), return {'metric': x} or a number. Warned once per trajectory.",
+            wanted,
+            scrub_secrets(names),
+            self.trajectory_id,
+            self.task_id,
+        )
 
     def _end_observe(self, span: Span, attrs: dict[str, Any], metric: float | None) -> None:
         span.set_attributes(attrs)

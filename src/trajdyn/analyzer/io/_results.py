@@ -44,11 +44,16 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "tokens": pl.Float64(),
     "duplicates": pl.Int64(),
     "category": pl.Utf8(),
+    "run": pl.Utf8(),
+    "unit": pl.Utf8(),
+    "higher_is_better": pl.Boolean(),
 }
 """Columns of :attr:`ResultData.records`: one row per task of a run (``path`` identifies the run), ``time`` in unix
 seconds, ``score`` in [0, 1], ``cost`` in USD and ``tokens`` per task (null when not measured), ``dir`` the run
 file's parent directory (its name; the whole path where two parents share a name), ``category`` the task's kind
-when the result file gives one (null otherwise)."""
+when the result file gives one (null otherwise); ``run`` the run's key where a file holds several runs (null: the
+file), ``unit`` the unit of a raw measurement (null: a 0–1 score: ``score`` is then that measurement) and
+``higher_is_better`` its direction (null: true)."""
 
 
 @dataclass(frozen=True, slots=True)

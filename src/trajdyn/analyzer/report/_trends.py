@@ -154,6 +154,27 @@ def _pct(value: object) -> str:
     return f"{value * 100:.1f} %"
 
 
+def _level(group: Mapping[str, Any], value: object) -> str:
+    """A series value: a score in percent, a raw measurement with its unit."""
+    unit = group.get("unit")
+    return _pct(value) if unit is None else f"{fmt_num(value, 3)} {unit}"
+
+
+def _change(group: Mapping[str, Any], value: object) -> str:
+    """A series difference: in percentage points for a score, in the measurement's unit otherwise."""
+    unit = group.get("unit")
+    if unit is None:
+        return _pp(value, 2)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "–"
+    return f"{value:+.3g} {unit}"
+
+
+def _last_delta(group: Mapping[str, Any], value: object) -> str:
+    """The ``--compare-to`` change of a group's last value: percentage points, or the measurement's unit."""
+    return _pp(value) if group.get("unit") is None else _change(group, value)
+
+
 def _effect(body: Mapping[str, Any], *, relative: bool = False) -> str:
     """Δ [CI] of the evidence behind the verdict, else of the last run vs the previous one (marked ``last``)."""
     delta, ci, tag = body.get("delta"), body.get("delta_ci"), ""
@@ -206,8 +227,8 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
         _label(group),
         str(group["n_runs"]),
         sparkline(series, width=40),
-        _pct(series[-1]) if series else "–",
-        _effect(group),
+        _level(group, series[-1]) if series else "–",
+        _effect(group, relative=group.get("unit") is not None),
         fmt_num(group.get("p_value"), 2),
         fmt_num(group.get("phi"), 2),
         str(group["verdict"]),
@@ -217,12 +238,13 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = [("reason", str(group["reason"]))]
+    measured = group.get("unit") is not None
     for cp in group.get("change_points") or []:
         rows.append(
             (
                 f"change at {cp['run']}",
-                f"index {cp['index']}, p = {fmt_num(cp['p_value'], 3)}, median {_pct(cp['before_median'])} → "
-                f"{_pct(cp['after_median'])}, Δ {_effect(cp)}",
+                f"index {cp['index']}, p = {fmt_num(cp['p_value'], 3)}, median {_level(group, cp['before_median'])} → "
+                f"{_level(group, cp['after_median'])}, Δ {_effect(cp, relative=measured)}",
             )
         )
     rows.append(("method", _method(group)))
@@ -230,15 +252,18 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(
             (
                 "trend",
-                f"Sen slope {_pp(group['sen_slope'], 2)}/run, slope t p = {fmt_num(group.get('p_trend'), 3)} under AR(1) "
-                f"(p = {fmt_num(group['p_trend_independent'], 3)} if runs were independent; Mann–Kendall "
+                f"Sen slope {_change(group, group['sen_slope'])}/run, slope t p = {fmt_num(group.get('p_trend'), 3)} "
+                f"under AR(1) (p = {fmt_num(group['p_trend_independent'], 3)} if runs were independent; Mann–Kendall "
                 f"τ = {fmt_num(group['mann_kendall_tau'], 3)}, p = {fmt_num(group['mann_kendall_p'], 3)})",
             )
         )
     lvp = group.get("last_vs_previous")
     if isinstance(lvp, Mapping):
         rows.append(
-            ("last vs previous", f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']})}, n = {lvp['n']}")
+            (
+                "last vs previous",
+                f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']}, relative=measured)}, n = {lvp['n']}",
+            )
         )
     rule = group.get("pinchbench_rule")
     if isinstance(rule, Mapping) and rule.get("slope_pct_per_run") is not None:
@@ -258,12 +283,18 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
                     f"{sparkline(body['series'], width=30)} {body['verdict']}: {body['reason']}",
                 )
             )
+    compare = group.get("compare")
+    if isinstance(compare, Mapping):
+        rows.append((f"compared with {compare.get('previous_generated_at') or '?'}", _compare_text(compare, group)))
     for warning in group.get("warnings") or []:
         rows.append(("warning", str(warning)))
     tasks = [t for t in group.get("tasks") or [] if t["verdict"] in ("regression", "improvement")]
     for task in tasks[:MAX_TASKS_SHOWN]:
         rows.append(
-            (f"task {task['task_id']}", f"{task['verdict']}: {_effect(task)} (q = {fmt_num(task['q_value'], 3)})")
+            (
+                f"task {task['task_id']}",
+                f"{task['verdict']}: {_effect(task, relative=measured)} (q = {fmt_num(task['q_value'], 3)})",
+            )
         )
     if len(tasks) > MAX_TASKS_SHOWN:
         rows.append(("tasks", f"… {len(tasks) - MAX_TASKS_SHOWN} more changed tasks (see the JSON report)"))
@@ -289,6 +320,79 @@ def _method(group: Mapping[str, Any]) -> str:
         if group.get(key) is not None
     )
     return f"{text}; φ = {fmt_num(group['phi'], 2)} ({group['phi_source']}), nulls at φ: {nulls}"
+
+
+def _compare_text(compare: Mapping[str, Any], group: Mapping[str, Any]) -> str:
+    """The ``--compare-to`` deltas of one group in a sentence: last score Δ, verdict then → now, new runs."""
+    if not compare.get("previous_n_runs"):
+        return "absent from the earlier report"
+    new_runs = [str(r) for r in compare.get("new_runs") or []]
+    shown = ", ".join(new_runs[:5]) + (f" … ({len(new_runs)} in all)" if len(new_runs) > 5 else "")
+    return (
+        f"last score {_last_delta(group, compare.get('last_score_delta'))}; verdict {compare.get('previous_verdict') or '–'} → "
+        f"{group['verdict']}; {compare.get('previous_n_runs')} run(s) then, {len(new_runs)} new"
+        + (f" ({shown})" if new_runs else "")
+    )
+
+
+_COMPARE_HEADERS: Final = ("group", "last", "Δ last score", "verdict then → now", "new runs")
+_RUN_HEADERS: Final = ("run", "time", "score", "tasks", "cost", "tokens", "dir")
+MAX_RUNS_SHOWN: Final = 20
+
+
+def _compare_table(groups: list[dict[str, Any]]) -> RenderableType | None:
+    """The terminal's table of ``--compare-to`` deltas (every group, detailed or not); None without a comparison."""
+    from rich.table import Table
+
+    compared = [g for g in groups if isinstance(g.get("compare"), Mapping)]
+    if not compared:
+        return None
+    when = compared[0]["compare"].get("previous_generated_at") or "?"
+    table = Table(title=terminal_text(f"Trends compared with the report of {when}"), expand=False)
+    for i, h in enumerate(_COMPARE_HEADERS):
+        table.add_column(h, justify="right" if i in (1, 2) else "left", overflow="fold")
+    for g in compared:
+        c = g["compare"]
+        series = g["series"] or []
+        new_runs = [str(r) for r in c.get("new_runs") or []]
+        was = c.get("previous_verdict") if c.get("previous_n_runs") else "absent"
+        table.add_row(
+            terminal_text(_label(g)),
+            terminal_text(_level(g, series[-1]) if series else "–"),
+            terminal_text(_last_delta(g, c.get("last_score_delta"))),
+            terminal_text(f"{was or '–'} → {g['verdict']}", style="bold" if c.get("verdict_changed") else ""),
+            terminal_text(
+                f"{len(new_runs)}"
+                + (f": {', '.join(new_runs[:5])}" if new_runs else "")
+                + (" …" if len(new_runs) > 5 else "")
+            ),
+        )
+    return table
+
+
+def _runs_table(group: Mapping[str, Any]) -> RenderableType | None:
+    """The terminal's table of one group's latest runs and their scores (the numbers the sparkline draws)."""
+    from rich.table import Table
+
+    runs = [r for r in group.get("runs") or [] if isinstance(r, Mapping)]
+    if not runs:
+        return None
+    shown = runs[-MAX_RUNS_SHOWN:]
+    title = f"Runs — {_label(group)}" + (f" (last {len(shown)} of {len(runs)})" if len(runs) > len(shown) else "")
+    table = Table(title=terminal_text(title), expand=False)
+    for i, h in enumerate(_RUN_HEADERS):
+        table.add_column(h, justify="right" if i in (2, 3, 4, 5) else "left", overflow="fold")
+    for r in shown:
+        table.add_row(
+            terminal_text(r.get("run_id")),
+            terminal_text(r.get("time") or "–"),
+            terminal_text(_level(group, r.get("score"))),
+            terminal_text(r.get("n_tasks") if r.get("n_tasks") is not None else "–"),
+            terminal_text(fmt_num(r.get("cost"), 3)),
+            terminal_text(fmt_num(r.get("tokens"), 3)),
+            terminal_text(r.get("dir") or "–"),
+        )
+    return table
 
 
 def _worth_detail(group: Mapping[str, Any]) -> bool:
@@ -366,7 +470,7 @@ class TrendsSection(ReportSection):
         if not groups:
             return ["[bold]Trends[/bold]: no runs."]
         narrow = width < 110
-        keep = [0, 1, 2, 4, _VERDICT_COLUMN] if narrow else list(range(len(_HEADERS)))
+        keep = [0, 1, 2, 3, 4, _VERDICT_COLUMN] if narrow else list(range(len(_HEADERS)))  # the latest score always
         table = Table(title=terminal_text(f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}"), expand=False)
         for i in keep:
             table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5, 6) else "left", overflow="fold")
@@ -375,6 +479,9 @@ class TrendsSection(ReportSection):
             style = _STYLE.get(str(group["verdict"]), "")
             table.add_row(*(terminal_text(cells[i], style=style if i == _VERDICT_COLUMN else "") for i in keep))
         out: list[RenderableType] = [table]
+        compared = _compare_table(groups)
+        if compared is not None:
+            out.append(compared)
         shown = [g for g in groups if _worth_detail(g)]
         for group in shown[:max_detail]:
             detail = Table(title=terminal_text(f"Trends — {_label(group)}"), show_header=False, expand=False)
@@ -383,6 +490,9 @@ class TrendsSection(ReportSection):
             for k, v in _details(group):
                 detail.add_row(terminal_text(k), terminal_text(v, style="yellow" if k == "warning" else ""))
             out.append(detail)
+            runs = _runs_table(group)
+            if runs is not None:
+                out.append(runs)
         if len(shown) > max_detail:
             out.append(f"{len(shown) - max_detail} more groups omitted from the detail (use --json for all).")
         return out

@@ -245,7 +245,9 @@ def _hajek_rows(values: Array, weights: Array, pools: Codes, counts: Array) -> t
     """Hájek means and linearised standard errors of every row of multiplicities ``counts`` (B, n)."""
     total = counts @ weights
     mean = (counts @ (weights * values)) / total
-    z = weights[None, :] * (values[None, :] - mean[:, None]) / total[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):  # a task a row did not draw may overflow: it is dropped below
+        z = weights[None, :] * (values[None, :] - mean[:, None]) / total[:, None]
+    z = np.where(counts > 0, z, 0.0)  # only drawn tasks enter the variance (a row of tiny weights has a tiny total)
     return mean, np.sqrt(_pool_variance(z, counts, pools))
 
 

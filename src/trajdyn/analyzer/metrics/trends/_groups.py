@@ -134,7 +134,15 @@ def _pinchbench_rule(series: list[float]) -> dict[str, Any]:
     }
 
 
-def _warnings(source: str, group_by: str, records: pl.DataFrame, runs: pl.DataFrame, tasks: pl.DataFrame) -> list[str]:
+def _warnings(
+    source: str,
+    group_by: str,
+    records: pl.DataFrame,
+    runs: pl.DataFrame,
+    tasks: pl.DataFrame,
+    *,
+    several_series: bool = False,
+) -> list[str]:
     out: list[str] = []
     columns = SPAN_GROUP_COLUMNS if source == SOURCE_SPANS else RESULT_GROUP_COLUMNS
     if group_by != NO_GROUP and group_by not in columns:
@@ -156,7 +164,12 @@ def _warnings(source: str, group_by: str, records: pl.DataFrame, runs: pl.DataFr
     if len(versions) > 1:
         listed = ", ".join(f"{v} ×{n}" for v, n in versions.most_common())
         out.append(f"runs mix {len(versions)} benchmark versions ({listed}): scores may not be comparable")
-    if runs.height > 1 and tasks.height:
+    if several_series:
+        per_series = tasks.filter(pl.col("score").is_not_null()).group_by("task_id").agg(pl.col("run").n_unique())
+        gaps = per_series.filter(pl.col("run") < runs.height).height
+        if gaps:
+            out.append(f"{gaps} of {per_series.height} series lack a value in some of the {runs.height} runs")
+    elif runs.height > 1 and tasks.height:
         per_run = tasks.group_by("run").agg(pl.col("task_id").unique().alias("_set"))
         sets = [frozenset(s) for s in per_run["_set"].to_list()]
         union = frozenset().union(*sets)
@@ -175,7 +188,15 @@ def _warnings(source: str, group_by: str, records: pl.DataFrame, runs: pl.DataFr
     return out
 
 
-def _task_entries(runs: pl.DataFrame, tasks: pl.DataFrame, records: pl.DataFrame, s: Settings) -> list[dict[str, Any]]:
+def _task_entries(
+    runs: pl.DataFrame,
+    tasks: pl.DataFrame,
+    records: pl.DataFrame,
+    s: Settings,
+    *,
+    higher_is_better: bool = True,
+    relative: bool = False,
+) -> list[dict[str, Any]]:
     """Per-task analyses of one group, verdicts gated by Benjamini–Hochberg over the group's tasks."""
     order = {run: k for k, run in enumerate(runs["run"].to_list())}
     labels = dict(zip(runs["run"].to_list(), runs["run_id"].to_list(), strict=True))
@@ -199,6 +220,8 @@ def _task_entries(runs: pl.DataFrame, tasks: pl.DataFrame, records: pl.DataFrame
         body = analyze_series(
             frame["score"].to_numpy(),
             settings=s,
+            higher_is_better=higher_is_better,
+            relative=relative,
             last_vs_previous=cmp,
             comparison_method=how,
             labels=[labels[r] for r in task_runs],
@@ -265,8 +288,15 @@ def _group(
         .sort(["time", "run_id", "run"], nulls_last=True)
     )
     score_sources = complete["score_source"].drop_nulls().unique().to_list()
+    units = complete["unit"].drop_nulls().unique(maintain_order=True).to_list()
+    directions = complete["higher_is_better"].drop_nulls().unique().to_list()
+    higher = bool(directions[0]) if len(directions) == 1 else True
+    measured = bool(units)
+    several_series = measured and complete["task_id"].drop_nulls().n_unique() > 1
+    if several_series:  # raw measurements of different benchmarks have no common score: each series is a task
+        runs = runs.with_columns(pl.lit(None, pl.Float64).alias("score"))
     scored = runs.filter(pl.col("score").is_not_null())
-    body = _metric(runs, tasks, complete, "score", s, higher_is_better=True, relative=False)
+    body = _metric(runs, tasks, complete, "score", s, higher_is_better=higher, relative=measured)
     if body is None:
         body = analyze_series([], settings=s)
         body["reason"] = "no run has a score (no reward, outcome or grading)" if runs.height else "no completed run"
@@ -296,18 +326,46 @@ def _group(
         ],
     )
     entry.update({k: body[k] for k in _SCORE_KEYS})
-    entry["pinchbench_rule"] = _pinchbench_rule(scored["score"].to_list()) if scored.height >= 2 else None
+    entry["pinchbench_rule"] = (
+        _pinchbench_rule(scored["score"].to_list()) if scored.height >= 2 and not measured else None
+    )
     entry["cost"] = _metric(runs, tasks, complete, "cost", s, higher_is_better=False, relative=True)
     entry["tokens"] = _metric(runs, tasks, complete, "tokens", s, higher_is_better=False, relative=True)
-    warnings = _warnings(source, group_by, records, runs, tasks)
+    warnings = _warnings(source, group_by, records, runs, tasks, several_series=several_series)
     if body.get("autocorrelated"):
         warnings.append(
             f"runs are autocorrelated (φ = {body['phi']:.2f} ≥ {s.autocorrelation}, from the {body['phi_source']}): "
             "the tests allow for it, so a change must be larger or longer-lived to count"
         )
     entry["warnings"] = warnings
-    entry["tasks"] = _task_entries(runs, tasks, complete, s) if per_task and scored.height >= 2 else []
+    enough = (runs.height if several_series else scored.height) >= 2
+    entry["tasks"] = (
+        _task_entries(runs, tasks, complete, s, higher_is_better=higher, relative=measured)
+        if (per_task or several_series) and enough
+        else []
+    )
+    if measured:
+        entry["unit"] = units[0] if len(units) == 1 else ", ".join(str(u) for u in units)
+        entry["higher_is_better"] = higher
+    if several_series:
+        _summarise_series(entry, complete["task_id"].drop_nulls().n_unique())
     return entry
+
+
+def _summarise_series(entry: dict[str, Any], n_series: int) -> None:
+    """The verdict of a group of several measured series (asv benchmarks …): the worst of its series' verdicts,
+    after the Benjamini–Hochberg correction over the series (each series is a task of the group)."""
+    counts = Counter(t["verdict"] for t in entry["tasks"])
+    for verdict in (REGRESSION, IMPROVEMENT, STABLE):
+        if counts[verdict]:
+            entry["verdict"] = verdict
+            break
+    listed = ", ".join(f"{n} {v}" for v, n in counts.most_common())
+    entry["reason"] = (
+        f"{n_series} measured series ({entry['unit']}, {'higher' if entry['higher_is_better'] else 'lower'} is "
+        f"better) have no common score: each is analysed as a task ({listed or 'none with 2 runs'}; "
+        "Benjamini–Hochberg over the series); --group-by task gives one group per series"
+    )
 
 
 def trends(records: pl.DataFrame, *, settings: Settings | None = None, per_task: bool = True) -> list[dict[str, Any]]:

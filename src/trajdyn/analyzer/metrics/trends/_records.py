@@ -37,6 +37,7 @@ SOURCE_RESULTS: Final = "pinchbench"
 SCORE_REWARD: Final = "reward"
 SCORE_SUCCESS: Final = "success_rate"
 SCORE_GRADING: Final = "grading.mean"
+SCORE_MEASUREMENT: Final = "measurement"
 
 NO_GROUP: Final = "none"
 """``group_by`` value that puts every run of a source into one group (its value is ``"all"``)."""
@@ -95,13 +96,17 @@ RECORD_SCHEMA: Final[dict[str, pl.DataType]] = {
     "benchmark_version": pl.Utf8(),
     "in_progress": pl.Boolean(),
     "duplicates": pl.Int64(),
+    "unit": pl.Utf8(),
+    "higher_is_better": pl.Boolean(),
 }
 """Columns of the records frame: ``source`` (spans | pinchbench), ``group_by`` and ``group`` (its value), ``run``
 (the run's key: the run id for spans, the file for result files) and ``run_id`` (its label), ``time`` (unix
 seconds: the run's earliest trajectory start, or the result file's timestamp), ``task_id``, ``score`` (a reward,
 a success 0/1 or a grading mean), ``cost`` (USD) and ``tokens`` of the record, ``score_source`` (reward |
 success_rate | grading.mean), ``path`` / ``dir`` / ``benchmark_version`` (result files), ``in_progress`` (a result
-file of an unfinished run: kept only to be reported) and ``duplicates`` (task entries averaged into the record)."""
+file of an unfinished run: kept only to be reported), ``duplicates`` (task entries averaged into the record),
+``unit`` (a benchmark measurement's unit, ``seconds`` …: ``score`` is then the raw measurement of the series named
+by ``task_id``; null for a 0–1 score) and ``higher_is_better`` (the direction of ``score``)."""
 
 
 def resolve_group_by(name: str) -> str:
@@ -195,6 +200,8 @@ def records_from_trajectories(
         pl.lit(None, pl.Utf8).alias("benchmark_version"),
         pl.lit(False).alias("in_progress"),
         pl.lit(0, pl.Int64).alias("duplicates"),
+        pl.lit(None, pl.Utf8).alias("unit"),
+        pl.lit(True).alias("higher_is_better"),
     )
     return out.select(pl.col(name).cast(dtype) for name, dtype in RECORD_SCHEMA.items())
 
@@ -202,7 +209,9 @@ def records_from_trajectories(
 def records_from_results(results: pl.DataFrame, *, group_by: str = "model") -> pl.DataFrame:
     """Records of benchmark runs from :func:`trajdyn.analyzer.read_results`' frame (one per task entry).
 
-    The run key is the file; ``score`` is ``grading.mean``; cost and tokens are per task.
+    The run key is the file, or the record's ``run`` where one file holds several runs (github-action-benchmark);
+    ``score`` is ``grading.mean``, or a raw measurement where the record has a ``unit`` (asv, github-action-benchmark:
+    ``score_source`` ``measurement``, direction ``higher_is_better``); cost and tokens are per task.
     """
     key = resolve_group_by(group_by)
     if results.height == 0:
@@ -211,18 +220,23 @@ def records_from_results(results: pl.DataFrame, *, group_by: str = "model") -> p
         pl.col("format").alias("source"),
         pl.lit(key).alias("group_by"),
         _group_expr(key, RESULT_GROUP_COLUMNS, results.columns).alias("group"),
-        pl.col("path").alias("run"),
+        pl.coalesce(pl.col("run"), pl.col("path")).alias("run"),
         pl.col("run_id"),
         pl.col("time"),
         pl.col("task_id"),
         pl.col("score"),
         pl.col("cost"),
         pl.col("tokens"),
-        pl.lit(SCORE_GRADING).alias("score_source"),
+        pl.when(pl.col("unit").is_null())
+        .then(pl.lit(SCORE_GRADING))
+        .otherwise(pl.lit(SCORE_MEASUREMENT))
+        .alias("score_source"),
         pl.col("path"),
         pl.col("dir"),
         pl.col("benchmark_version"),
         pl.col("in_progress"),
         pl.col("duplicates"),
+        pl.col("unit"),
+        pl.col("higher_is_better").fill_null(True),
     )
     return out.select(pl.col(name).cast(dtype) for name, dtype in RECORD_SCHEMA.items())
