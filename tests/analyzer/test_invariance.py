@@ -30,7 +30,7 @@ from trajdyn.analyzer.report import report_to_json
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
-OPTIONS = (DynamicsOptions(shuffles=4), PlaybookOptions(n_boot=50, n_perm=50), TrendsOptions(permutations=50))
+OPTIONS = (DynamicsOptions(shuffles=4), PlaybookOptions(n_boot=50, n_perm=50), TrendsOptions(simulations=99))
 BATCH = 512
 """Spans per line in the reference layout (the SDK's batch size)."""
 

@@ -19,7 +19,7 @@ from trajdyn.analyzer.io import read_results, route
 from trajdyn.analyzer.report import TrendsOptions
 from trajdyn.formats import detect_format, read_result
 
-FAST = TrendsOptions(permutations=199)
+FAST = TrendsOptions(simulations=199)
 
 
 # --- asv ------------------------------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_action_benchmark_in_trends_per_llm(external: Path) -> None:
     )
     assert len(group["tasks"]) == 5
     _, points, _ = _gab_direct(Path(path))
-    per_llm = analyze([path], options=[TrendsOptions(permutations=199, group_by="task")]).to_dict()["trends"]
+    per_llm = analyze([path], options=[TrendsOptions(simulations=199, group_by="task")]).to_dict()["trends"]
     runs = {g["group"]: g["n_runs"] for g in per_llm if g["group"] is not None}  # type: ignore[union-attr]
     assert runs == dict(points)
 

@@ -202,7 +202,7 @@ def test_a_plug_in_result_format_feeds_the_trends_section(tmp_path: Path) -> Non
         paths.append(str(path))
     name, records, problems = read_result(paths[0])
     assert (name, len(records), problems) == ("toy-results", 6, [])
-    report = analyze([str(tmp_path)], options=[TrendsOptions(permutations=99)]).to_dict()
+    report = analyze([str(tmp_path)], options=[TrendsOptions(simulations=99)]).to_dict()
     (group,) = report["trends"]  # type: ignore[misc]
     assert group["source"] == "toy-results" and group["group"] == "m" and group["n_runs"] == 3
     assert group["series"] == pytest.approx([0.9, 0.9, 0.6])

@@ -1,5 +1,15 @@
 """The ``trends`` report section: regression trends across sequential runs (docs/metrics/trends.md), one object per group.
 
+key                     meaning
+======================  ==================================================================================
+``trends.group_by``     the grouping key (default ``model``; see :data:`trajdyn.analyzer.metrics.trends.GROUP_BY_KEYS`)
+``trends.min_effect``   the practical effect gate in percentage points (default 2)
+``trends.alpha``        the significance level (default 0.05)
+``trends.simulations``  no-change AR(1) series per φ of the null tables (default 999)
+``trends.seed``         the seed of the null tables and bootstrap resamples
+``trends.per_task``     whether to analyse every task of a group too (default true)
+======================  ==================================================================================
+=======
 Options: :class:`TrendsOptions` (set by ``trajdyn-analyze --group-by / --min-effect``).
 
 The section is present when the inputs hold benchmark result files or at least two runs of one group of spans
@@ -27,11 +37,21 @@ __all__ = ["TrendsOptions", "TrendsSection", "regressions"]
 
 DEFAULT_GROUP_BY: Final = "model"
 MAX_TASKS_SHOWN: Final = 10
-_STYLE: Final = {"regression": "bold red", "improvement": "green", "stable": "", "insufficient-data": "dim"}
+_STYLE: Final = {
+    "regression": "bold red",
+    "improvement": "green",
+    "stable": "",
+    "drift": "yellow",
+    "insufficient-data": "dim",
+}
 
 
 def regressions(report: Report) -> list[dict[str, Any]]:
-    """The groups of the report's ``trends`` section whose verdict is ``regression`` (for ``--fail-on-regression``)."""
+    """The groups of the report's ``trends`` section whose verdict is ``regression`` (for ``--fail-on-regression``).
+
+    Only a calibrated regression counts: ``drift`` (a change the noise is too persistent to separate from wander) and
+    ``insufficient-data`` (too few runs) do not fail the command.
+    """
     block = report.blocks.get(TrendsSection.name)
     if not isinstance(block, list):
         return []
@@ -45,15 +65,15 @@ class TrendsOptions:
     ``group_by``: the grouping key (``model``, ``agent``, ``task``, ``dir`` …; see
     :data:`trajdyn.analyzer.metrics.trends.GROUP_BY_KEYS`; aliases such as ``gen_ai.request.model`` are accepted);
     ``per_task``: analyse every task of a group too; ``min_effect``: the practical effect gate in percentage points;
-    ``alpha``: the significance level; ``permutations``: B of the E-divisive permutation test; ``seed``: of the
-    permutations and bootstrap resamples. The defaults are those of :class:`trajdyn.analyzer.metrics.trends.Settings`.
+    ``alpha``: the significance level; ``simulations``: no-change AR(1) series per φ of the null tables; ``seed``: of
+    the null tables and bootstrap resamples. The defaults are those of :class:`trajdyn.analyzer.metrics.trends.Settings`.
     """
 
     group_by: str = DEFAULT_GROUP_BY
     per_task: bool = True
     min_effect: float = 2.0
     alpha: float = 0.05
-    permutations: int = 999
+    simulations: int = 999
     seed: int = 20140401
 
     def __post_init__(self) -> None:
@@ -65,7 +85,7 @@ class TrendsOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ConfigurationError(f"expected trends option {name} to be a finite number, got {value!r}")
-        for name in ("permutations", "seed"):
+        for name in ("simulations", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigurationError(f"expected trends option {name} to be an integer, got {value!r}")
@@ -75,7 +95,7 @@ class TrendsOptions:
         from trajdyn.analyzer.metrics.trends import Settings
 
         return Settings(
-            min_effect=float(self.min_effect), alpha=float(self.alpha), permutations=self.permutations, seed=self.seed
+            min_effect=float(self.min_effect), alpha=float(self.alpha), simulations=self.simulations, seed=self.seed
         )
 
 
@@ -197,7 +217,8 @@ def _notes(group: Mapping[str, Any]) -> str:
     return "; ".join(notes)
 
 
-_HEADERS: Final = ("group", "runs", "score", "last", "Δ [95 % CI]", "p", "verdict", "notes")
+_HEADERS: Final = ("group", "runs", "score", "last", "Δ [95 % CI]", "p", "φ", "verdict", "notes")
+_VERDICT_COLUMN: Final = 7
 
 
 def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
@@ -209,6 +230,7 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
         _level(group, series[-1]) if series else "–",
         _effect(group, relative=group.get("unit") is not None),
         fmt_num(group.get("p_value"), 2),
+        fmt_num(group.get("phi"), 2),
         str(group["verdict"]),
         _notes(group),
     )
@@ -225,12 +247,14 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
                 f"{_level(group, cp['after_median'])}, Δ {_effect(cp, relative=measured)}",
             )
         )
-    if group.get("mann_kendall_p") is not None:
+    rows.append(("method", _method(group)))
+    if group.get("p_trend_independent") is not None:
         rows.append(
             (
                 "trend",
-                f"Sen slope {_change(group, group['sen_slope'])}/run, Mann–Kendall τ = {fmt_num(group['mann_kendall_tau'], 3)}, "
-                f"p = {fmt_num(group['mann_kendall_p'], 3)} ({group['mann_kendall_method']})",
+                f"Sen slope {_change(group, group['sen_slope'])}/run, slope t p = {fmt_num(group.get('p_trend'), 3)} "
+                f"under AR(1) (p = {fmt_num(group['p_trend_independent'], 3)} if runs were independent; Mann–Kendall "
+                f"τ = {fmt_num(group['mann_kendall_tau'], 3)}, p = {fmt_num(group['mann_kendall_p'], 3)})",
             )
         )
     lvp = group.get("last_vs_previous")
@@ -275,6 +299,27 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     if len(tasks) > MAX_TASKS_SHOWN:
         rows.append(("tasks", f"… {len(tasks) - MAX_TASKS_SHOWN} more changed tasks (see the JSON report)"))
     return rows
+
+
+_METHODS: Final = {
+    "ar1-bootstrap": "max-t change point + trend t, AR(1) parametric-bootstrap null",
+    "independent-runs": "too few runs to estimate φ: tests as if runs were independent, at most insufficient-data",
+    "last-vs-previous": "last run vs the previous one, task by task",
+}
+
+
+def _method(group: Mapping[str, Any]) -> str:
+    """The test behind the verdict and, for the series tests, the noise they allowed for."""
+    method = group.get("method")
+    text = _METHODS.get(str(method), str(method)) if method else "–"
+    if group.get("phi") is None:
+        return text
+    nulls = ", ".join(
+        f"{name} {fmt_num(group[key], 2)}"
+        for name, key in (("step", "phi_null_step"), ("trend", "phi_null_trend"))
+        if group.get(key) is not None
+    )
+    return f"{text}; φ = {fmt_num(group['phi'], 2)} ({group['phi_source']}), nulls at φ: {nulls}"
 
 
 def _compare_text(compare: Mapping[str, Any], group: Mapping[str, Any]) -> str:
@@ -425,14 +470,14 @@ class TrendsSection(ReportSection):
         if not groups:
             return ["[bold]Trends[/bold]: no runs."]
         narrow = width < 110
-        keep = [0, 1, 2, 3, 4, 6] if narrow else list(range(len(_HEADERS)))  # the latest score always
+        keep = [0, 1, 2, 3, 4, _VERDICT_COLUMN] if narrow else list(range(len(_HEADERS)))  # the latest score always
         table = Table(title=terminal_text(f"Trends — {len(groups)} group(s) by {groups[0]['group_by']}"), expand=False)
         for i in keep:
-            table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5) else "left", overflow="fold")
+            table.add_column(_HEADERS[i], justify="right" if i in (1, 3, 5, 6) else "left", overflow="fold")
         for group in groups:
             cells = _row(group)
             style = _STYLE.get(str(group["verdict"]), "")
-            table.add_row(*(terminal_text(cells[i], style=style if i == 6 else "") for i in keep))
+            table.add_row(*(terminal_text(cells[i], style=style if i == _VERDICT_COLUMN else "") for i in keep))
         out: list[RenderableType] = [table]
         compared = _compare_table(groups)
         if compared is not None:

@@ -7,6 +7,10 @@ Definitions and references in ``docs/metrics/statistics.md``. Grouped by what th
   (many series, Hamed–Rao lag-1 variant), :func:`theil_sen_slope`, :func:`sen_slope` (with Sen's CI),
   :func:`ols_slope`, :func:`lag1_autocorrelation`;
 * change points (:mod:`._changepoint`) — :func:`e_divisive` and its statistic;
+* tests calibrated under AR(1) run-to-run noise (:mod:`._ar1`) — :func:`max_t_split`, :func:`slope_t`,
+  :func:`ar1_null_table` (tabulated AR(1) parametric-bootstrap nulls, quantile-unbiased φ),
+  :func:`phi_quantile_level`, :func:`further_splits`, the sieve-bootstrap intervals :func:`step_shift_interval`
+  and :func:`trend_drift_interval`;
 * resampling (:mod:`._resample`) — bootstrap draws and intervals, permutation p-values, :func:`mean_interval`,
   :func:`mean_difference`, :func:`median_shift`, :func:`stratified_difference` (cluster bootstrap and
   within-stratum permutation test);
@@ -31,6 +35,22 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError(exc.name or "numpy", "analyze") from exc
 
+from trajdyn.analyzer.stats._ar1 import (
+    AR1_SIMULATIONS,
+    PHI_GRID,
+    Ar1NullTable,
+    SplitStatistics,
+    TrendStatistics,
+    ar1_null_table,
+    ar1_paths,
+    ar1_sieve_resample,
+    further_splits,
+    max_t_split,
+    phi_quantile_level,
+    slope_t,
+    step_shift_interval,
+    trend_drift_interval,
+)
 from trajdyn.analyzer.stats._changepoint import PERMUTATIONS, ChangePoint, e_divisive, e_divisive_statistic
 from trajdyn.analyzer.stats._contingency import fisher_exact_p
 from trajdyn.analyzer.stats._fusion import (
@@ -85,6 +105,7 @@ from trajdyn.analyzer.stats._trend import (
 )
 
 __all__ = [
+    "AR1_SIMULATIONS",
     "BOOTSTRAP_RESAMPLES",
     "CI_BOOTSTRAP",
     "CI_JEFFREYS",
@@ -93,14 +114,21 @@ __all__ = [
     "MAX_SLOPE_PAIRS",
     "MIN_BOOTSTRAP_STRATUM",
     "PERMUTATIONS",
+    "PHI_GRID",
     "SEED",
+    "Ar1NullTable",
     "ChangePoint",
     "Comparison",
     "Fused",
     "MannKendall",
     "MeanInterval",
     "SenSlope",
+    "SplitStatistics",
     "StratifiedDifference",
+    "TrendStatistics",
+    "ar1_null_table",
+    "ar1_paths",
+    "ar1_sieve_resample",
     "benjamini_hochberg",
     "bootstrap_counts",
     "bootstrap_indices",
@@ -110,6 +138,7 @@ __all__ = [
     "e_divisive",
     "e_divisive_statistic",
     "fisher_exact_p",
+    "further_splits",
     "fuse",
     "hajek_mean",
     "hajek_se",
@@ -120,6 +149,7 @@ __all__ = [
     "mann_kendall",
     "mann_kendall_z",
     "manski_bounds",
+    "max_t_split",
     "max_weight_share",
     "mean_difference",
     "mean_interval",
@@ -128,13 +158,17 @@ __all__ = [
     "ols_slope",
     "percentile_interval",
     "permutation_p_value",
+    "phi_quantile_level",
     "pseudo_residual_sd",
     "sen_slope",
+    "slope_t",
+    "step_shift_interval",
     "stratified_bootstrap_interval",
     "stratified_difference",
     "stratum_summary",
     "task_weights",
     "theil_sen_slope",
+    "trend_drift_interval",
     "welch_interval",
     "wilson_interval",
 ]

@@ -17,6 +17,7 @@ from trajdyn.analyzer.metrics.trends._records import (
 )
 from trajdyn.analyzer.metrics.trends._series import (
     IMPROVEMENT,
+    METHOD_AR1,
     REGRESSION,
     SERIES_KEYS,
     STABLE,
@@ -239,8 +240,8 @@ def _candidate_p(entry: dict[str, Any]) -> float:
     if entry["p_value"] is not None:
         return float(entry["p_value"])
     ps = [cp["p_value"] for cp in entry["change_points"]]
-    if entry["mann_kendall_p"] is not None and entry["method"] == "series":
-        ps.append(entry["mann_kendall_p"])
+    if entry["method"] == METHOD_AR1:
+        ps += [p for p in (entry["p_step"], entry["p_trend"]) if p is not None]
     lvp = entry["last_vs_previous"]
     if entry["method"] == "last-vs-previous" and lvp is not None and lvp["p_value"] is not None:
         ps.append(lvp["p_value"])
@@ -333,8 +334,8 @@ def _group(
     warnings = _warnings(source, group_by, records, runs, tasks, several_series=several_series)
     if body.get("autocorrelated"):
         warnings.append(
-            f"lag-1 autocorrelation {body['lag1_autocorrelation']:.2f} > {s.autocorrelation} (residual "
-            f"{body['lag1_autocorrelation_residual']:.2f}): the tests assume independent runs and over-alarm here"
+            f"runs are autocorrelated (φ = {body['phi']:.2f} ≥ {s.autocorrelation}, from the {body['phi_source']}): "
+            "the tests allow for it, so a change must be larger or longer-lived to count"
         )
     entry["warnings"] = warnings
     enough = (runs.height if several_series else scored.height) >= 2
@@ -378,7 +379,7 @@ def trends(records: pl.DataFrame, *, settings: Settings | None = None, per_task:
     gated by the Benjamini–Hochberg correction over the group's tasks (``q_value`` ≤ α). ``pinchbench_rule``:
     the source tool's rule for comparison (OLS slope over the last 10 runs < −0.5 percentage points per run), not
     used for the verdict. ``warnings``: runs that mix directories, benchmark versions or task sets, runs still in
-    progress, duplicate task entries, missing timestamps, autocorrelation. Returns :data:`GROUP_KEYS` objects.
+    progress, duplicate task entries, missing timestamps, autocorrelated runs. Returns :data:`GROUP_KEYS` objects.
     """
     s = settings or Settings()
     if records.height == 0:
