@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
-from trajdyn.analyzer._argtypes import non_negative_number, positive_int, shuffle_count
+from trajdyn.analyzer._argtypes import non_negative_int, non_negative_number, positive_int, shuffle_count
 from trajdyn.analyzer._playbook_cli import add_playbook_arguments, playbook_extra, run_lint
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ EXIT_REGRESSION: Final = 3
 
 MAX_ERRORS_SHOWN: Final = 20
 PROG: Final = "trajdyn-analyze"
+DEFAULT_HTML_DETAIL: Final = 20
 
 _EPILOG = """\
 exit codes:
@@ -49,6 +50,7 @@ exit codes:
 examples:
   trajdyn-analyze trajdyn-out/spans.jsonl
   trajdyn-analyze runs/ --out report/
+  trajdyn-analyze runs/ --html report.html --html-detail 50
   trajdyn-analyze trajectory.jsonl --menu perturbation_menu.json --json -
   trajdyn-analyze sessions.jsonl --compare-to last/report.json --out report/
   trajdyn-analyze --playbook entries.yaml --allowed-handles 'logs.search,data.query*'
@@ -81,7 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report to FILE (- for stdout: JSON only)")
     parser.add_argument("--markdown", metavar="FILE", help="write the Markdown report to FILE")
-    parser.add_argument("--out", metavar="DIR", help="write report.json and report.md into DIR")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write report.json, report.md and report.html (with the html extra) into DIR",
+    )
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the HTML report to FILE: one offline page with charts (needs the html extra)",
+    )
+    parser.add_argument(
+        "--html-detail",
+        type=non_negative_int,
+        default=DEFAULT_HTML_DETAIL,
+        metavar="N",
+        help=f"trajectories with a detail article in the HTML report, the most interesting first (default "
+        f"{DEFAULT_HTML_DETAIL})",
+    )
     parser.add_argument(
         "--window", type=_positive_int, default=10, metavar="N", help="iterations per repeat-rate window (default 10)"
     )
@@ -181,6 +200,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("give at least one PATH (or --playbook FILE to lint playbook entries)", EXIT_USAGE, stderr)
     if (args.playbook_config or args.allowed_handles) and args.playbook is None:
         return _fail("--playbook-config and --allowed-handles need --playbook FILE", EXIT_USAGE, stderr)
+    if args.html is not None:
+        if not args.paths:
+            return _fail(
+                "--html needs a PATH to report on (the playbook lint alone has no HTML view)", EXIT_USAGE, stderr
+            )
+        from trajdyn.analyzer.report.html._page import html_available
+
+        if not html_available():  # said before the analysis, not after it
+            return _fail(
+                "--html needs vl-convert-python (it draws the charts): pip install 'trajdyn[html]'", EXIT_USAGE, stderr
+            )
     lint_doc: dict[str, object] | None = None
     if args.playbook is not None:
         try:
@@ -265,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (out / "report.json").write_text(report_to_json(report) + "\n", encoding="utf-8")
             (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
             _write_artifacts(report, out)
+            _write_html(report, out / "report.html", args.html_detail, stderr, optional=True)
         if args.json is not None:
             if args.json == "-":
                 stdout.write(report_to_json(report) + "\n")
@@ -272,9 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 Path(args.json).write_text(report_to_json(report) + "\n", encoding="utf-8")
         if args.markdown is not None:
             Path(args.markdown).write_text(render_markdown(report), encoding="utf-8")
+        if args.html is not None:
+            _write_html(report, Path(args.html), args.html_detail, stderr, optional=False)
     except OSError as exc:
         return _fail(f"cannot write the report: {exc}", EXIT_USAGE, stderr)
-    if args.out is None and args.json is None and args.markdown is None:
+    if args.out is None and args.json is None and args.markdown is None and args.html is None:
         render_terminal(report)
     if args.fail_on_regression:
         worse = regressions(report)
@@ -283,6 +316,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(plain_text(f"{PROG}: regression in {len(worse)} group(s): {names}"), file=stderr)
             return EXIT_REGRESSION
     return EXIT_OK
+
+
+def _write_html(report: Report, path: Path, detail: int, stderr: TextIO, *, optional: bool) -> None:
+    """Write the HTML report to ``path``; ``optional`` (``--out``): without the html extra, say so on stderr and skip."""
+    from trajdyn.analyzer.report.html import HtmlOptions, html_available, render_html
+
+    if optional and not html_available():
+        print(f"{PROG}: {path.name} not written: it needs vl-convert-python: pip install 'trajdyn[html]'", file=stderr)
+        return
+    path.write_text(render_html(report, HtmlOptions(detail=detail)), encoding="utf-8")
 
 
 def _write_artifacts(report: Report, out: Path) -> None:

@@ -111,3 +111,9 @@ class Report:
     def has_errors(self) -> bool:
         """Whether any input problem was reported."""
         return bool(self.errors)
+
+    def _repr_html_(self) -> str:
+        """The HTML report as a notebook fragment (:func:`trajdyn.analyzer.report.html.render_fragment`)."""
+        from trajdyn.analyzer.report.html import render_fragment
+
+        return render_fragment(self)

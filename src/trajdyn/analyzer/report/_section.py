@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from trajdyn.analyzer.report._model import Report, ReportContext, SectionResult
+    from trajdyn.analyzer.report.html import HtmlContext, HtmlPart
 
 __all__ = ["ReportSection", "Scope"]
 
@@ -52,3 +53,14 @@ class ReportSection(ABC):
         default is none. ``playbook`` writes one JSON and one Markdown file per learning key.
         """
         return {}
+
+    def to_html(self, report: Report, ctx: HtmlContext) -> HtmlPart | None:
+        """This section's part of the HTML report (``None``: the section is left out of the page).
+
+        The default draws the built-in view of the sections trajdyn ships (``exploration``, ``dynamics``,
+        ``sensitivity``, ``playbook``, ``trends``) and, for any other, its block's numbers as tables. A new section
+        overrides it to draw its own charts: see :mod:`trajdyn.analyzer.report.html` and ``docs/report.md``.
+        """
+        from trajdyn.analyzer.report.html import builtin_part
+
+        return builtin_part(self, report, ctx)
