@@ -19,7 +19,7 @@ Debian's ``/usr/bin/chromium`` is a wrapper script that exports API keys and add
 background networking back on): the real binary ``/usr/lib/chromium/chromium`` is used when present.
 ``TRAJDYN_CHROMIUM`` names another binary.
 
-    python -m tests._browser PAGE.html [--shot out.png] [--clip-height PX] [--js-off] [--timeout 30]
+    python -m tests._browser PAGE.html [--shot out.png] [--clip-height PX] [--width PX] [--js-off] [--timeout 30]
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ class PageResult:
     all_text: str = ""  # every text node (textContent)
     screenshot: Path | None = None
     load_s: float = 0.0
+    probes: dict[str, Any] = field(default_factory=dict)  # the value of each probe expression
 
 
 class Browser:
@@ -263,12 +264,14 @@ class Browser:
         height: int = 900,
         settle_s: float = 0.3,
         clip_height: int | None = None,
+        probes: dict[str, str] | None = None,
     ) -> PageResult:
         """Load ``path`` and collect (a)–(e) of the module docstring; ``js=False`` disables the page's scripts.
 
         ``screenshot``: where to save a PNG of the full page (at most 16,384 pixels high), or of its top
         ``clip_height`` pixels. Raises :class:`CDPError` when the page does not load within the timeout, the renderer
-        crashes or the browser exits.
+        crashes or the browser exits. ``probes``: name → JavaScript expression, evaluated by DevTools after the load
+        (also with the page's scripts off); the values are in ``PageResult.probes``.
         """
         deadline = time.monotonic() + self.timeout
         url = Path(path).resolve().as_uri()
@@ -390,6 +393,9 @@ class Browser:
                 session=sid,
             )
             res.all_text = r.get("result", {}).get("value", "")
+            for name, expression in (probes or {}).items():
+                r = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=sid)
+                res.probes[name] = r.get("result", {}).get("value")
             if screenshot is not None:
                 m2 = self.call("Page.getLayoutMetrics", session=sid)
                 size = m2.get("cssContentSize") or m2["contentSize"]
@@ -432,13 +438,14 @@ def main() -> None:
     ap.add_argument("page")
     ap.add_argument("--shot")
     ap.add_argument("--clip-height", type=int)
+    ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--js-off", action="store_true")
     ap.add_argument("--timeout", type=float, default=30.0)
     a = ap.parse_args()
     t = time.monotonic()
     with browser(a.timeout) as b:
         t_start = time.monotonic() - t
-        r = b.open_page(a.page, js=not a.js_off, screenshot=a.shot, clip_height=a.clip_height)
+        r = b.open_page(a.page, js=not a.js_off, screenshot=a.shot, clip_height=a.clip_height, width=a.width)
     out = {
         "network_isolated": b.network_isolated,
         "start_s": round(t_start, 2),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -43,6 +44,52 @@ FORBIDDEN_TAGS = frozenset(
 )
 
 EXAMPLE = REPO_ROOT / "examples" / "autoresearch_loop.py"
+
+# hostile strings for every section (the injection case of the HTML report tests)
+KNOB = "knob\x1b[2J\x1b[H<script>alert(1)</script>"
+KNOB2 = "k2\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ </style><style>*{display:none}</style>"
+VALUE = '"><img src=x onerror=alert(1)>'
+TASK1 = "task\x1b]0;pwned\x07<svg onload=alert(1)>"
+TASK2 = "task2\u202egnp.exe\r\n\ufffe"
+MODEL = "model</title><script>alert(2)</script>\x9b31m"
+RUN = "run\x1b[31m<!--"
+KEY = "key<iframe src=//evil.example>\x1b[2J"
+ENTRY = "entry\x1b[2J<img src=x onerror=alert(1)>]]>\x00"
+LONG = "L" * 20_000
+HANDLE = "shell\x1b[2J<script>rm()</script>"
+PAYLOADS = (KNOB, KNOB2, VALUE, TASK1, TASK2, MODEL, RUN, KEY, ENTRY)
+
+
+def hostile_inputs(root: Path) -> tuple[Path, Path]:
+    """Three runs of two tasks through the real SDK with hostile strings in every name (knobs, values, tasks, model,
+    runs, learning key, playbook entry), a 20,000-character knob, a bad line, and a playbook file with a hostile id."""
+    from tests.analyzer._sdk_dumps import write_knob_loops
+
+    spans = root / "spans\x1b[31m<b>.jsonl"
+    dump = write_knob_loops(
+        root / "sdk.jsonl",
+        runs=3,
+        tasks=(TASK1, TASK2),
+        iterations=8,
+        menu=(KNOB, KNOB2, LONG),
+        values=(VALUE, "2"),
+        model=MODEL,
+        run_prefix=RUN,
+        learning_key=KEY,
+        entry=ENTRY,
+    )
+    spans.write_bytes(dump.data + b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\\u001b[2J<b>"}]}]}]}\n')
+    playbook = root / "playbook.jsonl"
+    entry = {
+        "id": ENTRY,
+        "cue": {"type": "keyword", "pattern": "latency"},
+        "action": {"imperative": "Compare the latency dashboard with the last deploy", "runtime_handle": HANDLE},
+        "expected_effect": "Finds regressions before paging anyone",
+        "scope": {"category": "reinforcement", "constraints": "Only for service alerts"},
+        "provenance": {"session_id": 12},
+    }
+    playbook.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    return spans, playbook
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tests.analyzer._html import check_page, parse
+from tests.analyzer._html import ENTRY, KNOB, LONG, MODEL, PAYLOADS, check_page, hostile_inputs, parse
 from tests.conftest import EXTERNAL_DIR, REPO_ROOT
 
 pytest.importorskip("vl_convert", reason="vl-convert-python (the html extra) draws the charts")
@@ -392,52 +392,6 @@ def test_sections_plug_in_their_own_part_or_get_a_plain_view() -> None:
 # ----------------------------------------------------------------------------------------------------------------------
 # hostile strings through every section
 # ----------------------------------------------------------------------------------------------------------------------
-KNOB = "knob\x1b[2J\x1b[H<script>alert(1)</script>"
-KNOB2 = "k2\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ </style><style>*{display:none}</style>"
-VALUE = '"><img src=x onerror=alert(1)>'
-TASK1 = "task\x1b]0;pwned\x07<svg onload=alert(1)>"
-TASK2 = "task2\u202egnp.exe\r\n\ufffe"
-MODEL = "model</title><script>alert(2)</script>\x9b31m"
-RUN = "run\x1b[31m<!--"
-KEY = "key<iframe src=//evil.example>\x1b[2J"
-ENTRY = "entry\x1b[2J<img src=x onerror=alert(1)>]]>\x00"
-LONG = "L" * 20_000
-HANDLE = "shell\x1b[2J<script>rm()</script>"
-PAYLOADS = (KNOB, KNOB2, VALUE, TASK1, TASK2, MODEL, RUN, KEY, ENTRY)
-
-
-def hostile_inputs(root: Path) -> tuple[Path, Path]:
-    """Three runs of two tasks through the real SDK with hostile strings in every name (knobs, values, tasks, model,
-    runs, learning key, playbook entry), a 20,000-character knob, a bad line, and a playbook file with a hostile id."""
-    from tests.analyzer._sdk_dumps import write_knob_loops
-
-    spans = root / "spans\x1b[31m<b>.jsonl"
-    dump = write_knob_loops(
-        root / "sdk.jsonl",
-        runs=3,
-        tasks=(TASK1, TASK2),
-        iterations=8,
-        menu=(KNOB, KNOB2, LONG),
-        values=(VALUE, "2"),
-        model=MODEL,
-        run_prefix=RUN,
-        learning_key=KEY,
-        entry=ENTRY,
-    )
-    spans.write_bytes(dump.data + b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\\u001b[2J<b>"}]}]}]}\n')
-    playbook = root / "playbook.jsonl"
-    entry = {
-        "id": ENTRY,
-        "cue": {"type": "keyword", "pattern": "latency"},
-        "action": {"imperative": "Compare the latency dashboard with the last deploy", "runtime_handle": HANDLE},
-        "expected_effect": "Finds regressions before paging anyone",
-        "scope": {"category": "reinforcement", "constraints": "Only for service alerts"},
-        "provenance": {"session_id": 12},
-    }
-    playbook.write_text(json.dumps(entry) + "\n", encoding="utf-8")
-    return spans, playbook
-
-
 @pytest.fixture(scope="module")
 def hostile_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     root = tmp_path_factory.mktemp("hostile-html")

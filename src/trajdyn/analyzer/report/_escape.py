@@ -62,6 +62,7 @@ CHART_CHARS: Final = 120
 _INVISIBLE: Final = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
+_ASTRAL: Final = re.compile("[\U00010000-\U0010ffff]")
 _NAMED: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MD_SPECIAL: Final = re.compile(r"([\\`*|~]|\[(?=\^)|\](?=[(\[:]))")
 _MD_UNDERSCORE: Final = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -148,10 +149,13 @@ def html_text(text: object, *, limit: int = MARKDOWN_CHARS) -> str:
 
 
 def chart_text(text: object, *, limit: int = CHART_CHARS) -> str:
-    """``text`` for a chart: visible and clipped to ``limit`` characters (a chart label has little room).
+    """``text`` for a chart: visible and clipped to ``limit`` characters (a chart label has little room), and a
+    character outside the Basic Multilingual Plane (an emoji, say) shown as ``\\U0001f3af``.
 
     Every string of a chart spec passes here before the spec reaches the SVG renderer: what is left holds no XML-invalid
     character (the renderer aborts the process on one) and no bidirectional control (a label could read backwards).
-    Not HTML-escaped: the SVG writer escapes ``<``, ``>``, ``&`` and quotes itself, and the SVG is checked afterwards.
+    Vega shortens a long label to fit by cutting UTF-16 code units, which can split an astral character's surrogate
+    pair, and the renderer then fails on the half; hence the escape. Not HTML-escaped: the SVG writer escapes ``<``,
+    ``>``, ``&`` and quotes itself, and the SVG is checked afterwards.
     """
-    return visible(clip(str(text), limit))
+    return _ASTRAL.sub(lambda m: f"\\U{ord(m.group()):08x}", visible(clip(str(text), limit)))

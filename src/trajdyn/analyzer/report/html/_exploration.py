@@ -126,10 +126,11 @@ def _per_window(blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -
                 ends[k].append(w["last"])
                 if few:
                     few_rates.append({"x": w["last"], "y": rate, "series": label})
-        for k, (i, n) in enumerate((coverage_points(block) or [(0, 0)])[1:]):
+        points = coverage_points(block) or []
+        for k, (_, n) in enumerate(points[1:]):
             coverage[k].append(n)
-            if few:
-                few_cov.append({"x": i, "y": n, "series": label})
+        if few:
+            few_cov += [{"x": i, "y": n, "series": label} for i, n in points]
 
     def band_rows(values: dict[int, list[float]]) -> list[dict[str, Any]]:
         out = []
@@ -240,7 +241,8 @@ def _summary_body(
                 charts.category_bars(
                     [{"label": k, "n": v[0]} for k, v in top], title="Most proposed knobs", x_title="proposals"
                 ),
-                f"The {len(top)} knobs proposed most often, over all trajectories (tool calls count under the tool).",
+                (f"The {len(top)} knobs" if len(top) > 1 else "The knob")
+                + " proposed most often, over all trajectories (tool calls count under the tool).",
             )
         )
     body = join(
