@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import subprocess
 import sys
@@ -79,16 +78,9 @@ def hostile_inputs(root: Path) -> tuple[Path, Path]:
         entry=ENTRY,
     )
     spans.write_bytes(dump.data + b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\\u001b[2J<b>"}]}]}]}\n')
-    playbook = root / "playbook.jsonl"
-    entry = {
-        "id": ENTRY,
-        "cue": {"type": "keyword", "pattern": "latency"},
-        "action": {"imperative": "Compare the latency dashboard with the last deploy", "runtime_handle": HANDLE},
-        "expected_effect": "Finds regressions before paging anyone",
-        "scope": {"category": "reinforcement", "constraints": "Only for service alerts"},
-        "provenance": {"session_id": 12},
-    }
-    playbook.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    from tests.analyzer._playbook_data import write_playbook_entry
+
+    playbook = write_playbook_entry(root / "playbook.jsonl", ENTRY, HANDLE)
     return spans, playbook
 
 

@@ -206,6 +206,9 @@ def test_the_markup_builder_refuses_live_html() -> None:
 
 
 def test_html_options_are_checked() -> None:
+    from trajdyn.analyzer.cli import build_parser
+
+    assert build_parser().get_default("html_detail") == HtmlOptions().detail
     with pytest.raises(ValueError):
         HtmlOptions(detail=-1)
     with pytest.raises(ValueError):

@@ -107,7 +107,6 @@ class HtmlContext:
     def __init__(self, options: HtmlOptions) -> None:
         self.options = options
         self._charts = 0
-        self.chart_failures: list[str] = []
 
     def figure(self, spec: Mapping[str, Any], caption: str | Markup, *, wide: bool = False) -> Markup:
         """``<figure>`` with the chart of the Vega-Lite ``spec`` as inline SVG and ``caption`` under it.
@@ -118,6 +117,5 @@ class HtmlContext:
         try:
             drawn = render_svg(spec, chart_id=f"c{self._charts}")
         except ChartError as exc:
-            self.chart_failures.append(str(exc))
             drawn = el("p", f"(chart not drawn: {exc})", class_="chart-error")
         return el("figure", drawn, el("figcaption", caption), class_="wide" if wide else None)
