@@ -318,6 +318,12 @@ def test_loops_get_detail_first_and_the_finding_links_to_the_longest() -> None:
     start = page.index('id="t-12"')
     article = page[start : page.index("</article>", start)]
     assert article.count('opacity="0.14"') == 2
+    # an article left out by the size budget is not linked to
+    budget = len(render_html(report, HtmlOptions(detail=0)).encode("utf-8")) + 5_000
+    tight = render_html(report, HtmlOptions(detail=2, max_bytes=budget))
+    parsed = check_page(tight)  # every href's target exists
+    assert not [a for tag, a in parsed.tags if tag == "article"]
+    assert "2 more were left out to keep the page under" in tight and 'href="#t-12"' not in tight
 
 
 def test_the_notebook_fragment_is_the_same_report(mixed: Report) -> None:

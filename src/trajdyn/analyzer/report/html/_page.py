@@ -229,21 +229,26 @@ def select_detail(report: Report, parts: Sequence[HtmlPart], n: int) -> list[tup
     return [(entries[tid], [i.reason for i in reasons.get(tid, [])] or ["report order"]) for tid in chosen]
 
 
+def _detail_piece(part: HtmlPart, entry: Mapping[str, JSONValue], ctx: HtmlContext) -> Markup:
+    """``part``'s piece of one trajectory's detail (empty without one); a failure says so in its place."""
+    if part.detail is None:
+        return Markup("")
+    try:
+        return part.detail(entry, ctx)
+    except MissingExtraError:
+        raise
+    except Exception as exc:  # as in _parts: one bad view must not cost the page
+        return el("p", f"{part.title}: could not be drawn ({type(exc).__name__}: {exc})", class_="render-error")
+
+
 def _article(
     entry: Mapping[str, JSONValue], why: Sequence[str], anchor: str, parts: Sequence[HtmlPart], ctx: HtmlContext
 ) -> Markup:
     pieces: list[Markup] = []
     for part in parts:
-        if part.detail is None:
-            continue
-        try:
-            piece = part.detail(entry, ctx)
-            if piece:
-                pieces.append(join([el("h4", part.title), piece]))
-        except Exception as exc:  # as in _parts: one bad view must not cost the page
-            pieces.append(
-                el("p", f"{part.title}: could not be drawn ({type(exc).__name__}: {exc})", class_="render-error")
-            )
+        piece = _detail_piece(part, entry, ctx)
+        if piece:
+            pieces.append(join([el("h4", part.title), piece]))
     identity = [f"{k} {entry.get(k)}" for k in (K.TASK_ID, K.MODEL, K.RUN_ID) if entry.get(k) is not None]
     return el(
         "article",
@@ -281,7 +286,9 @@ def _build(report: Report, options: HtmlOptions, *, budget: int) -> Markup:
     for part in parts:
         body = part.body
         if single and part.detail is not None:
-            body = join([body, part.detail(report.trajectories[0], ctx)])  # one trajectory: its detail is the body
+            body = join(
+                [body, _detail_piece(part, report.trajectories[0], ctx)]
+            )  # one trajectory: its detail is the body
         sections.append(el("section", el("h2", part.title), body, id=f"s-{part.name}"))
     nav = [("s-overview", "Overview"), ("s-inputs", "Inputs"), *((f"s-{p.name}", p.title) for p in parts)]
     has_detail = bool(selected) and any(p.detail is not None for p in parts)
@@ -308,9 +315,11 @@ def _build(report: Report, options: HtmlOptions, *, budget: int) -> Markup:
             class_="muted",
         ),
     )
-    head = join([header, Markup("<main>"), _overview(report, parts, anchors), _inputs(report, ctx), *sections])
-    size = len(head.encode("utf-8")) + len(footer.encode("utf-8")) + len(CSS) + 2_000
+    inputs = _inputs(report, ctx)
+    rest = join([header, inputs, *sections, footer])
+    size = len(rest.encode("utf-8")) + len(_overview(report, parts, anchors).encode("utf-8")) + len(CSS) + 2_000
     detail = Markup("")
+    shown: dict[str, str] = {}  # the anchors of the articles on the page: only these are linked
     if has_detail:
         articles: list[Markup] = []
         left_out = 0
@@ -326,6 +335,7 @@ def _build(report: Report, options: HtmlOptions, *, budget: int) -> Markup:
                 continue
             size += grown
             articles.append(article)
+            shown[tid] = anchors[tid]
         n_all = len(report.trajectories)
         intro = (
             f"{len(articles)} of {n_all:,} trajectories"
@@ -345,7 +355,8 @@ def _build(report: Report, options: HtmlOptions, *, budget: int) -> Markup:
             *articles,
             id="s-detail",
         )
-    return join([head, detail, Markup("</main>"), footer])
+    overview = _overview(report, parts, shown)
+    return join([header, Markup("<main>"), overview, inputs, *sections, detail, Markup("</main>"), footer])
 
 
 def render_html(report: Report, options: HtmlOptions | None = None) -> str:
