@@ -17,36 +17,48 @@ Quick start::
         ...
         print(traj.coverage["repeat_rate"])
 
-Importing trajdyn never imports polars, numpy, scipy or torch.
+Importing trajdyn never imports polars, numpy, scipy or torch, and imports OpenTelemetry only on first use of an
+SDK name (``trajdyn.propose``, ``trajdyn.trajectory`` …; the OpenTelemetry SDK itself when the first trajectory or
+``configure()`` sets up its exporters): the importers and the analyzer, which use :mod:`trajdyn.conventions` and
+:mod:`trajdyn.redact`, do not pay for it.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from trajdyn._values import canonical_action, canonical_value, normalize_decision
 from trajdyn.exceptions import ConfigurationError, MissingExtraError, RepeatedProposal, TrajdynError
-from trajdyn.sdk import (
-    Trajectory,
-    add_usage,
-    adoption,
-    configure,
-    cue_hit,
-    current_trajectory,
-    decide,
-    failure,
-    flush,
-    internal_error_count,
-    observe,
-    propose,
-    retry,
-    set_execution_mode,
-    set_learning_key,
-    set_outcome,
-    set_reward,
-    shutdown,
-    summary,
-    trajectory,
-)
-from trajdyn.sdk._perturb import Variant, perturb
+
+if TYPE_CHECKING:
+    from trajdyn import exporters as exporters
+    from trajdyn import redact as redact
+    from trajdyn import sdk as sdk
+    from trajdyn.sdk import (
+        Trajectory,
+        Variant,
+        add_usage,
+        adoption,
+        configure,
+        cue_hit,
+        current_trajectory,
+        decide,
+        failure,
+        flush,
+        internal_error_count,
+        observe,
+        perturb,
+        propose,
+        retry,
+        set_execution_mode,
+        set_learning_key,
+        set_outcome,
+        set_reward,
+        shutdown,
+        summary,
+        trajectory,
+    )
 
 __version__ = "0.1.0"
 
@@ -82,3 +94,20 @@ __all__ = [
     "summary",
     "trajectory",
 ]
+
+_SUBPACKAGES = frozenset({"exporters", "redact", "sdk"})
+
+
+def __getattr__(name: str) -> Any:
+    """The SDK's names (and the ``sdk``, ``exporters`` and ``redact`` modules), imported on first use."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"trajdyn.{name}")
+    if name in __all__:
+        value = getattr(importlib.import_module("trajdyn.sdk"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBPACKAGES)

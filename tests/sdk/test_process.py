@@ -73,6 +73,34 @@ def test_import_is_light() -> None:
     assert proc.stdout.strip() == "[]"
 
 
+def test_import_loads_opentelemetry_only_when_the_sdk_is_used(tmp_path: Path) -> None:
+    """import trajdyn (and its light modules) loads no OpenTelemetry; trajdyn.sdk only the API; the first trajectory
+    the SDK, and then records as always."""
+    proc = run_python(
+        """
+        import sys
+        def loaded(prefix): return any(m == prefix or m.startswith(prefix + ".") for m in sys.modules)
+        import trajdyn, trajdyn.redact, trajdyn.conventions, trajdyn.exporters
+        print(loaded("opentelemetry"))
+        from trajdyn import propose, trajectory
+        import trajdyn.sdk
+        print(loaded("opentelemetry.trace"), loaded("opentelemetry.sdk"))
+        trajdyn.configure(file="spans.jsonl", announce=False)
+        print(loaded("opentelemetry.sdk"))
+        @propose
+        def p(): return {"knob": "k", "value": 1}
+        with trajectory("t") as traj:
+            p()
+        trajdyn.shutdown()
+        print(traj.iteration, sorted(set(trajdyn.__all__) - set(dir(trajdyn))))
+        """,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:4] == ["False", "True False", "True", "1 []"]
+    assert len(_spans_in(tmp_path / "spans.jsonl")) == 2
+
+
 def test_zero_configuration_writes_default_file_at_exit(tmp_path: Path) -> None:
     """No configure(), no provider: spans go to ./trajdyn-out/spans-<pid>.jsonl, announced once, all flushed."""
     proc = run_python(LOOP + "\nimport os; print(os.getpid()); loop(4); loop(2)\n", cwd=tmp_path)

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Final
-
-from opentelemetry.sdk.trace.export import SpanExporter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
 
 from trajdyn.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = [
     "DEFAULT_PROTOCOL",
@@ -45,9 +47,11 @@ ENV_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
 ENV_OTLP_TRACES_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 
 
-def otlp_endpoint_configured() -> bool:
-    """Whether ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set (non-blank)."""
-    return any((os.environ.get(name) or "").strip() for name in (ENV_OTLP_ENDPOINT, ENV_OTLP_TRACES_ENDPOINT))
+def otlp_endpoint_configured(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set (non-blank) in ``env``
+    (default ``os.environ``)."""
+    env = os.environ if env is None else env
+    return any((env.get(name) or "").strip() for name in (ENV_OTLP_ENDPOINT, ENV_OTLP_TRACES_ENDPOINT))
 
 
 def resolve_protocol(protocol: str | None = None) -> str:

@@ -45,7 +45,7 @@ from trajdyn.sdk._extract import (
     read_metric_fields,
     read_proposal_fields,
 )
-from trajdyn.sdk._trajectory import Trajectory, _current
+from trajdyn.sdk._trajectory import Trajectory, active_trajectory
 
 __all__ = ["ContentExtractor", "decide", "observe", "propose"]
 
@@ -55,40 +55,63 @@ R = TypeVar("R")
 ContentExtractor = Callable[[Any], "str | None"]
 """Maps a step's return value to the text recorded as ``trajdyn.content`` (with content capture on)."""
 
-_Ender = Callable[[Trajectory, Span, Any, dict[str, Any]], None]
-"""Ends a step span: reads the result and sets every attribute (the step's start attributes included) in ONE call,
-which costs a third less than setting them at start and again at end."""
+_Problem = tuple[str, Exception]
+"""An internal error to report: its kind (``extract``, ``content``, ``step``) and the exception."""
+_Closer = Callable[[Trajectory, Span, Any, dict[str, Any]], "_Problem | None"]
+"""Reads a step's result into its attributes and closes its span through the trajectory's step API, setting every
+attribute (the step's start attributes included) in ONE call, which costs a third less than setting them at start
+and again at end. Returns the internal error to report (an unreadable result, content that could not be captured)
+instead of raising it."""
 _set_span_in_context = trace.set_span_in_context
 _attach = otel_context.attach
 _detach = otel_context.detach
 
 
-def _fail(span: Span, exc: BaseException, attrs: dict[str, Any]) -> None:
-    span.set_attributes(attrs)
-    if not isinstance(exc, GeneratorExit):
-        record_error(span, exc)
-    span.end()
+def _close(closer: _Closer, traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> None:
+    """The internal-error boundary of a step's span-closing path: trajdyn's own failures (an extractor that raises,
+    content that cannot be captured, a broken processor) are reported once the span is closed, logged once per kind,
+    counted and swallowed (re-raised in strict mode); a refused repeat (:class:`RepeatedProposal`) passes."""
+    try:
+        problem = closer(traj, span, result, attrs)
+    except RepeatedProposal:
+        raise
+    except Exception as exc:
+        problem = ("step", exc)
+    if problem is not None:
+        _errors.report_internal_error(*problem)
 
 
-def _content(traj: Trajectory, result: Any, content: Callable[[Any], str | None] | None) -> dict[str, Any]:
-    text = content(result) if content is not None else (result if isinstance(result, str) else repr(result))
-    return traj.content(C.CONTENT, text) if text is not None else {}
+def _close_failed(span: Span, exc: BaseException, attrs: dict[str, Any]) -> None:
+    """The internal-error boundary of a step whose function raised ``exc`` (status ERROR and the scrubbed
+    ``exception`` event; a generator closed early just ends): a failure to record it never replaces ``exc``
+    outside strict mode."""
+    try:
+        span.set_attributes(attrs)
+        if not isinstance(exc, GeneratorExit):
+            record_error(span, exc)
+        span.end()
+    except Exception as err:
+        _errors.report_internal_error("step", err)
 
 
-def _propose_ender(extract: ProposalExtractor | None, content: ContentExtractor | None) -> _Ender:
-    def end(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> None:
-        tracker = traj._tracker
+def _content(traj: Trajectory, result: Any, content: ContentExtractor | None, into: dict[str, Any]) -> _Problem | None:
+    """Add the captured content of ``result`` to ``into``; the error when it cannot be captured."""
+    try:
+        text = content(result) if content is not None else (result if isinstance(result, str) else repr(result))
+        if text is not None:
+            into.update(traj.content(C.CONTENT, text))
+    except Exception as exc:
+        return ("content", exc)
+    return None
+
+
+def _propose_closer(extract: ProposalExtractor | None, content: ContentExtractor | None) -> _Closer:
+    def close(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> _Problem | None:
         try:
             knob, value, action = read_proposal_fields(extract(result) if extract is not None else result)
-        except Exception as exc:
-            # the function ran, so it is an iteration; its pair is unknown
-            it, _ = tracker.propose(None, None)
-            attrs[C.ITERATION] = it
-            span.set_attributes(attrs)
-            span.end()
-            traj.touched()
-            _errors.report_internal_error("extract", exc)
-            return
+        except Exception as exc:  # the function ran, so it is an iteration; its pair is unknown
+            traj._end_unread(span, attrs, C.PHASE_PROPOSE)
+            return ("extract", exc)
         if knob is not None or action is not None:  # secrets never reach a span, the tracker or the sidecar
             knob, value, action = scrub_proposal(knob, value, action)
         if knob is not None:
@@ -101,113 +124,71 @@ def _propose_ender(extract: ProposalExtractor | None, content: ContentExtractor 
             pair_knob = action
             if action is not None:
                 attrs[C.ACTION] = action
-        if traj.capture_content:
-            try:
-                attrs.update(_content(traj, result, content))
-            except Exception as exc:
-                _errors.report_internal_error("content", exc)
-        if traj.block_repeats and pair_knob is not None:
-            first = tracker.first_iteration(pair_knob, value)
-            if first is not None:
-                attrs[C.ITERATION] = tracker._n + 1
-                attrs[C.REPEAT] = True
-                attrs[C.BLOCKED] = True
-                span.set_attributes(attrs)
-                span.end()
-                raise RepeatedProposal(pair_knob, value, first)
-        it, repeat = tracker.propose(pair_knob, value)
-        attrs[C.ITERATION] = it
-        attrs[C.REPEAT] = repeat
-        span.set_attributes(attrs)
-        span.end()
-        w = traj._writer
-        if w is not None:
-            w.dirty = True
+        problem = _content(traj, result, content, attrs) if traj.capture_content else None
+        try:
+            traj._end_propose(span, attrs, pair_knob, value)
+        except RepeatedProposal:
+            if problem is not None:
+                _errors.report_internal_error(*problem)
+            raise
+        return problem
 
-    return end
+    return close
 
 
-def _observe_ender(extract: MetricsExtractor | None, content: ContentExtractor | None) -> _Ender:
-    def end(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> None:
+def _observe_closer(extract: MetricsExtractor | None, content: ContentExtractor | None) -> _Closer:
+    def close(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> _Problem | None:
         try:
             metric, others = read_metric_fields(extract(result) if extract is not None else result, traj.metric_name)
         except Exception as exc:
-            span.set_attributes(attrs)
-            span.end()
-            _errors.report_internal_error("extract", exc)
-            return
+            traj._end_unread(span, attrs, C.PHASE_OBSERVE)
+            return ("extract", exc)
         if others is not None:
             for k, v in others.items():
                 attrs[C.METRICS_PREFIX + k] = v
         if metric is not None:
             attrs[C.METRIC] = metric
-        if traj.capture_content:
-            try:
-                attrs.update(_content(traj, result, content))
-            except Exception as exc:
-                _errors.report_internal_error("content", exc)
-        span.set_attributes(attrs)
-        span.end()
-        traj._tracker.observe(metric)
-        w = traj._writer
-        if w is not None:
-            w.dirty = True
+        problem = _content(traj, result, content, attrs) if traj.capture_content else None
+        traj._end_observe(span, attrs, metric)
+        return problem
 
-    return end
+    return close
 
 
-def _decide_ender(extract: DecisionExtractor | None, content: ContentExtractor | None) -> _Ender:
-    def end(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> None:
+def _decide_closer(extract: DecisionExtractor | None, content: ContentExtractor | None) -> _Closer:
+    def close(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> _Problem | None:
         try:
             decision = read_decision_fast(extract(result) if extract is not None else result)
         except Exception as exc:
-            span.set_attributes(attrs)
-            span.end()
-            _errors.report_internal_error("extract", exc)
-            return
-        tracker = traj._tracker
-        tracker.decide(decision)
-        attrs.update(tracker.attributes())
-        if decision is not None:
-            attrs[C.DECISION] = decision
+            traj._end_unread(span, attrs, C.PHASE_DECIDE)
+            return ("extract", exc)
+        captured: dict[str, Any] | None = None
+        problem = None
         if traj.capture_content:
-            try:
-                attrs.update(_content(traj, result, content))
-            except Exception as exc:
-                _errors.report_internal_error("content", exc)
-        span.set_attributes(attrs)
-        span.end()
-        w = traj._writer
-        if w is not None:
-            w.dirty = True
-        if traj._gauges is not None:
-            traj.record_gauges(attrs)
+            captured = {}
+            problem = _content(traj, result, content, captured)
+        traj._end_decide(span, attrs, decision, captured)
+        return problem
 
-    return end
+    return close
 
 
-def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -> Callable[..., Any]:
+def _wrap(fn: Callable[..., Any], phase: str, name: str | None, closer: _Closer) -> Callable[..., Any]:
     span_name = scrub_secrets(name) if name else phase
-    is_propose = phase == C.PHASE_PROPOSE
-
-    def start(traj: Trajectory) -> tuple[Span, dict[str, Any]]:
-        """The step's span (started without attributes) and its start attributes, set by the ender at the end."""
-        attrs = traj.propose_start_attrs.copy() if is_propose else traj.step_attrs(phase)
-        return traj._tracer.start_span(span_name), attrs
 
     if inspect.isasyncgenfunction(fn):
 
         @functools.wraps(fn)
         async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-            traj = _current.get()
+            traj = active_trajectory()
             agen = fn(*args, **kwargs)
-            if traj is None or traj._dead:
+            if traj is None or traj._inherited:
                 if traj is not None:
-                    traj.unrecorded_step()
+                    traj._unrecorded_step()
                 async for item in agen:
                     yield item
                 return
-            span, attrs = start(traj)
+            span, attrs = traj._begin_step(phase, span_name)
             last: Any = None
             try:
                 item = await agen.__anext__()
@@ -225,9 +206,9 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
             except StopAsyncIteration:
                 pass
             except BaseException as exc:
-                _fail(span, exc, attrs)
+                _close_failed(span, exc, attrs)
                 raise
-            ender(traj, span, last, attrs)
+            _close(closer, traj, span, last, attrs)
 
         return agen_wrapper
 
@@ -235,13 +216,13 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
 
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-            traj = _current.get()
+            traj = active_trajectory()
             gen = fn(*args, **kwargs)
-            if traj is None or traj._dead:
+            if traj is None or traj._inherited:
                 if traj is not None:
-                    traj.unrecorded_step()
+                    traj._unrecorded_step()
                 return (yield from gen)
-            span, attrs = start(traj)
+            span, attrs = traj._begin_step(phase, span_name)
             last: Any = None
             try:
                 item = next(gen)
@@ -259,9 +240,9 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
             except StopIteration as stop:
                 result = stop.value if stop.value is not None else last
             except BaseException as exc:
-                _fail(span, exc, attrs)
+                _close_failed(span, exc, attrs)
                 raise
-            ender(traj, span, result, attrs)
+            _close(closer, traj, span, result, attrs)
             return result
 
         return gen_wrapper
@@ -270,42 +251,42 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            traj = _current.get()
-            if traj is None or traj._dead:
+            traj = active_trajectory()
+            if traj is None or traj._inherited:
                 if traj is not None:
-                    traj.unrecorded_step()
+                    traj._unrecorded_step()
                 return await fn(*args, **kwargs)
-            span, attrs = start(traj)
+            span, attrs = traj._begin_step(phase, span_name)
             token = _attach(_set_span_in_context(span))
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
                 _detach(token)
-                _fail(span, exc, attrs)
+                _close_failed(span, exc, attrs)
                 raise
             _detach(token)
-            ender(traj, span, result, attrs)
+            _close(closer, traj, span, result, attrs)
             return result
 
         return async_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        traj = _current.get()
-        if traj is None or traj._dead:
+        traj = active_trajectory()
+        if traj is None or traj._inherited:
             if traj is not None:
-                traj.unrecorded_step()
+                traj._unrecorded_step()
             return fn(*args, **kwargs)
-        span, attrs = start(traj)  # every attribute is set once, by the ender
+        span, attrs = traj._begin_step(phase, span_name)  # every attribute is set once, when the span closes
         token = _attach(_set_span_in_context(span))
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
             _detach(token)
-            _fail(span, exc, attrs)
+            _close_failed(span, exc, attrs)
             raise
         _detach(token)
-        ender(traj, span, result, attrs)
+        _close(closer, traj, span, result, attrs)
         return result
 
     return wrapper
@@ -313,7 +294,7 @@ def _wrap(fn: Callable[..., Any], phase: str, name: str | None, ender: _Ender) -
 
 def _decorator(
     phase: str,
-    make_ender: Callable[[Any, ContentExtractor | None], _Ender],
+    make_closer: Callable[[Any, ContentExtractor | None], _Closer],
     fn: Callable[P, R] | None,
     name: str | None,
     extract: Any,
@@ -322,10 +303,10 @@ def _decorator(
     if fn is not None:
         if not callable(fn):
             raise TypeError(f"@trajdyn.{phase} decorates a function, got {fn!r}")
-        return _wrap(fn, phase, name, make_ender(extract, content))
+        return _wrap(fn, phase, name, make_closer(extract, content))
 
     def deco(f: Callable[P, R]) -> Callable[P, R]:
-        return cast(Callable[P, R], _wrap(f, phase, name, make_ender(extract, content)))
+        return cast(Callable[P, R], _wrap(f, phase, name, make_closer(extract, content)))
 
     return deco
 
@@ -349,7 +330,7 @@ def propose(
     It returns a ``{"knob", "value"}`` mapping, a ``(knob, value)`` tuple, an object with ``.knob``/``.value``, or a
     ``str`` action (a tool call); ``extract`` maps another return value to one of these.
     """
-    return _decorator(C.PHASE_PROPOSE, _propose_ender, fn, name, extract, content)
+    return _decorator(C.PHASE_PROPOSE, _propose_closer, fn, name, extract, content)
 
 
 @overload
@@ -367,7 +348,7 @@ def observe(
     content: ContentExtractor | None = None,
 ) -> Any:
     """Decorate the function that evaluates the current iteration; it returns a number or a mapping of metrics."""
-    return _decorator(C.PHASE_OBSERVE, _observe_ender, fn, name, extract, content)
+    return _decorator(C.PHASE_OBSERVE, _observe_closer, fn, name, extract, content)
 
 
 @overload
@@ -388,4 +369,4 @@ def decide(
 
     Its span carries the decision and the live ``trajdyn.coverage.*`` numbers.
     """
-    return _decorator(C.PHASE_DECIDE, _decide_ender, fn, name, extract, content)
+    return _decorator(C.PHASE_DECIDE, _decide_closer, fn, name, extract, content)

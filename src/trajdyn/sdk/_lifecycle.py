@@ -1,8 +1,21 @@
-"""Process lifecycle: flush at normal exit and on SIGTERM, explicit behaviour in a forked child.
+"""Process lifecycle: a registry of hooks, run at flush, shutdown, normal exit, SIGTERM, fork and reset.
 
-- ``atexit``: open trajectories are ended (status ERROR, a ``trajdyn.failure`` event), sidecars written, spans
-  flushed and trajdyn's own processors shut down; then the summary line is printed on stderr when anything was
-  dropped, lost, left unrecorded or redacted (:mod:`trajdyn.sdk._summary`).
+Every module that holds process-wide state registers what it does at each moment (:func:`register`, as
+``atexit.register`` / ``os.register_at_fork`` work); this module imports none of them, so it sits below them all. The
+moments, each running the hooks in registration order:
+
+- ``end(reason)``: end the work still open (trajectories: status ERROR, a ``trajdyn.failure`` event with ``reason``);
+- ``flush(timeout_millis) -> bool``: deliver what is pending (sidecars written, spans exported);
+- ``close()``: release what trajdyn created (its processors shut down; a later use configures afresh);
+- ``report()``: say what happened (the summary line, :mod:`trajdyn.sdk._summary`);
+- ``forget()``: forget every piece of state (:func:`reset`, a test helper);
+- ``after_fork_in_child()``: a forked child's fresh locks and state.
+
+A hook is its own internal-error boundary (it logs, counts and swallows its failures, re-raising only in strict
+mode; :mod:`trajdyn.sdk._errors`); the exit and signal handlers below swallow even those.
+
+- ``atexit``: :func:`shutdown`: ``end``, ``flush``, ``close``, then ``report`` (the summary line on stderr when
+  anything was dropped, lost, left unrecorded or redacted).
 - ``SIGTERM``: the same, then the previous handler runs: a Python handler is called, ``SIG_IGN`` keeps ignoring,
   and the default handler is restored and the signal re-sent, so the process ends as it would have without trajdyn
   (killed by SIGTERM; a shell reports 143 = 128 + 15). Installed only from the main thread, and only once.
@@ -16,6 +29,8 @@
   child, steps and events inside them are not recorded, and are counted and said once on stderr; the child records
   its own trajectories. A trajectory that ends in a child flushes the child's spans, because a child may leave with
   ``os._exit`` (``multiprocessing`` does), which skips ``atexit``.
+
+The exit, signal and fork handlers are installed by :func:`install` when trajdyn is first configured.
 """
 
 from __future__ import annotations
@@ -24,52 +39,98 @@ import atexit
 import os
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from trajdyn.sdk import _config, _errors, _sidecar, _summary
+from trajdyn.sdk import _errors
 
-__all__ = ["flush", "install_hooks", "reset", "shutdown"]
+__all__ = ["Hooks", "flush", "install", "register", "reset", "shutdown", "unregister"]
 
-_hooks_lock = threading.Lock()
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Hooks:
+    """What one stateful module does at each moment of the process's life (see the module docs); each optional.
+
+    Compared by identity: :func:`unregister` removes exactly the object :func:`register` was given."""
+
+    end: Callable[[str], None] | None = None
+    flush: Callable[[int], bool] | None = None
+    close: Callable[[], None] | None = None
+    report: Callable[[], None] | None = None
+    forget: Callable[[], None] | None = None
+    after_fork_in_child: Callable[[], None] | None = None
+
+
+_hooks: list[Hooks] = []
+_install_lock = threading.Lock()
 _atexit_installed = False
 _sigterm_installed = False
 _previous_sigterm: Any = None
 
 
+def register(hooks: Hooks) -> Hooks:
+    """Add ``hooks`` (at import of the module that owns the state); returns them."""
+    _hooks.append(hooks)
+    return hooks
+
+
+def unregister(hooks: Hooks) -> None:
+    """Remove ``hooks`` (no error when they are not registered)."""
+    if hooks in _hooks:
+        _hooks.remove(hooks)
+
+
+def _end(reason: str) -> None:
+    for h in tuple(_hooks):
+        if h.end is not None:
+            h.end(reason)
+
+
+def _close() -> None:
+    for h in tuple(_hooks):
+        if h.close is not None:
+            h.close()
+
+
+def _report() -> None:
+    for h in tuple(_hooks):
+        if h.report is not None:
+            h.report()
+
+
 def flush(timeout_millis: int = 30000) -> bool:
     """Write dirty sidecars and export every finished span now; ``True`` when everything was delivered."""
-    _sidecar.flush_sidecars()
-    cfg = _config.current_config()
-    if cfg is None:
-        return True
-    try:
-        return cfg.force_flush(timeout_millis)
-    except Exception as exc:
-        _errors.report_internal_error("export", exc)
-        return False
-
-
-def _end_open_trajectories(reason: str) -> None:
-    from trajdyn.sdk._trajectory import open_trajectories
-
-    for traj in open_trajectories():
-        try:
-            traj.abort(reason)
-        except Exception as exc:
-            _errors.report_internal_error("shutdown", exc)
+    ok = True
+    for h in tuple(_hooks):
+        if h.flush is not None:
+            ok = h.flush(timeout_millis) and ok
+    return ok
 
 
 def shutdown(timeout_millis: int = 30000) -> None:
     """End open trajectories, flush everything and shut down what trajdyn created (a later use reconfigures); then
     print the summary line on stderr when anything was dropped, lost, left unrecorded or redacted."""
-    _end_open_trajectories("trajdyn shut down before the trajectory ended")
+    _end("trajdyn shut down before the trajectory ended")
     flush(timeout_millis)
-    try:
-        _config.reset_config(shutdown=True)
-    except Exception as exc:
-        _errors.report_internal_error("shutdown", exc)
-    _summary.print_summary()
+    _close()
+    _report()
+
+
+def reset() -> None:
+    """Forget all process-wide trajdyn state (configuration, sidecars, error counts, strict override).
+
+    A test helper: open trajectories are ended, trajdyn's processors are shut down, and the next use configures
+    afresh. Hooks stay installed.
+    """
+    _end("trajdyn was reset before the trajectory ended")
+    _close()
+    for h in tuple(_hooks):
+        if h.forget is not None:
+            h.forget()
+    _errors.reset_internal_errors()
+    _errors.set_strict(None)
 
 
 def _at_exit() -> None:
@@ -81,10 +142,10 @@ def _at_exit() -> None:
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     try:
-        _end_open_trajectories("terminated by SIGTERM")
+        _end("terminated by SIGTERM")
         flush()
-        _config.reset_config(shutdown=True)
-        _summary.print_summary()
+        _close()
+        _report()
     except Exception:
         pass
     prev = _previous_sigterm
@@ -99,19 +160,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _after_fork_in_child() -> None:
     # Another thread may have held any of trajdyn's locks at fork time: the child gets new ones, never waits.
-    from trajdyn.sdk import _trajectory
-
-    _trajectory.forget_in_child()
-    _config.forget_in_child()
-    _sidecar.forget_in_child()
+    for h in tuple(_hooks):
+        if h.after_fork_in_child is not None:
+            h.after_fork_in_child()
     _errors.forget_in_child()
-    _summary.forget_in_child()
 
 
-def install_hooks() -> None:
-    """Install the atexit, fork and (from the main thread) SIGTERM hooks, once each."""
+def install() -> None:
+    """Install the atexit, fork and (from the main thread) SIGTERM handlers, once each."""
     global _atexit_installed, _sigterm_installed, _previous_sigterm
-    with _hooks_lock:
+    with _install_lock:
         if not _atexit_installed:
             _atexit_installed = True
             atexit.register(_at_exit)
@@ -126,18 +184,3 @@ def install_hooks() -> None:
                 _sigterm_installed = True
             except (ValueError, OSError):  # not the main interpreter thread, or no signals here
                 pass
-
-
-def reset() -> None:
-    """Forget all process-wide trajdyn state (configuration, sidecars, error counts, strict override).
-
-    A test helper: open trajectories are ended, trajdyn's processors are shut down, and the next use configures
-    afresh. Hooks stay installed.
-    """
-    _end_open_trajectories("trajdyn was reset before the trajectory ended")
-    _sidecar.flush_sidecars()
-    _config.reset_config(shutdown=True)
-    _sidecar.reset_sidecars()
-    _errors.reset_internal_errors()
-    _errors.set_strict(None)
-    _summary.reset_summary()

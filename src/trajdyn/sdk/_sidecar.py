@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 
 from trajdyn import conventions as C
+from trajdyn.sdk import _lifecycle
 from trajdyn.sdk._errors import report_internal_error
 
 __all__ = [
@@ -202,6 +203,16 @@ def forget_in_child() -> None:
 
 
 def reset_sidecars() -> None:
-    """Forget every writer (test helper, and in a forked child)."""
+    """Forget every writer (test helper)."""
     with _registry_lock:
         _writers.clear()
+
+
+def _flush(timeout_millis: int) -> bool:
+    flush_sidecars()
+    return True
+
+
+_lifecycle.register(
+    _lifecycle.Hooks(flush=_flush, close=flush_sidecars, forget=reset_sidecars, after_fork_in_child=forget_in_child)
+)

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from trajdyn.redact import redaction_count
-from trajdyn.sdk import _errors
+from trajdyn.sdk import _errors, _lifecycle
 
 __all__ = [
     "Summary",
@@ -174,3 +174,6 @@ def reset_summary() -> None:
         _redactions_before = redaction_count()
         _noticed.clear()
         _printed = None
+
+
+_lifecycle.register(_lifecycle.Hooks(report=print_summary, forget=reset_summary, after_fork_in_child=forget_in_child))

@@ -24,16 +24,18 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from trajdyn import conventions as C
 from trajdyn._values import canonical_value
-from trajdyn.exceptions import ConfigurationError, TrajdynError
-from trajdyn.redact import Redactor, content_attributes, scrub_attributes, scrub_proposal, scrub_secrets, scrub_value
-from trajdyn.sdk import _errors, _summary
+from trajdyn.exceptions import RepeatedProposal, TrajdynError
+from trajdyn.redact import Redactor, content_attributes, scrub_proposal, scrub_secrets, scrub_value
+from trajdyn.sdk import _errors, _lifecycle, _summary
 from trajdyn.sdk._config import Config, get_config
 from trajdyn.sdk._coverage import CoverageTracker
 from trajdyn.sdk._exception import record_error
 from trajdyn.sdk._sidecar import SidecarWriter, get_sidecar, sidecar_path_in_child
+from trajdyn.sdk._spec import TrajectorySpec, root_attributes
 
 __all__ = [
     "Trajectory",
+    "active_trajectory",
     "add_usage",
     "adoption",
     "cue_hit",
@@ -52,6 +54,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _current: ContextVar[Trajectory | None] = ContextVar("trajdyn_trajectory", default=None)
+active_trajectory = _current.get
+"""The trajectory active in this thread / asyncio task, one a forked child inherited included, or ``None`` (the
+decorators' first call, see the step API of :class:`Trajectory`)."""
 _open_lock = threading.Lock()
 _open: dict[int, Trajectory] = {}
 
@@ -66,19 +71,7 @@ def _scrubbed(value: str | None) -> str | None:
 def current_trajectory() -> Trajectory | None:
     """The trajectory active in this thread / asyncio task, or ``None`` (also in a forked child)."""
     t = _current.get()
-    return None if t is None or t._dead else t
-
-
-def forget_in_child() -> None:
-    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent and counted
-    as unrecorded steps; their events and attributes go nowhere: the parent ends and exports them)."""
-    global _open_lock
-    _open_lock = threading.Lock()
-    for traj in _open.values():
-        traj._dead = True
-        traj._span = trace.INVALID_SPAN
-        traj._writer = None
-    _open.clear()
+    return None if t is None or t._inherited else t
 
 
 def open_trajectories() -> list[Trajectory]:
@@ -130,87 +123,38 @@ class Trajectory:
         plateau_eta: float = 0.0,
         attributes: dict[str, Any] | None = None,
     ) -> None:
-        if not isinstance(task_id, str) or not task_id:
-            raise ConfigurationError(f"expected task_id to be a non-empty string, got {task_id!r}")
-        obj = objective if objective is not None else C.DEFAULT_OBJECTIVE
-        if obj not in C.OBJECTIVES:
-            raise ConfigurationError(f"expected objective in {C.OBJECTIVES}, got {objective!r}")
-        if split is not None and split not in C.SPLITS:
-            raise ConfigurationError(f"expected split in {C.SPLITS}, got {split!r}")
-        window = coverage_window if coverage_window is not None else C.DEFAULT_COVERAGE_WINDOW
-        if window < 1:
-            raise ConfigurationError(f"expected coverage_window >= 1, got {coverage_window!r}")
-        if plateau_eta < 0:
-            raise ConfigurationError(f"expected plateau_eta >= 0, got {plateau_eta!r}")
-        self._kwargs: dict[str, Any] = {
-            "agent_name": agent_name,
-            "model": model,
-            "provider": provider,
-            "trajectory_id": trajectory_id,
-            "task_category": task_category,
-            "task_text": task_text,
-            "run_id": run_id,
-            "attempt": attempt,
-            "perturbation_group": perturbation_group,
-            "variant": variant,
-            "split": split,
-            "learning_key": learning_key,
-            "execution_mode": execution_mode,
-            "knob_menu": knob_menu,
-            "objective": objective,
-            "metric_name": metric_name,
-            "baseline": baseline,
-            "sidecar": sidecar,
-            "block_repeats": block_repeats,
-            "coverage_window": coverage_window,
-            "plateau_eta": plateau_eta,
-            "attributes": attributes,
-        }
+        options = dict(locals())  # the arguments, spelled once (above); the spec validates them
+        del options["self"]
+        self._setup(TrajectorySpec(**options))
+
+    @classmethod
+    def _from_spec(cls, spec: TrajectorySpec) -> Trajectory:
+        traj = cls.__new__(cls)
+        traj._setup(spec)
+        return traj
+
+    def _setup(self, spec: TrajectorySpec) -> None:
+        self._spec = spec
         # every string recorded on the root span or in the sidecar is scrubbed of secrets (whatever the capture)
-        self.task_id = scrub_value(task_id)
-        self.trajectory_id = scrub_value(trajectory_id) if trajectory_id else uuid.uuid4().hex
-        self.agent_name = _scrubbed(agent_name)
-        self.model = _scrubbed(model)
-        self.run_id = _scrubbed(run_id)
-        self.metric_name = _scrubbed(metric_name)
-        self.objective = obj
-        self.baseline = float(baseline) if baseline is not None else None
-        self.knob_menu = tuple(scrub_value(str(k)) for k in knob_menu) if knob_menu is not None else None
-        self.block_repeats = block_repeats
+        self.task_id = scrub_value(spec.task_id)
+        self.trajectory_id = scrub_value(spec.trajectory_id) if spec.trajectory_id else uuid.uuid4().hex
+        self.agent_name = _scrubbed(spec.agent_name)
+        self.model = _scrubbed(spec.model)
+        self.run_id = _scrubbed(spec.run_id)
+        self.metric_name = _scrubbed(spec.metric_name)
+        self.objective = spec.resolved_objective
+        self.baseline = float(spec.baseline) if spec.baseline is not None else None
+        self.knob_menu = tuple(scrub_value(str(k)) for k in spec.knob_menu) if spec.knob_menu is not None else None
+        self.block_repeats = spec.block_repeats
         self.state = "created"
         self._tracker = CoverageTracker(
-            knob_menu=self.knob_menu, objective=obj, baseline=self.baseline, window=window, eta=plateau_eta
+            knob_menu=self.knob_menu,
+            objective=self.objective,
+            baseline=self.baseline,
+            window=spec.resolved_window,
+            eta=spec.plateau_eta,
         )
-        root: dict[str, Any] = {
-            C.GEN_AI_OPERATION_NAME: C.OPERATION_INVOKE_AGENT,
-            C.TRAJECTORY_ID: self.trajectory_id,
-            C.TASK_ID: self.task_id,
-            C.OBJECTIVE: obj,
-        }
-        for key, val in (
-            (C.GEN_AI_AGENT_NAME, self.agent_name),
-            (C.GEN_AI_REQUEST_MODEL, self.model),
-            (C.GEN_AI_PROVIDER_NAME, _scrubbed(provider)),
-            (C.TASK_CATEGORY, _scrubbed(task_category)),
-            (C.RUN_ID, self.run_id),
-            (C.ATTEMPT, attempt),
-            (C.PERTURBATION_GROUP, _scrubbed(perturbation_group)),
-            (C.PERTURBATION_VARIANT, _scrubbed(variant)),
-            (C.SPLIT, split),
-            (C.LEARNING_KEY, _scrubbed(learning_key)),
-            (C.EXECUTION_MODE, _scrubbed(execution_mode)),
-            (C.METRIC_NAME, self.metric_name),
-            (C.BASELINE, self.baseline),
-        ):
-            if val is not None:
-                root[key] = val
-        if self.knob_menu is not None:
-            root[C.KNOB_MENU] = list(self.knob_menu)
-        if attributes:
-            root.update(scrub_attributes(attributes))
-        self._root_attrs = root
-        self._task_text = task_text
-        self._sidecar_arg = sidecar
+        self._root_attrs = root_attributes(spec, self.trajectory_id, self.knob_menu)
         self._input_tokens = 0
         self._output_tokens = 0
         self._has_usage = False
@@ -220,16 +164,14 @@ class Trajectory:
         self._tracer: trace.Tracer = trace.NoOpTracer()
         self._writer: SidecarWriter | None = None
         self._gauges: dict[str, Any] | None = None
-        self._gauge_attrs: dict[str, str] = {C.TRAJECTORY_ID: self.trajectory_id, C.TASK_ID: task_id}
+        self._gauge_attrs: dict[str, str] = {C.TRAJECTORY_ID: self.trajectory_id, C.TASK_ID: self.task_id}
         self.capture_content = False
         self.redact: Redactor | None = None
         self.max_content_length = C.DEFAULT_MAX_CONTENT_LENGTH
-        self._dead = False
+        self._inherited = False
         self._cfg: Config | None = None
         self._token: Token[Trajectory | None] | None = None
         self._ctx_token: object = None
-        self._step_base: dict[str, Any] = {C.TRAJECTORY_ID: self.trajectory_id}
-        self.propose_start_attrs: dict[str, Any] = {C.PHASE: C.PHASE_PROPOSE, C.TRAJECTORY_ID: self.trajectory_id}
 
     # ------------------------------------------------------------------ lifecycle
     def _start(self) -> None:
@@ -244,14 +186,15 @@ class Trajectory:
             )
         cfg = get_config()
         self._cfg = cfg
+        settings = cfg.settings
         self._tracer = cfg.tracer
-        self.capture_content = cfg.capture_content
-        self.redact = cfg.redact
-        self.max_content_length = cfg.max_content_length
+        self.capture_content = settings.capture_content
+        self.redact = settings.redact
+        self.max_content_length = settings.max_content_length
         self._gauges = cfg.gauges
         attrs = self._root_attrs
-        if self.capture_content and self._task_text is not None:
-            attrs = {**attrs, **self.content(C.TASK_TEXT, self._task_text)}
+        if self.capture_content and self._spec.task_text is not None:
+            attrs = {**attrs, **self.content(C.TASK_TEXT, self._spec.task_text)}
         self._span = self._tracer.start_span(
             C.trajectory_span_name(self.agent_name), kind=SpanKind.INTERNAL, attributes=attrs
         )
@@ -260,19 +203,19 @@ class Trajectory:
         self.state = STATE_RUNNING
         with _open_lock:
             _open[id(self)] = self
-        path = self._sidecar_arg if self._sidecar_arg is not None else cfg.sidecar
+        path = self._spec.sidecar if self._spec.sidecar is not None else settings.sidecar
         if path is not None and cfg.pid != os.getpid():  # a forked child never overwrites its parent's sidecar
             path = sidecar_path_in_child(path, os.getpid())
         if path is not None:
             try:
-                self._writer = get_sidecar(path, cfg.sidecar_interval)
+                self._writer = get_sidecar(path, settings.sidecar_interval)
                 self._writer.register(self.trajectory_id, self.sidecar_entry)
             except Exception as exc:
                 self._writer = None
                 _errors.report_internal_error("sidecar", exc)
 
     def _finish(self, exc: BaseException | None, *, detach: bool = True) -> None:
-        if self._dead:  # the parent's trajectory seen from a forked child: the parent ends it
+        if self._inherited:  # the parent's trajectory seen from a forked child: the parent ends it
             self.state = STATE_FINISHED
             self._detach()
             return
@@ -281,6 +224,30 @@ class Trajectory:
         self.state = STATE_FINISHED
         with _open_lock:
             _open.pop(id(self), None)
+        problems: list[tuple[str, Exception]] = []
+        try:  # the internal-error boundary of the root span's closing path: reported once the rest is done
+            self._end_root(exc)
+        except Exception as err:
+            problems.append(("trajectory", err))
+        if detach:
+            self._detach()
+        if self._writer is not None:
+            try:
+                if self._writer.finish(self.trajectory_id, self.sidecar_entry()):
+                    self._writer.write()
+            except Exception as err:
+                problems.append(("sidecar", err))
+        cfg = self._cfg
+        if cfg is not None and cfg.pid != os.getpid():
+            # a forked child may end with os._exit (multiprocessing does), skipping atexit: flush what it recorded
+            try:
+                cfg.force_flush()
+            except Exception as err:
+                problems.append(("export", err))
+        for kind, problem in problems:
+            _errors.report_internal_error(kind, problem)
+
+    def _end_root(self, exc: BaseException | None) -> None:
         span = self._span
         if exc is not None:
             record_error(span, exc)
@@ -290,21 +257,6 @@ class Trajectory:
             span.set_attribute(C.GEN_AI_USAGE_INPUT_TOKENS, self._input_tokens)
             span.set_attribute(C.GEN_AI_USAGE_OUTPUT_TOKENS, self._output_tokens)
         span.end()
-        if detach:
-            self._detach()
-        if self._writer is not None:
-            try:
-                if self._writer.finish(self.trajectory_id, self.sidecar_entry()):
-                    self._writer.write()
-            except Exception as err:
-                _errors.report_internal_error("sidecar", err)
-        cfg = self._cfg
-        if cfg is not None and cfg.pid != os.getpid():
-            # a forked child may end with os._exit (multiprocessing does), skipping atexit: flush what it recorded
-            try:
-                cfg.force_flush()
-            except Exception as err:
-                _errors.report_internal_error("export", err)
 
     def _detach(self) -> None:
         if self._token is not None:
@@ -349,7 +301,7 @@ class Trajectory:
 
     def fresh(self) -> Trajectory:
         """A new, not yet entered trajectory with the same arguments (a fresh id unless one was given)."""
-        return Trajectory(self.task_id, **self._kwargs)
+        return self._from_spec(self._spec)
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Use as a decorator: every call of ``fn`` runs inside a fresh trajectory with these arguments."""
@@ -370,33 +322,104 @@ class Trajectory:
 
         return wrapper
 
-    # ------------------------------------------------------------------ per-step helpers (used by the decorators)
-    def step_attrs(self, phase: str) -> dict[str, Any]:
-        """Start attributes of an observe/decide step span."""
-        n = self._tracker._n
+    # ------------------------------------------------------------------ the step API (private: for the decorators)
+    # A decorated call finds its trajectory with active_trajectory(). In one a forked child inherited (_inherited) it
+    # records nothing and counts the call (_unrecorded_step). Otherwise _begin_step starts the step's span (without
+    # attributes) and gives its start attributes; the decorator reads the result into them and closes the span with
+    # _end_propose / _end_observe / _end_decide, or _end_unread when the result cannot be read. Every attribute is
+    # set in one call, at the end. The caller holds the internal-error boundary.
+    def _begin_step(self, phase: str, name: str) -> tuple[Span, dict[str, Any]]:
+        if phase == C.PHASE_PROPOSE:  # a propose opens the next iteration: its number is known only at the end
+            return self._tracer.start_span(name), {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id}
+        n = self._tracker.iterations
         if n:
-            return {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id, C.ITERATION: n}
-        return {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id}
+            attrs = {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id, C.ITERATION: n}
+        else:
+            attrs = {C.PHASE: phase, C.TRAJECTORY_ID: self.trajectory_id}
+        return self._tracer.start_span(name), attrs
 
-    def content(self, key: str, text: str) -> dict[str, Any]:
-        """Captured-content attributes for ``key`` (redacted, scrubbed, truncated)."""
-        return content_attributes(key, text, redact=self.redact, max_length=self.max_content_length)
+    def _end_propose(self, span: Span, attrs: dict[str, Any], knob: str | None, value: str | None) -> None:
+        """Open the next iteration with the pair (``knob``: the knob, or a tool call's action; ``None``: no pair).
 
-    def touched(self) -> None:
-        """Mark the sidecar dirty (the background thread rewrites it at most once per interval)."""
+        Raises:
+            RepeatedProposal: ``block_repeats`` is on and the pair was proposed before (the span is ended first,
+                marked blocked; no iteration is opened).
+        """
+        tracker = self._tracker
+        if self.block_repeats and knob is not None:
+            first = tracker.first_iteration(knob, value)
+            if first is not None:
+                attrs[C.ITERATION] = tracker.iterations + 1
+                attrs[C.REPEAT] = True
+                attrs[C.BLOCKED] = True
+                span.set_attributes(attrs)
+                span.end()
+                raise RepeatedProposal(knob, value, first)
+        it, repeat = tracker.propose(knob, value)
+        attrs[C.ITERATION] = it
+        attrs[C.REPEAT] = repeat
+        span.set_attributes(attrs)
+        span.end()
         w = self._writer
         if w is not None:
             w.dirty = True
 
-    def record_gauges(self, attrs: dict[str, Any]) -> None:
-        """Set the ``trajdyn.coverage.*`` gauges (only with a MeterProvider)."""
+    def _end_observe(self, span: Span, attrs: dict[str, Any], metric: float | None) -> None:
+        span.set_attributes(attrs)
+        span.end()
+        self._tracker.observe(metric)
+        w = self._writer
+        if w is not None:
+            w.dirty = True
+
+    def _end_decide(
+        self, span: Span, attrs: dict[str, Any], decision: str | None, content: dict[str, Any] | None
+    ) -> None:
+        """Close a decide step: the decision, then the live coverage numbers and ``content`` (captured content)."""
+        tracker = self._tracker
+        tracker.decide(decision)
+        attrs.update(tracker.attributes())
+        if decision is not None:
+            attrs[C.DECISION] = decision
+        if content:
+            attrs.update(content)
+        span.set_attributes(attrs)
+        span.end()
+        w = self._writer
+        if w is not None:
+            w.dirty = True
         gauges = self._gauges
-        if gauges is None:
+        if gauges is not None:
+            for key, value in attrs.items():
+                g = gauges.get(key)
+                if g is not None:
+                    g.set(value, attributes=self._gauge_attrs)
+
+    def _end_unread(self, span: Span, attrs: dict[str, Any], phase: str) -> None:
+        """Close a step whose result could not be read: a propose still opens an iteration (its pair unknown)."""
+        if phase == C.PHASE_PROPOSE:
+            attrs[C.ITERATION], _ = self._tracker.propose(None, None)
+            span.set_attributes(attrs)
+            span.end()
+            w = self._writer
+            if w is not None:
+                w.dirty = True
             return
-        for key, value in attrs.items():
-            g = gauges.get(key)
-            if g is not None:
-                g.set(value, attributes=self._gauge_attrs)
+        span.set_attributes(attrs)
+        span.end()
+
+    def _unrecorded_step(self) -> None:
+        """Count a step call that cannot be recorded: this trajectory was inherited by a forked child."""
+        _summary.steps_unrecorded(
+            1,
+            f"process {os.getpid()} was forked inside trajectory {self.trajectory_id} (task {self.task_id!r}), "
+            "which belongs to the parent process: the child's steps in it are not recorded (counted); "
+            "start a trajectory in the child to record them (docs/sdk.md, Processes)",
+        )
+
+    def content(self, key: str, text: str) -> dict[str, Any]:
+        """Captured-content attributes for ``key`` (redacted, scrubbed, truncated)."""
+        return content_attributes(key, text, redact=self.redact, max_length=self.max_content_length)
 
     @property
     def tracker(self) -> CoverageTracker:
@@ -435,15 +458,6 @@ class Trajectory:
         k, v, _ = scrub_proposal(knob, canonical_value(value), None)  # the tracker holds scrubbed pairs
         return self._tracker.first_iteration(k, v) is not None
 
-    def unrecorded_step(self) -> None:
-        """Count a step call that cannot be recorded: this trajectory was inherited by a forked child."""
-        _summary.steps_unrecorded(
-            1,
-            f"process {os.getpid()} was forked inside trajectory {self.trajectory_id} (task {self.task_id!r}), "
-            "which belongs to the parent process: the child's steps in it are not recorded (counted); "
-            "start a trajectory in the child to record them (docs/sdk.md, Processes)",
-        )
-
     def _event_span(self) -> Span:
         """The span that carries an event: the current span when it is recorded with this trajectory's spans, else
         the root.
@@ -454,8 +468,8 @@ class Trajectory:
         it (and its events) to this trajectory even when spans between it and the root are missing from the file.
         A span of another provider (exported elsewhere) or a non-recording one leaves the event on the root.
         """
-        if self._dead:
-            self.unrecorded_step()
+        if self._inherited:
+            self._unrecorded_step()
             return trace.INVALID_SPAN
         span = trace.get_current_span()
         root = self._span
@@ -580,3 +594,27 @@ def failure(reason: str) -> None:
     t = _current.get()
     if t is not None:
         t.failure(reason)
+
+
+def _end_open(reason: str) -> None:
+    """End every open trajectory (shutdown, exit, SIGTERM, reset): status ERROR and a failure event with ``reason``."""
+    for traj in open_trajectories():
+        try:
+            traj.abort(reason)
+        except Exception as exc:
+            _errors.report_internal_error("shutdown", exc)
+
+
+def _forget_in_child() -> None:
+    """In a forked child: the parent's trajectories become inert (their decorated calls are transparent and counted
+    as unrecorded steps; their events and attributes go nowhere: the parent ends and exports them)."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    for traj in _open.values():
+        traj._inherited = True
+        traj._span = trace.INVALID_SPAN
+        traj._writer = None
+    _open.clear()
+
+
+_lifecycle.register(_lifecycle.Hooks(end=_end_open, after_fork_in_child=_forget_in_child))
