@@ -11,10 +11,13 @@ bash scripts/bootstrap.sh test
 if [ -z "${TRAJDYN_CHROMIUM:-}" ] && [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test: installing headless Chromium for the browser tests (apt-get install chromium fonts-liberation)" >&2
+    # Short network timeouts and a cap on the whole: a machine without a route to the mirror skips, never hangs.
+    apt_opts=(-q -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 -o Acquire::Retries=1)
     install_chromium() {
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-liberation >/dev/null
+      DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y "${apt_opts[@]}" --no-install-recommends \
+        chromium fonts-liberation >/dev/null
     }
-    install_chromium || { apt-get update -q >/dev/null && install_chromium; } ||
+    install_chromium || { timeout 300 apt-get update "${apt_opts[@]}" >/dev/null && install_chromium; } ||
       echo "test: Chromium could not be installed; the browser tests will skip" >&2
   else
     echo "test: Chromium is absent and cannot be installed here (needs root and apt-get); the browser tests will skip" >&2

@@ -13,7 +13,7 @@ For one local HTML file it:
 Transport: ``--remote-debugging-pipe`` (fd 3: commands to the browser, fd 4: replies; NUL-terminated JSON). No TCP
 port is opened, no websocket library is needed, nothing else on the machine can attach to the browser. The browser
 runs with every background service off and ``--host-resolver-rules=MAP * ~NOTFOUND`` (no DNS lookup leaves it); as
-root it also runs in an empty network namespace (``unshare --net``).
+root it also runs in an empty network namespace (``unshare --net``) where the machine allows one.
 
 Debian's ``/usr/bin/chromium`` is a wrapper script that exports API keys and adds extension flags (which turn
 background networking back on): the real binary ``/usr/lib/chromium/chromium`` is used when present.
@@ -31,6 +31,7 @@ import os
 import queue
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -79,6 +80,20 @@ FLAGS = (
     "--host-resolver-rules=MAP * ~NOTFOUND",  # no DNS lookup can leave the browser
     "--remote-debugging-pipe",
 )
+
+
+def _netns_unshare() -> str | None:
+    """``unshare`` when it can give a process an empty network namespace here (root, and a kernel or container that
+    allows it: many containers do not), else ``None``: the browser then runs in the machine's namespace, where
+    the Fetch interception still fails every request and the host-resolver rule still blocks every lookup."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        return None
+    try:
+        probe = subprocess.run([unshare, "--net", "--", "true"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return unshare if probe.returncode == 0 else None
 
 
 class CDPError(RuntimeError):
@@ -140,8 +155,8 @@ class Browser:
         # Belt and braces: as root, run the browser in a fresh network namespace (loopback only), so
         # not even the browser's own background services can reach another host. unshare execs, so the
         # pid stays the browser's.
-        unshare = shutil.which("unshare")
-        self.network_isolated = bool(isolate_network and unshare and os.geteuid() == 0)
+        unshare = _netns_unshare() if isolate_network else None
+        self.network_isolated = unshare is not None
         if self.network_isolated:
             assert unshare is not None
             argv = [unshare, "--net", "--", *argv]
