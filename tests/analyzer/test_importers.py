@@ -188,12 +188,34 @@ def test_smoke_log_imports(external: Path) -> None:
     assert [s["attrs"][C.DECISION] for s in _phase(spans, C.PHASE_DECIDE)] == ["revert", "revert", "keep"]
 
 
-def test_reimport_is_byte_identical_and_another_path_gets_other_ids(real_log: Path, tmp_path: Path) -> None:
+def test_reimport_is_byte_identical_and_another_name_gets_other_ids(real_log: Path, tmp_path: Path) -> None:
     a, b = convert(real_log, "autoresearch"), convert(real_log, "autoresearch")
     assert json.dumps(a.requests) == json.dumps(b.requests)
     copy = Path(shutil.copy(real_log, tmp_path / "copy.jsonl"))
     c = convert(copy, "autoresearch")
     assert _roots(_spans(c))[0]["traceId"] != _roots(_spans(a))[0]["traceId"]
+
+
+def test_ids_depend_on_name_and_content_never_on_the_directory(real_log: Path, tmp_path: Path) -> None:
+    """The same log anywhere (another directory, another machine) gives the same ids; a changed log other ids."""
+
+    def without_source(requests: list[dict[str, Any]]) -> str:
+        for req in requests:
+            for rs in req["resourceSpans"]:
+                rs["resource"]["attributes"] = [
+                    kv for kv in rs["resource"]["attributes"] if kv["key"] != C.IMPORT_SOURCE
+                ]
+        return json.dumps(requests)
+
+    elsewhere = tmp_path / "deep" / "er"
+    elsewhere.mkdir(parents=True)
+    moved = Path(shutil.copy(real_log, elsewhere / real_log.name))
+    original, copied = convert(real_log, "autoresearch"), convert(moved, "autoresearch")
+    assert without_source(copied.requests) == without_source(original.requests)
+    assert _roots(_spans(copied))[0]["traceId"] == _roots(_spans(original))[0]["traceId"]
+    moved.write_bytes(real_log.read_bytes() + b"\n")  # same rows, other bytes: another log
+    changed = convert(moved, "autoresearch")
+    assert _roots(_spans(changed))[0]["traceId"] != _roots(_spans(original))[0]["traceId"]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -23,11 +23,12 @@ the importer are attached to the root or to the step's span.
 
 Every step span carries ``trajdyn.trajectory.id`` and ``trajdyn.phase``. Times come from the log when it has
 them (clamped so that steps never overlap or go backwards), else they are synthetic: one second per row
-from :data:`SYNTHETIC_EPOCH_NS`. Ids are derived from the source path and the row's line number.
+from :data:`SYNTHETIC_EPOCH_NS`. Ids are derived from the source file's name and content and the row's line number.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from importlib import metadata
@@ -61,11 +62,20 @@ def _scope_version() -> str | None:
 
 
 def source_seed(path: Path) -> str:
-    """The id seed of a source file: its absolute path, so re-imports from any directory give the same ids."""
+    """The id seed of a source file: its name and a SHA-256 of its bytes.
+
+    Neither the directory nor the machine enters the ids, so the same file gives the same ids wherever it lies
+    (the analyzer de-duplicates a log imported twice, and reports of one log compare across machines); a log that
+    changes gets new ids. A path that cannot be read (a name given only for its ids) seeds by its name alone.
+    """
+    digest = hashlib.sha256()
     try:
-        return str(path.resolve())
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
     except OSError:
-        return str(path.absolute())
+        return path.name
+    return f"{path.name}\x00{digest.hexdigest()}"
 
 
 class _Clock:
