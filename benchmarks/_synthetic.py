@@ -1,6 +1,6 @@
 """What the benchmark scripts share: OTLP/JSON attributes and the batched writing of synthetic span dumps.
 
-Values are encoded by the importers' OTLP writer (:mod:`trajdyn.analyzer.importers._otlp_writer`), so the dumps look
+Values are encoded by the importers' OTLP writer (:mod:`trajdyn.formats._otlp_writer`), so the dumps look
 exactly like what the SDK's file exporter writes: one ``TracesData`` per batch of 512 spans.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from trajdyn.analyzer.importers._otlp_writer import AttrValue, any_value
+from trajdyn.formats._otlp_writer import AttrValue, any_value
 
 BATCH = 512
 

@@ -6,11 +6,15 @@
 (c) ``trajdyn-analyze FILE --json /dev/null --sections exploration`` end to end in a subprocess (ingest, trajectory
     model, exploration report, JSON), and (c+) the same with every default section (dynamics included),
 (i) (c) on the same spans interleaved as 64 concurrent trajectories write them (512 spans a line): the ratios of time
-    and peak memory to (c), and a check that the two reports are identical.
+    and peak memory to (c), and a check that the two reports are identical,
+(m) a foreign loop log (autoresearch JSONL, 1/10 of the spans) analysed by ``analyze`` in process (the importer's
+    requests go straight to frames) against the two-step path it replaced (convert, write OTLP/JSON lines to a file,
+    read the file: what ``analyze`` did before issue 12), ``--sections exploration``; a check that the two reports
+    are identical but for the input's name.
 
 Prints spans/s for each, the ratios (c)/(a) per core used and (c)/(b), and the peak RSS of (c) against the file
 size (measured in a fresh process per command). Targets: (c) >= 0.5 x (a) per core used, (c) >= 3 x (b), peak memory below the file size;
-(i)/(c) <= 1.2 for time and for peak memory.
+(i)/(c) <= 1.2 for time and for peak memory; (m) in process faster than the two-step path (ratio < 1).
 
     python benchmarks/analyzer_ingest.py [--spans N] [--quick] [--workers W] [--keep FILE] [--repeat R]
 """
@@ -205,7 +209,7 @@ def reference(path: Path) -> tuple[int, dict[str, dict[str, object]]]:
 def end_to_end(path: Path, sections: str | None, out: Path | None = None) -> tuple[float, str, float]:
     """Seconds, the command, and the peak RSS (MiB) of ``trajdyn-analyze FILE --json /dev/null`` in a subprocess
     (``--json out`` when ``out`` is given)."""
-    cmd = [sys.executable, "-m", "trajdyn.analyzer.cli", str(path), "--json", str(out or os.devnull), "--no-progress"]
+    cmd = [sys.executable, "-m", "trajdyn.cli.analyze", str(path), "--json", str(out or os.devnull), "--no-progress"]
     if sections is not None:
         cmd += ["--sections", sections]
     what = "trajdyn-analyze FILE --json /dev/null" + (f" --sections {sections}" if sections else "")
@@ -227,6 +231,58 @@ def end_to_end(path: Path, sections: str | None, out: Path | None = None) -> tup
     return float(elapsed_s), what, float(peak_s)
 
 
+def autoresearch_log(path: Path, iterations: int) -> None:
+    """An autoresearch agent-loop log (the importer's format) of ``iterations`` evaluated proposals."""
+    rng = random.Random(7)
+    rows: list[dict[str, object]] = [{"_meta": "log", "baseline_val_bpb": 11.0, "knob_menu": {k: {} for k in KNOBS}}]
+    for i in range(1, iterations + 1):
+        knob = rng.choice(list(KNOBS))
+        rows.append(
+            {
+                "iter": i,
+                "stage": "evaluated",
+                "proposal": {"knob": knob, "new_value": rng.choice(KNOBS[knob])},
+                "val_bpb": 11.0 - rng.random() * 0.2,
+                "decision": "keep" if rng.random() < 0.2 else "revert",
+            }
+        )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def import_paths(log: Path, tmp: Path, repeat: int) -> tuple[float, float, bool]:
+    """Fastest seconds of (in process, two-step) over ``repeat`` alternating runs, and whether the reports agree."""
+    from trajdyn.analyzer import ExplorationOptions, analyze
+    from trajdyn.analyzer.report import ExplorationSection, report_to_json
+    from trajdyn.formats import convert, write_jsonl
+
+    sections, options = [ExplorationSection()], [ExplorationOptions()]
+    stamp = "2000-01-01T00:00:00Z"
+
+    def in_process() -> str:
+        return report_to_json(analyze([str(log)], options=options, sections=sections, generated_at=stamp))
+
+    def two_step() -> str:
+        converted = tmp / "imported.otlp.jsonl"
+        write_jsonl(convert(log).requests, converted)
+        return report_to_json(analyze([str(converted)], options=options, sections=sections, generated_at=stamp))
+
+    best = [float("inf"), float("inf")]
+    texts = ["", ""]
+    for _ in range(repeat):
+        for k, run in enumerate((in_process, two_step)):
+            t = time.perf_counter()
+            texts[k] = run()
+            best[k] = min(best[k], time.perf_counter() - t)
+    same = [_comparable_text(t) for t in texts]
+    return best[0], best[1], same[0] == same[1]
+
+
+def _comparable_text(text: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(text)
+    doc.pop("inputs", None)
+    return doc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=1_000_000)
@@ -234,9 +290,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="write the dump here and keep it")
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs of the ordered/interleaved pair")
+    parser.add_argument("--only-import", action="store_true", help="run (m) only")
     args = parser.parse_args()
     n_target = 50_000 if args.quick else args.spans
     with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "loop.jsonl"
+        iterations = max(n_target // 30, 100)
+        autoresearch_log(log, iterations)
+        tm, t2, agree = import_paths(log, Path(tmp), args.repeat)
+        print(
+            f"(m) imported log ({iterations:,} iterations, {3 * iterations + 1:,} spans), --sections exploration: "
+            f"in process {tm:.2f} s, two-step (convert, write, read) {t2:.2f} s (fastest of {args.repeat} each)"
+        )
+        print(f"     in process / two-step: {tm / t2:.2f}   (target < 1)")
+        print(f"     reports identical (but for inputs): {agree}")
+        if not agree:
+            raise SystemExit("the in-process import gave a different report")
+        if args.only_import:
+            return
         path = args.keep or Path(tmp) / "spans.jsonl"
         t = time.perf_counter()
         n = generate(path, n_target)

@@ -119,12 +119,11 @@ def minilm(tau: Path) -> None:
     if importlib.util.find_spec("sentence_transformers") is None:
         print("minilm: skipped (pip install 'trajdyn[embeddings]')")
         return
-    from trajdyn.analyzer import read_spans, steps, trajectories
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import analyze, read_spans, steps, trajectories
     from trajdyn.analyzer.embeddings import MiniLMEmbedder
-    from trajdyn.analyzer.importers import convert, write_jsonl
     from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
     from trajdyn.analyzer.report import ReportSection
+    from trajdyn.formats import convert, write_jsonl
 
     # the τ-bench file → frames once, then the dynamics analysis twice with one cache directory
 

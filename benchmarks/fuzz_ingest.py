@@ -1,4 +1,4 @@
-"""Ingest fuzzing, longer than CI: the properties of ``tests/analyzer/test_fuzz_ingest.py`` over many examples.
+"""Ingest fuzzing, longer than CI: the properties of ``tests/analyzer/io/test_fuzz.py`` over many examples.
 
 Seeds: a dump written by the real SDK and the public OTLP files of ``../shared/external`` (when present). Each
 example mutates a seed (byte flips, deletions, insertions of hostile tokens, duplications, truncation, line splices,

@@ -66,7 +66,7 @@ def metric_keys(root: Path, n_keys: int) -> None:
 def long_string(root: Path, n_chars: int) -> None:
     from rich.console import Console
 
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import analyze
     from trajdyn.analyzer.report import render_markdown, render_terminal
 
     long = "k" * n_chars

@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="also write the page (and the baseline page) into this directory")
     args = parser.parse_args()
 
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import DynamicsOptions, analyze
     from trajdyn.analyzer.report import report_to_json
     from trajdyn.analyzer.report.html import HtmlOptions, render_html
 
@@ -138,7 +138,7 @@ def main() -> None:
         spans = generate(dump, args.trajectories)
         print(f"generated {args.trajectories:,} trajectories × {ITERATIONS} iterations, {spans:,} spans")
         wall, cpu = _clock()
-        report = analyze([str(dump)], progress=False, extra={"shuffles": 20})
+        report = analyze([str(dump)], progress=False, options=[DynamicsOptions(shuffles=20)])
         a_wall, a_cpu = time.perf_counter() - wall, time.process_time() - cpu
         print(f"analyze                        {a_wall:7.2f} s wall  {a_cpu:7.2f} s CPU")
         wall, cpu = _clock()

@@ -6,7 +6,7 @@
 The decorated ``propose`` returns the logged proposal, ``observe`` the logged ``val_bpb`` and ``decide`` the logged
 decision, so the SDK sees exactly the loop that ran. It writes ``OUT/spans.jsonl`` and the live-coverage sidecar
 ``OUT/spans.coverage.json``; the sidecar's final numbers must equal what ``trajdyn-analyze`` computes for the same
-log (``tests/analyzer/test_autoresearch_acceptance.py`` checks that). Only ``evaluated`` rows are iterations; rows
+log (``tests/formats/test_autoresearch_acceptance.py`` checks that). Only ``evaluated`` rows are iterations; rows
 of other stages (blocked, failed) are not replayed.
 """
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
-# Chromium from Debian's packages (tests/analyzer/test_html_browser.py), when absent and installable here (root and
+# Chromium from Debian's packages (tests/analyzer/report/test_html_browser.py), when absent and installable here (root and
 # apt-get); otherwise those tests skip and say why. --no-install-recommends: 26 packages instead of ~130 (no systemd,
 # avahi, cups). TRAJDYN_CHROMIUM names another binary.
 if [ -z "${TRAJDYN_CHROMIUM:-}" ] && [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null 2>&1; then

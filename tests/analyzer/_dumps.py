@@ -27,7 +27,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from trajdyn import conventions as C
-from trajdyn.analyzer.importers import _otlp_writer as W
+from trajdyn.formats import _otlp_writer as W
 
 T0 = 1_700_000_000_000_000_000
 RESOURCE = {C.SERVICE_NAME: "gen-agent"}

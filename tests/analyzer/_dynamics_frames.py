@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from tests.analyzer.test_exploration_frames import STEP_SCHEMA, TRAJECTORY_SCHEMA
+from tests.analyzer.metrics.test_exploration_frames import STEP_SCHEMA, TRAJECTORY_SCHEMA
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 

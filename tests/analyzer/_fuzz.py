@@ -1,6 +1,6 @@
 """Mutations of real span dumps and the properties the reader must keep on them.
 
-Shared by the ingest fuzz test (``tests/analyzer/test_fuzz_ingest.py``, a couple of thousand examples in CI) and
+Shared by the ingest fuzz test (``tests/analyzer/io/test_fuzz.py``, a couple of thousand examples in CI) and
 the longer ``benchmarks/fuzz_ingest.py`` run. A mutated input is written to a file and read with ``read_spans``
 in this process (no subprocess per example).
 """

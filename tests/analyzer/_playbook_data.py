@@ -12,8 +12,7 @@ import polars as pl
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.importers import ImportedEvent, ImportedStep, ImportedTrajectory, write_jsonl
-from trajdyn.analyzer.importers._builder import build_requests
+from trajdyn.formats import ImportedEvent, ImportedStep, ImportedTrajectory, build_requests, write_jsonl
 
 EVENT_SCHEMA = {K.TRAJECTORY_ID: pl.Utf8, K.EVENT_NAME: pl.Utf8, K.ENTRY_ID: pl.Utf8, K.SUCCESS: pl.Boolean}
 

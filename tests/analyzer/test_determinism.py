@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("polars", reason="needs the analyze extra")
 
-from trajdyn.analyzer.analyze import analyze
+from trajdyn.analyzer import analyze
 
 
 def test_repeated_analysis_of_real_inputs_is_identical(external: Path) -> None:

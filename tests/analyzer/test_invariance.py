@@ -25,24 +25,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analyzer._dumps import Dump, dumps, lines_of, shuffled, upper_case_ids, with_duplicates, write_lines
-from trajdyn.analyzer.analyze import analyze
+from trajdyn.analyzer import DynamicsOptions, PlaybookOptions, TrendsOptions, analyze
 from trajdyn.analyzer.report import report_to_json
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 
-OPTIONS: dict[str, Any] = {
-    "shuffles": 4,
-    "playbook_n_boot": 50,
-    "playbook_n_perm": 50,
-    "trends.permutations": 50,
-}
+OPTIONS = (DynamicsOptions(shuffles=4), PlaybookOptions(n_boot=50, n_perm=50), TrendsOptions(permutations=50))
 BATCH = 512
 """Spans per line in the reference layout (the SDK's batch size)."""
 
 
 def report_of(paths: Sequence[str]) -> dict[str, Any]:
     """The report of ``paths`` without ``generated_at`` and ``inputs``, through its JSON text (float bits kept)."""
-    report = analyze(list(paths), generated_at="2026-01-01T00:00:00Z", extra=OPTIONS, progress=False)
+    report = analyze(list(paths), generated_at="2026-01-01T00:00:00Z", options=OPTIONS, progress=False)
     doc: dict[str, Any] = json.loads(report_to_json(report))
     assert doc.pop("generated_at") == "2026-01-01T00:00:00Z"
     doc.pop("inputs")

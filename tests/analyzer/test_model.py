@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tests.analyzer.test_io_sdk import RUN, write_agent_run
+from tests.analyzer.io.test_sdk_dumps import RUN, write_agent_run
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer import events, read_spans, steps, trajectories

@@ -28,14 +28,13 @@ from tests.analyzer._dumps import (
     write_lines,
 )
 from trajdyn import conventions as C
+from trajdyn.analyzer import DynamicsOptions, PlaybookOptions, analyze, events, read_spans, steps, trajectories
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer import events, read_spans, steps, trajectories
-from trajdyn.analyzer.analyze import analyze
-from trajdyn.analyzer.importers import _otlp_writer as W
 from trajdyn.analyzer.model import WITHIN_TRAJECTORY, order_steps
 from trajdyn.analyzer.report import report_to_json
+from trajdyn.formats import _otlp_writer as W
 
-OPTIONS: dict[str, Any] = {"shuffles": 20, "playbook_n_boot": 200, "playbook_n_perm": 200}
+OPTIONS = (DynamicsOptions(shuffles=20), PlaybookOptions(n_boot=200, n_perm=200))
 
 
 def _messy(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,7 +64,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str
 
 def _report(paths: list[str]) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(
-        report_to_json(analyze(paths, generated_at="2026-01-01T00:00:00Z", extra=OPTIONS, progress=False))
+        report_to_json(analyze(paths, generated_at="2026-01-01T00:00:00Z", options=OPTIONS, progress=False))
     )
     doc.pop("inputs")
     return doc

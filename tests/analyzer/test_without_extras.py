@@ -43,7 +43,7 @@ def _log(tmp_path: Path) -> Path:
 def test_trajdyn_import_converts_without_polars(tmp_path: Path) -> None:
     out = tmp_path / "spans.jsonl"
     proc = _run(
-        "from trajdyn.analyzer.importers.cli import main\n"
+        "from trajdyn.cli.importer import main\n"
         f"code = main(['autoresearch', {str(_log(tmp_path))!r}, '-o', {str(out)!r}])\n"
         "assert 'polars' not in sys.modules\n"
         "raise SystemExit(code)\n"
@@ -60,7 +60,7 @@ def test_trajdyn_import_converts_without_polars(tmp_path: Path) -> None:
 
 
 def test_trajdyn_analyze_names_the_missing_extra_in_one_line(tmp_path: Path) -> None:
-    proc = _run(f"from trajdyn.analyzer.cli import main\nraise SystemExit(main([{str(_log(tmp_path))!r}]))\n")
+    proc = _run(f"from trajdyn.cli.analyze import main\nraise SystemExit(main([{str(_log(tmp_path))!r}]))\n")
     assert proc.returncode == 2
     assert "pip install 'trajdyn[analyze]'" in proc.stderr
     assert "Traceback" not in proc.stderr

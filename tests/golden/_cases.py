@@ -123,10 +123,10 @@ def render(case: Case) -> tuple[str, str]:
 def render_all(case: Case, *, html: bool = True) -> tuple[str, str, str]:
     """(JSON text, Markdown text, outline of the HTML page or ``""``) of one analysis of the case, normalised.
 
-    The outline (:func:`tests.analyzer._html.outline`) is the page's structure and text without the charts' SVG (whose
+    The outline (:func:`tests.analyzer.report._html.outline`) is the page's structure and text without the charts' SVG (whose
     bytes belong to the chart renderer); it is ``""`` without ``vl-convert-python``.
     """
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import analyze
     from trajdyn.analyzer.report import render_markdown, report_to_json
 
     with inputs(case) as (paths, replacements):
@@ -139,7 +139,7 @@ def render_all(case: Case, *, html: bool = True) -> tuple[str, str, str]:
             from trajdyn.analyzer.report.html import html_available, render_html
 
             if html_available():
-                from tests.analyzer._html import outline
+                from tests.analyzer.report._html import outline
 
                 texts[2] = outline(render_html(report))
     out = []

@@ -14,7 +14,9 @@ from tests.sdk.test_coverage import _load_autoresearch
 
 def test_sidecar_equals_analyzer_report(external: Path, tmp_path: Path) -> None:
     """Replay the real log through the decorators into a spans file; the analyzer's report equals the sidecar."""
-    analyzer = pytest.importorskip("trajdyn.analyzer.analyze", reason="the analyzer is not importable here")
+    pytest.importorskip("polars", reason="the analyzer needs the analyze extra")
+    from trajdyn.analyzer import analyze
+
     rows, baseline, menu = _load_autoresearch(external)
     spans_file = tmp_path / "spans.jsonl"
     trajdyn.configure(file=spans_file, sidecar_interval=3600, announce=False)
@@ -41,7 +43,7 @@ def test_sidecar_equals_analyzer_report(external: Path, tmp_path: Path) -> None:
     trajdyn.shutdown()
 
     (live,) = json.loads(spans_file.with_name("spans.coverage.json").read_text())["trajectories"]
-    report = analyzer.analyze([str(spans_file)]).to_dict()
+    report = analyze([str(spans_file)]).to_dict()
     (offline,) = report["trajectories"]
     exploration = offline["exploration"]
     shared = [k for k in exploration if k in live]

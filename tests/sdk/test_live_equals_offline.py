@@ -83,10 +83,12 @@ def _trajectory(index: int) -> trajdyn.Trajectory:
 
 
 def _compare(spans_file: Path, live: dict[str, dict[str, Any]]) -> None:
-    analyzer = pytest.importorskip("trajdyn.analyzer.analyze", reason="the analyzer is not importable here")
+    pytest.importorskip("polars", reason="the analyzer needs the analyze extra")
+    from trajdyn.analyzer import DynamicsOptions, analyze
+
     sidecar = json.loads(spans_file.with_name(spans_file.stem + ".coverage.json").read_text())
     from_sidecar = {e["trajectory_id"]: e for e in sidecar["trajectories"]}
-    report = analyzer.analyze([str(spans_file)], sections=None, extra={"shuffles": 0}).to_dict()
+    report = analyze([str(spans_file)], sections=None, options=[DynamicsOptions(shuffles=0)]).to_dict()
     assert report["errors"] == []
     offline = {e["trajectory_id"]: e["exploration"] for e in report["trajectories"]}
     assert set(offline) == set(live) == set(from_sidecar)

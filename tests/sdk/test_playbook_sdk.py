@@ -18,8 +18,12 @@ from trajdyn import conventions as C
 
 pl = pytest.importorskip("polars", reason="the analyzer is not importable here")
 
-from trajdyn.analyzer import events, read_spans, trajectories  # noqa: E402
-from trajdyn.analyzer.analyze import analyze  # noqa: E402
+from trajdyn.analyzer import (  # noqa: E402
+    analyze,
+    events,
+    read_spans,
+    trajectories,
+)
 
 
 # --- an agent that knows nothing of trajdyn's decorators: plain functions ---------------------------------------

@@ -112,13 +112,13 @@ def channels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "agent stdout": agent.stdout,
     }
     log = _autoresearch_log(tmp / "loop.jsonl", texts)
-    imported = _run_cli(["-m", "trajdyn.analyzer.importers.cli", "autoresearch", str(log), "-o", "imported.jsonl"], tmp)
+    imported = _run_cli(["-m", "trajdyn.cli.importer", "autoresearch", str(log), "-o", "imported.jsonl"], tmp)
     assert imported.returncode == 0, imported.stderr
     out["importer output"] = (tmp / "imported.jsonl").read_text(encoding="utf-8")
     out["importer stderr"] = imported.stderr
     for name, source in (("sdk", spans), ("imported", tmp / "imported.jsonl"), ("foreign log", log)):
         report = _run_cli(
-            ["-m", "trajdyn.analyzer.cli", str(source), "--json", f"{name}.json", "--markdown", f"{name}.md"], tmp
+            ["-m", "trajdyn.cli.analyze", str(source), "--json", f"{name}.json", "--markdown", f"{name}.md"], tmp
         )
         assert report.returncode == 0, report.stderr
         out[f"{name} JSON report"] = (tmp / f"{name}.json").read_text(encoding="utf-8")

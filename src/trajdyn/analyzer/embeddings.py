@@ -17,7 +17,7 @@ Two backends behind one small protocol (:class:`Embedder`: ``name``, ``model_id`
     ``$TRAJDYN_CACHE_DIR``, else the user cache directory); a cache that cannot be opened or written is skipped
     with one warning, never an error.
 
-:func:`get_embedder` builds one by name.
+:func:`get_embedder` builds one by name; :class:`EmbeddingOptions` says which one a report's sections use.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ __all__ = [
     "CacheStats",
     "Embedder",
     "EmbeddingMatrix",
+    "EmbeddingOptions",
     "HashingEmbedder",
     "MiniLMEmbedder",
     "Texts",
@@ -454,3 +455,30 @@ def get_embedder(
     if name == "minilm":
         return MiniLMEmbedder(device=device, cache_dir=cache_dir, cache=cache)
     raise ConfigurationError(f"unknown embeddings backend {name!r} (known: {', '.join(BACKENDS)})")
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingOptions:
+    """The turn embeddings of a report's sections that embed turns (``dynamics``, ``sensitivity``).
+
+    ``backend``: a name of :data:`BACKENDS` (default ``hashing``) or an :class:`Embedder` instance (built once, e.g.
+    to report a missing extra before the inputs are read); ``device``: the device of ``minilm`` (default automatic).
+    """
+
+    backend: str | Embedder = DEFAULT_BACKEND
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.backend, str):
+            if self.backend not in BACKENDS:
+                raise ConfigurationError(f"unknown embeddings backend {self.backend!r} (known: {', '.join(BACKENDS)})")
+        elif not isinstance(self.backend, Embedder):
+            raise ConfigurationError(f"expected embeddings to be a backend name or an Embedder, got {self.backend!r}")
+        if self.device is not None and not isinstance(self.device, str):
+            raise ConfigurationError(f"expected the embeddings device to be a string, got {self.device!r}")
+
+    def embedder(self) -> Embedder:
+        """The embedder: the instance given, or a new one of the named backend."""
+        if isinstance(self.backend, str):
+            return get_embedder(self.backend, device=self.device)
+        return self.backend

@@ -1,9 +1,27 @@
-"""The analyzer's I/O layer: OTLP/JSON span dumps → polars frames (``read_spans``)."""
+"""The analyzer's I/O layer: OTLP/JSON span dumps (files, or documents of an imported log in memory) → polars
+frames (:func:`read_spans`), and benchmark result files → a records frame (:func:`read_results`). See
+docs/analyzer-api.md."""
 
 from __future__ import annotations
 
+from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._decode import normalize_id
-from trajdyn.analyzer.io._errors import InputParseError, ReadError
+from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._read import InputSummary, SpanData, read_spans
+from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results, split_inputs
+from trajdyn.analyzer.io._sources import SpanDocuments
 
-__all__ = ["InputParseError", "InputSummary", "ReadError", "SpanData", "normalize_id", "read_spans"]
+__all__ = [
+    "RESULT_SCHEMA",
+    "InputParseError",
+    "InputProblem",
+    "InputSummary",
+    "ResultData",
+    "ResultInput",
+    "SpanData",
+    "SpanDocuments",
+    "normalize_id",
+    "read_results",
+    "read_spans",
+    "split_inputs",
+]

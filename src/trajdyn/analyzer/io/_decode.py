@@ -16,10 +16,10 @@ import base64
 import binascii
 import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 import polars as pl
@@ -34,7 +34,13 @@ from trajdyn.analyzer.io._attributes import (
     any_to_python,
     excerpt,
 )
-from trajdyn.analyzer.io._documents import BadDocument, decode_document, looks_like_document, split_torn_line
+from trajdyn.analyzer.io._documents import (
+    BadDocument,
+    convert_document,
+    decode_document,
+    looks_like_document,
+    split_torn_line,
+)
 from trajdyn.analyzer.io._otlp import Event, KeyValue, Span, TracesData
 
 __all__ = [
@@ -170,8 +176,9 @@ class Part:
 
     ``index``: the input's position in the reader's list of inputs; ``source``: its name. ``layout``: ``lines``,
     ``document``, or ``auto`` (a whole input: decide by content). The bytes are in ``data``, or are the byte range
-    ``offset``/``length`` of the plain file ``path``, read by the decoder itself. ``problem``: a problem met while
-    reading the input at this point (e.g. a gzip stream that ends early), and no data.
+    ``offset``/``length`` of the plain file ``path``, read by the decoder itself. ``documents``: instead of bytes,
+    OTLP/JSON documents already in memory (an imported log: document k counts as line k). ``problem``: a problem
+    met while reading the input at this point (e.g. a gzip stream that ends early), and no data.
     """
 
     index: int
@@ -182,6 +189,7 @@ class Part:
     length: int = 0
     data: bytes | None = None
     problem: str | None = None
+    documents: tuple[Mapping[str, Any], ...] | None = None
 
     @property
     def nbytes(self) -> int:
@@ -548,6 +556,14 @@ def _decode_chunk(parts: list[tuple[Part, bytes]]) -> ChunkResult:
         if part.problem is not None:
             errors.append((k, 0, part.problem))
             n_lines.append(0)
+            continue
+        if part.documents is not None:  # in memory: no text to decode (document i counts as line i)
+            for i, obj in enumerate(part.documents, start=1):
+                try:
+                    docs.append((k, i, convert_document(obj)))
+                except BadDocument as exc:
+                    errors.append((k, i, exc.message))
+            n_lines.append(len(part.documents))
             continue
         n = None
         if part.layout != "document":

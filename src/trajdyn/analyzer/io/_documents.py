@@ -11,7 +11,7 @@ document, so that a torn or garbage first line does not make a JSON-lines file u
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 import msgspec
@@ -19,7 +19,15 @@ import msgspec
 from trajdyn.analyzer.io._diagnose import BOM, diagnose
 from trajdyn.analyzer.io._otlp import TracesData
 
-__all__ = ["BOM", "BadDocument", "decode_document", "looks_like_document", "parses_alone", "split_torn_line"]
+__all__ = [
+    "BOM",
+    "BadDocument",
+    "convert_document",
+    "decode_document",
+    "looks_like_document",
+    "parses_alone",
+    "split_torn_line",
+]
 
 _DECODER: Final = msgspec.json.Decoder(TracesData)
 _DOCUMENT_START: Final = re.compile(rb'\{\s*"resource_?[sS]pans"\s*:')
@@ -104,6 +112,25 @@ def decode_document(buf: bytes | memoryview) -> TracesData:
     if isinstance(generic, dict) and ("resourceSpans" in generic or "resource_spans" in generic):
         raise BadDocument(f"malformed OTLP document: {error}")
     raise BadDocument(f'not an OTLP document: expected an object with "resourceSpans", got {_describe(generic)}')
+
+
+def convert_document(obj: object) -> TracesData:
+    """One OTLP/JSON traces document already in Python objects (a request dict, as the span formats build it), as
+    :func:`decode_document` would decode its JSON text; raises :class:`BadDocument` when it is not one."""
+    if isinstance(obj, Mapping):
+        obj = dict(obj)
+        if "resource_spans" in obj and "resourceSpans" not in obj:
+            obj = _camelize(obj)
+    try:
+        return msgspec.convert(obj, TracesData)
+    except msgspec.ValidationError as exc:
+        if isinstance(obj, dict) and "resourceSpans" in obj:
+            raise BadDocument(f"malformed OTLP document: {exc}") from None
+        raise BadDocument(
+            f'not an OTLP document: expected an object with "resourceSpans", got {_describe(obj)}'
+        ) from None
+    except RecursionError:
+        raise _too_deep() from None
 
 
 def _segments(line: bytes) -> Iterator[tuple[int, int]]:

@@ -14,20 +14,19 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from trajdyn import conventions as C
+from trajdyn._problems import InputProblem
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.errors import ReadError
 from trajdyn.analyzer.io._attributes import MAX_METRIC_COLUMNS, TYPES, excerpt, spill_into_attributes
 from trajdyn.analyzer.io._decode import ROW, ChunkResult, Job, event_schema, run_job, span_schema
 from trajdyn.analyzer.io._duplicates import duplicate_keep_mask
 from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._pool import WorkerPool
-from trajdyn.analyzer.io._sources import Source, batched_jobs, expand
+from trajdyn.analyzer.io._sources import Input, Source, batched_jobs, expand
 from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ class SpanData:
     __slots__ = ("_cache", "_full", "errors", "events", "inputs", "span_frame")
 
     def __init__(
-        self, spans: pl.DataFrame, events: pl.DataFrame, errors: list[ReadError], inputs: list[InputSummary]
+        self, spans: pl.DataFrame, events: pl.DataFrame, errors: list[InputProblem], inputs: list[InputSummary]
     ) -> None:
         self.span_frame = spans
         self.events = events
@@ -160,14 +159,14 @@ class _Collector:
         self.line_offset = [0] * len(sources)
         self.n_spans = [0] * len(sources)
         self.n_docs = [0] * len(sources)
-        self.errors: list[list[ReadError]] = [[] for _ in sources]
+        self.errors: list[list[InputProblem]] = [[] for _ in sources]
         self.span_frames: list[pl.DataFrame] = []
         self.event_frames: list[pl.DataFrame] = []
         self.rows = 0
         self.metric_columns: dict[str, set[str]] = {"spans": set(), "events": set()}
         self.spill_reported: set[int] = set()
 
-    def error(self, index: int, error: ReadError) -> None:
+    def error(self, index: int, error: InputProblem) -> None:
         self.errors[index].append(error)
         if self.strict:
             raise InputParseError(error)
@@ -181,13 +180,13 @@ class _Collector:
             f"more than {MAX_METRIC_COLUMNS} distinct trajdyn.metrics.* keys: {excerpt(key)!r} and later new keys "
             "are kept in the attributes JSON, not as columns"
         )
-        self.error(index, ReadError(self.sources[index].name, line, message))
+        self.error(index, InputProblem(self.sources[index].name, line, message))
 
     def add(self, job: Job, result: ChunkResult) -> None:
         shifts = [self.line_offset[part.index] for part in job.parts]
         for k, line, message in result.errors:
             part = job.parts[k]
-            self.error(part.index, ReadError(part.source, line + shifts[k], message))
+            self.error(part.index, InputProblem(part.source, line + shifts[k], message))
         for k, line, key in result.spills:
             self._spill(job.parts[k].index, line + shifts[k], key)
         for k, part in enumerate(job.parts):
@@ -235,7 +234,7 @@ class _Collector:
     def finish(self) -> None:
         for index, source in enumerate(self.sources):
             if self.n_docs[index] == 0 and not self.errors[index]:
-                self.error(index, ReadError(source.name, 0, "empty input: no OTLP data"))
+                self.error(index, InputProblem(source.name, 0, "empty input: no OTLP data"))
 
 
 def _per_row(shifts: list[int], rows_per_part: list[int]) -> pl.Series | int:
@@ -293,7 +292,7 @@ def _finish_frames(collector: _Collector) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def read_spans(
-    paths: str | Path | Sequence[str | Path],
+    paths: Input | Sequence[Input],
     *,
     strict: bool = False,
     progress: bool | None = None,
@@ -302,14 +301,16 @@ def read_spans(
     """Read OTLP/JSON span dumps into polars frames.
 
     ``paths``: a path, a directory (searched recursively for ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.gz``), a
-    glob, ``"-"`` for stdin, a FIFO or pipe (``<(…)``), or a sequence of these. Each input may be OTLP/JSON lines
+    glob, ``"-"`` for stdin, a FIFO or pipe (``<(…)``), OTLP/JSON documents already in memory
+    (:class:`~trajdyn.analyzer.io.SpanDocuments`: an imported log, read without a file), or a sequence of these.
+    Each input may be OTLP/JSON lines
     (one ``TracesData`` per line, as the SDK's and the Collector's file exporters write) or one pretty-printed
     document (decided by content), either gzipped.
 
     Bad input never aborts the read: a malformed or truncated line, a torn line, a JSON value that is not OTLP,
     invalid UTF-8, JSON nested too deeply, an empty input, a missing path, a link loop, an unreadable directory, a
     truncated gzip (its readable prefix is kept), an id that cannot be read, a value of the wrong type for a
-    conventions key or out of 64 bits becomes a :class:`ReadError` (``path:line: message``) in ``errors`` and
+    conventions key or out of 64 bits becomes a :class:`InputProblem` (``path:line: message``) in ``errors`` and
     everything else is kept (``docs/reliability.md``). With ``strict=True`` the first such problem raises
     :class:`InputParseError` (an ``InputError``) instead.
 

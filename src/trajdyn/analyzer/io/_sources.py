@@ -22,16 +22,16 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, Protocol
+from typing import Any, BinaryIO, Final, Protocol, TypeAlias
 
-from trajdyn.analyzer.errors import ReadError
+from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._decode import Job, Part
 from trajdyn.analyzer.io._documents import BOM, LAYOUT_LINES, looks_like_document, parses_alone
 
-__all__ = ["STDIN", "Source", "batched_jobs", "expand", "parts", "walk_directory"]
+__all__ = ["STDIN", "Input", "Source", "SpanDocuments", "batched_jobs", "expand", "parts", "walk_directory"]
 
 STDIN: Final = "-"
 DIRECTORY_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".gz")
@@ -52,13 +52,29 @@ class _Readable(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class SpanDocuments:
+    """OTLP/JSON documents already in memory (the requests :func:`trajdyn.formats.convert` gives for a foreign log):
+    an input of :func:`~trajdyn.analyzer.read_spans` reported as ``name``, document k as its line k. Read without
+    writing them out as text: the frames are those the same documents give as JSON lines in a file."""
+
+    name: str
+    documents: Sequence[Mapping[str, Any]]
+
+
+Input: TypeAlias = str | Path | SpanDocuments
+"""One input of :func:`~trajdyn.analyzer.read_spans`: a path, a directory, a glob, ``-``, or documents in memory."""
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
-    """One input to read: ``name`` as reported (the path as given or found); ``path`` None for stdin; ``size``
-    None for a stream (stdin, a FIFO or pipe, a character device), which is read once, front to back."""
+    """One input to read: ``name`` as reported (the path as given or found); ``path`` None for stdin and for
+    documents in memory; ``size`` None for a stream (stdin, a FIFO or pipe, a character device), which is read once,
+    front to back, and for documents in memory (``documents``)."""
 
     name: str
     path: str | None
     size: int | None
+    documents: tuple[Mapping[str, Any], ...] | None = None
 
 
 def os_problem(exc: OSError) -> str:
@@ -85,7 +101,7 @@ def _sort_key(path: str) -> tuple[str, ...]:
     return tuple(path.split(os.sep))  # noqa: PTH206 (the order of sorted pathlib paths, without building them)
 
 
-def walk_directory(path: str | Path) -> tuple[list[Source], list[ReadError]]:
+def walk_directory(path: str | Path) -> tuple[list[Source], list[InputProblem]]:
     """The regular files with a :data:`DIRECTORY_SUFFIXES` suffix under ``path``, sorted by path, and the problems.
 
     A subdirectory that cannot be listed, a dangling symbolic link or a symbolic-link loop is a problem (never
@@ -93,7 +109,7 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[ReadError]]:
     matching name is reported and skipped (it would block a directory scan).
     """
     found: list[Source] = []
-    problems: list[ReadError] = []
+    problems: list[InputProblem] = []
     stack = [str(Path(path))]  # normalised as pathlib does (``runs/``, ``./runs`` → ``runs``): the names found
     while stack:
         directory = stack.pop()
@@ -101,7 +117,7 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[ReadError]]:
             with os.scandir(directory) as it:
                 entries = list(it)
         except OSError as exc:
-            problems.append(ReadError(directory, 0, f"cannot read directory: {_reason(exc)}"))
+            problems.append(InputProblem(directory, 0, f"cannot read directory: {_reason(exc)}"))
             continue
         for entry in entries:
             try:
@@ -118,25 +134,28 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[ReadError]]:
                 st = entry.stat()
             except OSError as exc:
                 missing = exc.errno == errno.ENOENT
-                problems.append(ReadError(entry.path, 0, _missing(entry.path) if missing else os_problem(exc)))
+                problems.append(InputProblem(entry.path, 0, _missing(entry.path) if missing else os_problem(exc)))
                 continue
             if stat.S_ISREG(st.st_mode):
                 found.append(Source(entry.path, entry.path, st.st_size))
             else:
                 problems.append(
-                    ReadError(entry.path, 0, "not a regular file (a pipe or device): skipped in a directory")
+                    InputProblem(entry.path, 0, "not a regular file (a pipe or device): skipped in a directory")
                 )
     found.sort(key=lambda s: _sort_key(s.name))
     problems.sort(key=lambda e: _sort_key(e.path))
     return found, problems
 
 
-def expand(inputs: str | Path | Sequence[str | Path]) -> tuple[list[Source], list[ReadError]]:
-    """Expand the inputs in order; a missing path or a glob that matches nothing is a :class:`ReadError`."""
-    items: Sequence[str | Path] = [inputs] if isinstance(inputs, str | Path) else inputs
+def expand(inputs: Input | Sequence[Input]) -> tuple[list[Source], list[InputProblem]]:
+    """Expand the inputs in order; a missing path or a glob that matches nothing is an :class:`InputProblem`."""
+    items: Sequence[Input] = [inputs] if isinstance(inputs, str | Path | SpanDocuments) else inputs
     sources: list[Source] = []
-    errors: list[ReadError] = []
+    errors: list[InputProblem] = []
     for item in items:
+        if isinstance(item, SpanDocuments):
+            sources.append(Source(item.name, None, None, tuple(item.documents)))
+            continue
         text = str(item)
         if isinstance(item, str) and item == STDIN:
             sources.append(Source("<stdin>", None, None))
@@ -149,15 +168,15 @@ def expand(inputs: str | Path | Sequence[str | Path]) -> tuple[list[Source], lis
                 found_paths = glob.glob(item, recursive=True)  # noqa: PTH207 (absolute patterns too)
                 matches = sorted(Path(m) for m in found_paths if Path(m).is_file())
                 if not matches:
-                    errors.append(ReadError(text, 0, "no file matches this pattern"))
+                    errors.append(InputProblem(text, 0, "no file matches this pattern"))
                 sources.extend(Source(str(p), str(p), p.stat().st_size) for p in matches)
             else:
-                errors.append(ReadError(text, 0, _missing(path) if exc.errno == errno.ENOENT else os_problem(exc)))
+                errors.append(InputProblem(text, 0, _missing(path) if exc.errno == errno.ENOENT else os_problem(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
             found, problems = walk_directory(path)
             if not found and not problems:
-                errors.append(ReadError(text, 0, f"directory has no {', '.join(DIRECTORY_SUFFIXES)} files"))
+                errors.append(InputProblem(text, 0, f"directory has no {', '.join(DIRECTORY_SUFFIXES)} files"))
             sources.extend(found)
             errors.extend(problems)
         elif stat.S_ISREG(st.st_mode):
@@ -165,7 +184,7 @@ def expand(inputs: str | Path | Sequence[str | Path]) -> tuple[list[Source], lis
         elif stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
             sources.append(Source(text, text, None))  # a pipe (<(…) is /dev/fd/N) or a device: read as a stream
         else:
-            errors.append(ReadError(text, 0, "not a file, directory or pipe (a socket?): cannot read it"))
+            errors.append(InputProblem(text, 0, "not a file, directory or pipe (a socket?): cannot read it"))
     return sources, errors
 
 
@@ -335,6 +354,9 @@ def _ranges(fh: BinaryIO, path: str, index: int, name: str, size: int, chunk_byt
 def parts(source: Source, index: int, chunk_bytes: int) -> Iterator[Part]:
     """The decoding parts of one input, in input order; a problem reading it is a part with ``problem`` set."""
     name = source.name
+    if source.documents is not None:
+        yield Part(index, name, documents=source.documents)
+        return
     if source.path is None:
         yield from _sniffed(sys.stdin.buffer, index, name, chunk_bytes)
         return

@@ -6,7 +6,14 @@ Each function's docstring states its definitions and references (mirrored in ``d
 
 from __future__ import annotations
 
-from trajdyn.analyzer.metrics.exploration import EXPLORATION_KEYS, exploration
+from trajdyn.analyzer.metrics.exploration import EXPLORATION_KEYS, ExplorationOptions, exploration
 from trajdyn.analyzer.metrics.playbook import PlaybookOptions, learning_key_report, playbook_entries
 
-__all__ = ["EXPLORATION_KEYS", "PlaybookOptions", "exploration", "learning_key_report", "playbook_entries"]
+__all__ = [
+    "EXPLORATION_KEYS",
+    "ExplorationOptions",
+    "PlaybookOptions",
+    "exploration",
+    "learning_key_report",
+    "playbook_entries",
+]

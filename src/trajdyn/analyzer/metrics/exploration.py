@@ -64,12 +64,13 @@ and its text "a 17-iter plateau" — between the keeps at 6 and 23). trajdyn def
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Final
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.model import order_steps
-from trajdyn.exceptions import MissingExtraError
+from trajdyn.exceptions import ConfigurationError, MissingExtraError
 
 try:
     import numpy as np
@@ -77,7 +78,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("polars", "analyze") from exc
 
-__all__ = ["EXPLORATION_KEYS", "exploration"]
+__all__ = ["EXPLORATION_KEYS", "ExplorationOptions", "exploration"]
 
 EXPLORATION_KEYS: Final = (
     "iterations",
@@ -469,3 +470,22 @@ def exploration(
         .sort(tid)
     )
     return result.collect()
+
+
+@dataclass(frozen=True, slots=True)
+class ExplorationOptions:
+    """Options of :func:`exploration` (and of the report's ``exploration`` section): ``window`` iterations per
+    repeat-rate window, ``eta`` the relative improvement threshold of the plateau metrics, ``top`` pairs listed."""
+
+    window: int = C.DEFAULT_COVERAGE_WINDOW
+    eta: float = 0.0
+    top: int = 8
+
+    def __post_init__(self) -> None:
+        for name in ("window", "top"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"expected exploration option {name} to be an integer >= 1, got {value!r}")
+        eta = self.eta
+        if isinstance(eta, bool) or not isinstance(eta, int | float) or not math.isfinite(eta) or eta < 0:
+            raise ConfigurationError(f"expected exploration option eta to be a finite number >= 0, got {eta!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._json import to_json_value
-from trajdyn.analyzer.report._model import InputLike, JSONValue, Report, ReportContext, ReportOptions
+from trajdyn.analyzer.report._model import InputLike, JSONValue, Report, ReportContext, ReportSection
+from trajdyn.analyzer.report._options import ReportOptions
 from trajdyn.analyzer.report._registry import registered_sections
-from trajdyn.analyzer.report._section import ReportSection
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from trajdyn.analyzer.errors import ReadError
+    from trajdyn._problems import InputProblem
 
-from trajdyn.exceptions import InputError
+from trajdyn.exceptions import ConfigurationError, InputError
 
-__all__ = ["IDENTITY_KEYS", "build_report", "load_previous_report"]
+__all__ = ["IDENTITY_KEYS", "build_report", "check_options", "load_previous_report"]
 
 IDENTITY_KEYS = (K.TRAJECTORY_ID, K.TRACE_ID, K.TASK_ID, K.MODEL, K.RUN_ID)
 """Keys that open every trajectory entry, followed by ``iterations`` and the sections."""
@@ -85,14 +85,26 @@ def load_previous_report(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+def check_options(options: ReportOptions, sections: Sequence[ReportSection] = ()) -> None:
+    """Raise :class:`~trajdyn.exceptions.ConfigurationError` when an options object is of a type that neither a
+    registered section nor one of ``sections`` reads (a section not chosen may still read it: that is no error)."""
+    accepted = {kind for section in (*registered_sections(), *sections) for kind in section.options_types()}
+    unknown = [kind.__name__ for kind in options.types() if kind not in accepted]
+    if unknown:
+        readers = sorted({kind.__name__ for kind in accepted})
+        raise ConfigurationError(
+            f"no report section reads {', '.join(unknown)} options (the sections read: {', '.join(readers) or 'none'})"
+        )
+
+
 def build_report(
     steps: pl.DataFrame,
     trajectories: pl.DataFrame,
     *,
     events: pl.DataFrame | None = None,
     inputs: Sequence[InputLike] = (),
-    errors: Sequence[ReadError] = (),
-    options: ReportOptions | None = None,
+    errors: Sequence[InputProblem] = (),
+    options: ReportOptions | Iterable[object] | None = None,
     sections: Sequence[ReportSection] | None = None,
     generated_at: datetime | str | None = None,
     previous: Mapping[str, Any] | None = None,
@@ -102,15 +114,18 @@ def build_report(
 
     ``sections`` defaults to the registered ones (:func:`registered_sections`). Trajectory entries are ordered by
     (run_id, task_id, start time), nulls last, then trajectory id. ``generated_at`` defaults to now (UTC).
+    ``options``: the sections' options objects (:class:`ReportOptions`, or an iterable of them); one that no
+    registered or chosen section reads raises :class:`~trajdyn.exceptions.ConfigurationError`.
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
-    ``results``: records of benchmark result files (:mod:`trajdyn.analyzer.results`), handed to the sections.
+    ``results``: records of benchmark result files (:func:`trajdyn.analyzer.read_results`), handed to the sections.
     A report-scope section that returns no block (``None``) is left out.
     """
-    opts = options or ReportOptions()
+    opts = ReportOptions.of(options)
     chosen = tuple(registered_sections() if sections is None else sections)
     names = [s.name for s in chosen]
     if len(set(names)) != len(names):
         raise ValueError(f"report sections must have distinct names, got {names}")
+    check_options(opts, chosen)
     ctx = ReportContext(
         steps=steps, trajectories=trajectories, events=events, options=opts, previous=previous, results=results
     )
@@ -135,5 +150,5 @@ def build_report(
         trajectories=entries,
         blocks=blocks,
         sections=chosen,
-        read_errors=tuple(errors),
+        problems=tuple(errors),
     )

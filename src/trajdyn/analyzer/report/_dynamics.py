@@ -3,89 +3,51 @@
 Both come from one :func:`~trajdyn.analyzer.metrics.dynamics.analyze_dynamics` run per report: the first of the two
 sections to compute runs it and the other reuses the result (the analysis, embeddings included, is done once).
 
-Options (``ReportOptions.extra``, set by ``trajdyn-analyze`` flags): ``embeddings`` (``"hashing"`` default,
-``"minilm"``, or an :class:`~trajdyn.analyzer.embeddings.Embedder` instance), ``embeddings_device``,
-``dynamics_window`` (entropy window, default 10), ``shuffles`` (default 100), ``dynamics_seed`` (default 0).
-Angles are radians in the JSON and degrees in the Markdown and terminal renderings.
+Options (both sections): :class:`~trajdyn.analyzer.metrics.dynamics.DynamicsOptions` (``window``, ``shuffles``,
+``seed`` …) and :class:`~trajdyn.analyzer.embeddings.EmbeddingOptions` (the turn embeddings), set by the
+``trajdyn-analyze`` flags ``--dynamics-window``, ``--shuffles``, ``--embeddings``, ``--embeddings-device``.
+Angles are radians in the JSON and degrees in the Markdown and terminal renderings (docs/report.md).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from trajdyn.analyzer.report._escape import markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
-from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
-from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._tables import entry_label, md_cell, trajectory_markdown, trajectory_terminal
-from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from trajdyn.analyzer.embeddings import Embedder
-    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, DynamicsResult
+    from trajdyn.analyzer.metrics.dynamics import DynamicsResult
 
-__all__ = ["DynamicsSection", "SensitivitySection", "dynamics_options", "embedder_from_options"]
-
-_LOCK = threading.Lock()
-_LAST: list[tuple[ReportContext, DynamicsResult]] = []
+__all__ = ["DynamicsSection", "SensitivitySection"]
 
 
-def dynamics_options(extra: Mapping[str, Any]) -> DynamicsOptions:
-    """The :class:`DynamicsOptions` of a report's ``extra`` options (``ConfigurationError`` for a bad value)."""
-    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions
+def _analysis(ctx: ReportContext) -> DynamicsResult:
+    from trajdyn.analyzer.embeddings import EmbeddingOptions
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics
 
-    def integer(key: str, default: int) -> int:
-        value = extra.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigurationError(f"expected {key} to be an integer, got {value!r}")
-        return value
-
-    try:
-        return DynamicsOptions(
-            window=integer("dynamics_window", 10),
-            shuffles=integer("shuffles", 100),
-            seed=integer("dynamics_seed", 0),
-        )
-    except ValueError as exc:
-        raise ConfigurationError(str(exc)) from None
-
-
-def embedder_from_options(extra: Mapping[str, Any]) -> Embedder:
-    """The embedder named by ``extra["embeddings"]`` (default hashing), or the instance given there."""
-    from trajdyn.analyzer.embeddings import Embedder, get_embedder
-
-    value = extra.get("embeddings")
-    if value is None or isinstance(value, str):
-        device = extra.get("embeddings_device")
-        return get_embedder(value or "hashing", device=device if isinstance(device, str) else None)
-    if isinstance(value, Embedder):
-        return value
-    raise ConfigurationError(f"expected embeddings to be a backend name or an Embedder, got {value!r}")
+    embedder = ctx.options.get(EmbeddingOptions).embedder()
+    return analyze_dynamics(ctx.steps, ctx.trajectories, embedder=embedder, options=ctx.options.get(DynamicsOptions))
 
 
 def _result(ctx: ReportContext) -> DynamicsResult:
-    """The dynamics analysis of ``ctx``, computed once for both sections of one report."""
-    with _LOCK:
-        for seen, result in _LAST:
-            if seen is ctx:
-                return result
-        from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
+    """The dynamics analysis of ``ctx``, computed once for both sections of one report (kept on the context)."""
+    return ctx.memo(_analysis, lambda: _analysis(ctx))
 
-        extra = ctx.options.extra
-        result = analyze_dynamics(
-            ctx.steps, ctx.trajectories, embedder=embedder_from_options(extra), options=dynamics_options(extra)
-        )
-        _LAST[:] = [(ctx, result)]
-        return result
+
+def _options_types() -> tuple[type[Any], ...]:
+    from trajdyn.analyzer.embeddings import EmbeddingOptions
+    from trajdyn.analyzer.metrics.dynamics import DynamicsOptions
+
+    return (DynamicsOptions, EmbeddingOptions)
 
 
 def _deg(value: object, digits: int = 3) -> str:
@@ -183,9 +145,12 @@ def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple
 
 
 class DynamicsSection(ReportSection):
-    """Per-trajectory temporal dynamics (METHODS §2; ``docs/metrics/dynamics.md``)."""
+    """Per-trajectory temporal dynamics (docs/metrics/dynamics.md)."""
 
     name: ClassVar[str] = "dynamics"
+
+    def options_types(self) -> tuple[type[Any], ...]:
+        return _options_types()
 
     def compute(self, ctx: ReportContext) -> SectionResult:
         # plain Python values already (the builder turns them into JSON values, NaN → null)
@@ -333,6 +298,9 @@ class SensitivitySection(ReportSection):
 
     name: ClassVar[str] = "sensitivity"
     scope = "report"
+
+    def options_types(self) -> tuple[type[Any], ...]:
+        return _options_types()
 
     def compute(self, ctx: ReportContext) -> SectionResult:
         block = _result(ctx).sensitivity_block()

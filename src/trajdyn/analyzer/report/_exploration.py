@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct, fmt_value
-from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
-from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._tables import entry_label, trajectory_markdown, trajectory_terminal
 
@@ -103,16 +102,21 @@ def _no_spans(report: Report) -> bool:
 
 
 class ExplorationSection(ReportSection):
-    """Per-trajectory exploration coverage (METHODS §1); options ``window``, ``eta``, ``top``."""
+    """Per-trajectory exploration coverage (docs/metrics/exploration.md); options
+    :class:`~trajdyn.analyzer.metrics.exploration.ExplorationOptions`."""
 
     name: ClassVar[str] = "exploration"
 
-    def compute(self, ctx: ReportContext) -> SectionResult:
-        from trajdyn.analyzer.metrics import exploration
+    def options_types(self) -> tuple[type[Any], ...]:
+        from trajdyn.analyzer.metrics.exploration import ExplorationOptions
 
-        frame = exploration(
-            ctx.steps, ctx.trajectories, window=ctx.options.window, eta=ctx.options.eta, top=ctx.options.top
-        )
+        return (ExplorationOptions,)
+
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        from trajdyn.analyzer.metrics.exploration import ExplorationOptions, exploration
+
+        opts = ctx.options.get(ExplorationOptions)
+        frame = exploration(ctx.steps, ctx.trajectories, window=opts.window, eta=opts.eta, top=opts.top)
         out: dict[str, dict[str, JSONValue]] = {}
         for row in frame.iter_rows(named=True):
             tid = row.pop(K.TRAJECTORY_ID)

@@ -1,20 +1,27 @@
-"""The report's data model: options, the context a section computes from, section results and the report."""
+"""The report's data model: the context a section computes from, what it returns, the report, and the section
+extension point (:class:`ReportSection`, one per metric family)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar
 
 from trajdyn import conventions as C
+from trajdyn.analyzer.report._options import ReportOptions
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import RenderableType
 
-    from trajdyn.analyzer.errors import ReadError
-    from trajdyn.analyzer.report._section import ReportSection
+    from trajdyn._problems import InputProblem
+    from trajdyn.analyzer.report.html import HtmlContext, HtmlPart
 
-__all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportOptions", "SectionResult"]
+__all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportSection", "Scope", "SectionResult"]
+
+T = TypeVar("T")
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 """A value that serialises to JSON (finite floats only: the report layer turns NaN/inf into null)."""
@@ -34,16 +41,6 @@ class InputLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class ReportOptions:
-    """Options of the metric sections: exploration ``window``/``eta``/``top``; ``extra`` for plug-in sections."""
-
-    window: int = C.DEFAULT_COVERAGE_WINDOW
-    eta: float = 0.0
-    top: int = 8
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class ReportContext:
     """Everything a section may compute from: the model's frames, the options, and the previous report.
 
@@ -51,7 +48,7 @@ class ReportContext:
     a report), or ``None``. A section that supports comparison reads its own block there (``previous[name]`` for a
     report-scope section, the trajectory entries' ``[name]`` otherwise) and adds deltas to its own output.
 
-    ``results``: records of benchmark result files (run summaries, not spans: see :mod:`trajdyn.analyzer.results`,
+    ``results``: records of benchmark result files (run summaries, not spans: see :func:`trajdyn.analyzer.read_results`,
     one row per task of a run), or ``None`` when the inputs held none.
     """
 
@@ -61,6 +58,17 @@ class ReportContext:
     options: ReportOptions
     previous: Mapping[str, Any] | None = None
     results: pl.DataFrame | None = None
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per report: what several sections share (the dynamics analysis of ``dynamics`` and
+        ``sensitivity``) is kept on this context under ``key`` and goes away with it; no module-level cache."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            value: T = self._memo[key]
+            return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ class Report:
     trajectories: list[dict[str, JSONValue]]
     blocks: dict[str, JSONValue]
     sections: tuple[ReportSection, ...] = ()
-    read_errors: tuple[ReadError, ...] = ()
+    problems: tuple[InputProblem, ...] = ()
     schema: str = C.REPORT_SCHEMA
 
     def to_dict(self) -> dict[str, JSONValue]:
@@ -117,3 +125,66 @@ class Report:
         from trajdyn.analyzer.report.html import render_fragment
 
         return render_fragment(self)
+
+
+Scope = Literal["trajectory", "report"]
+
+
+class ReportSection(ABC):
+    """A metric family in the report.
+
+    ``name`` is its JSON key: with ``scope = "trajectory"`` an object under that key in every trajectory entry
+    (``exploration``, ``dynamics``), with ``scope = "report"`` one top-level block (``sensitivity``, ``playbook``,
+    ``trends``; left out of the report when the block is ``None``). Its options are frozen dataclasses of the types
+    :meth:`options_types` names, read with ``ctx.options.get(T)``. A new family is one module with a subclass (and
+    its options type), registered with :func:`~trajdyn.analyzer.report.register_section`; nothing else changes
+    (docs/report.md, docs/architecture.md).
+    """
+
+    name: ClassVar[str]
+    scope: ClassVar[Scope] = "trajectory"
+
+    def options_types(self) -> tuple[type[Any], ...]:
+        """The options types this section reads from :attr:`ReportContext.options` (default: none).
+
+        A method, not a class attribute, so that a section may import its options types (and the metric modules that
+        define them) only when a report is built. An options object that no registered section reads is an error.
+        """
+        return ()
+
+    @abstractmethod
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        """Compute the section's values from the model frames.
+
+        Per-trajectory values must be JSON-ready as returned (plain dicts, lists, str, int, finite floats or None:
+        no NaN, no tuples, canonical strings): the builder passes them through untouched, because normalising
+        thousands of blocks in Python costs more than computing them. A report-scope ``block`` is normalised with
+        :func:`~trajdyn.analyzer.report.to_json_value`. The JSON writer turns a stray NaN into null regardless.
+        """
+
+    @abstractmethod
+    def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
+        """Markdown lines for this section (a heading of level 2 first); at most ``max_detail`` detailed trajectories."""
+
+    @abstractmethod
+    def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
+        """rich renderables for this section, fitted to ``width`` columns."""
+
+    def artifacts(self, report: Report) -> dict[str, str]:
+        """Extra files this section writes next to the report with ``--out DIR``: relative path → text.
+
+        Paths use ``/``, stay inside DIR (no ``..``, not absolute) and must not collide with another section's; the
+        default is none. ``playbook`` writes one JSON and one Markdown file per learning key.
+        """
+        return {}
+
+    def to_html(self, report: Report, ctx: HtmlContext) -> HtmlPart | None:
+        """This section's part of the HTML report (``None``: the section is left out of the page).
+
+        The default draws the built-in view of the sections trajdyn ships (``exploration``, ``dynamics``,
+        ``sensitivity``, ``playbook``, ``trends``) and, for any other, its block's numbers as tables. A new section
+        overrides it to draw its own charts: see :mod:`trajdyn.analyzer.report.html` and ``docs/report.md``.
+        """
+        from trajdyn.analyzer.report.html import builtin_part
+
+        return builtin_part(self, report, ctx)

@@ -1,7 +1,8 @@
-"""The ``playbook`` report section: per-entry impact and per-learning-key reports (METHODS §4).
+"""The ``playbook`` report section: per-entry impact and per-learning-key reports (docs/metrics/playbook.md).
 
 A report-scope section: one top-level ``"playbook"`` block, absent (no key) when the inputs carry no playbook event
-(cue hit or adoption), no learning key and no playbook lint (``extra["playbook_lint"]``). The block::
+(cue hit or adoption), no learning key and no playbook lint (a :class:`~trajdyn.analyzer.metrics.playbook.LintResult`
+among the report's options). The block::
 
     {"options": {...}, "summary": {...}, "entries": [...], "learning_keys": [...], "lint": {...} | null,
      "compare": {...} | null}
@@ -12,8 +13,8 @@ within-task estimates first, for audit), each with the entry's lint result when 
 strings and the mode / model breakdowns as objects keyed by name. With ``--compare-to``, every entry, learning key
 and the summary gain ``delta``: the same structure holding current − previous for every number (cue and adoption
 counts included; null when the previous report lacks the number), ``new: true`` for entries / keys the previous
-report did not have, and ``compare`` lists what appeared and disappeared. Options come from ``ReportOptions.extra``
-with the ``playbook_`` prefix (:class:`~trajdyn.analyzer.metrics.playbook.PlaybookOptions` field names).
+report did not have, and ``compare`` lists what appeared and disappeared. Options:
+:class:`~trajdyn.analyzer.metrics.playbook.PlaybookOptions` (docs/metrics/playbook.md, docs/report.md).
 """
 
 from __future__ import annotations
@@ -28,18 +29,15 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text, terminal_markup, terminal_text
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
-from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
-from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
 
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import RenderableType
 
-__all__ = ["OPTION_PREFIX", "PlaybookSection", "numeric_delta"]
+__all__ = ["PlaybookSection", "numeric_delta"]
 
-OPTION_PREFIX: Final = "playbook_"
-LINT_OPTION: Final = "playbook_lint"
 ARTIFACT_DIR: Final = "playbook"
 _PLAYBOOK_EVENTS: Final = (C.EVENT_CUE_HIT, C.EVENT_ADOPTION)
 _SESSION_EVENTS: Final = (C.EVENT_CUE_HIT, C.EVENT_ADOPTION, C.EVENT_RETRY, C.EVENT_FAILURE)
@@ -68,12 +66,6 @@ def numeric_delta(current: Mapping[str, Any], previous: Mapping[str, Any] | None
         elif value is None and before_is_number:
             out[key] = None
     return out
-
-
-def _options(ctx: ReportContext) -> Any:
-    from trajdyn.analyzer.metrics.playbook import PlaybookOptions
-
-    return PlaybookOptions.from_mapping(ctx.options.extra, prefix=OPTION_PREFIX)
 
 
 def _has_playbook_data(ctx: ReportContext) -> bool:
@@ -428,7 +420,7 @@ def _key_markdown(key: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], 
 
 
 def _lint_markdown(lint: Mapping[str, Any]) -> list[str]:
-    from trajdyn.analyzer.playbook_lint import render_lint_markdown
+    from trajdyn.analyzer.report._playbook_lint import render_lint_markdown
 
     lines = render_lint_markdown(lint)
     return ["###" + lines[0][2:], *lines[1:]]
@@ -440,18 +432,26 @@ def _block(report: Report) -> dict[str, Any] | None:
 
 
 class PlaybookSection(ReportSection):
-    """Playbook entry impact and learning-key reports (METHODS §4); options under ``extra["playbook_*"]``."""
+    """Playbook entry impact and learning-key reports (docs/metrics/playbook.md); options
+    :class:`~trajdyn.analyzer.metrics.playbook.PlaybookOptions` and a
+    :class:`~trajdyn.analyzer.metrics.playbook.LintResult` (the linted entries, joined to the impact rows)."""
 
     name: ClassVar[str] = "playbook"
     scope = "report"
 
+    def options_types(self) -> tuple[type[Any], ...]:
+        from trajdyn.analyzer.metrics.playbook import LintResult, PlaybookOptions
+
+        return (PlaybookOptions, LintResult)
+
     def compute(self, ctx: ReportContext) -> SectionResult:
         from trajdyn.analyzer.metrics import playbook as P
 
-        lint = ctx.options.extra.get(LINT_OPTION)
+        linted = ctx.options.find(P.LintResult)
+        lint = linted.to_dict() if linted is not None else None
         if not _has_playbook_data(ctx) and not lint:
             return SectionResult(block=None)
-        opts = _options(ctx)
+        opts = ctx.options.get(P.PlaybookOptions)
         sessions = P.playbook_sessions(ctx.trajectories, ctx.events)
         entries = [
             {k: to_json_value(v) for k, v in row.items()}
@@ -577,7 +577,7 @@ class PlaybookSection(ReportSection):
         if len(keys) > max_detail:
             out.append(f"{len(keys) - max_detail} more learning keys omitted from the detail (use --json for all).")
         if block.get("lint"):
-            from trajdyn.analyzer.playbook_lint import render_lint_terminal
+            from trajdyn.analyzer.report._playbook_lint import render_lint_terminal
 
             out += render_lint_terminal(block["lint"], width=width)
         return out

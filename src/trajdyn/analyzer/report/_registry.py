@@ -1,12 +1,29 @@
-"""The registry of report sections, in report order."""
+"""The registry of report sections, in report order: the built-in ones, then those registered by user code.
+
+One :class:`trajdyn._registry.Registry`, the mechanism the file formats use too (docs/architecture.md).
+"""
 
 from __future__ import annotations
 
-from trajdyn.analyzer.report._section import ReportSection
+from collections.abc import Iterator
 
-__all__ = ["register_section", "registered_sections", "unregister_section"]
+from trajdyn._registry import Registry
+from trajdyn.analyzer.report._model import ReportSection
 
-_SECTIONS: dict[str, ReportSection] = {}
+__all__ = ["SECTIONS", "register_section", "registered_sections", "unregister_section"]
+
+
+def _builtins() -> Iterator[ReportSection]:
+    from trajdyn.analyzer.report._dynamics import DynamicsSection, SensitivitySection
+    from trajdyn.analyzer.report._exploration import ExplorationSection
+    from trajdyn.analyzer.report._playbook import PlaybookSection
+    from trajdyn.analyzer.report._trends import TrendsSection
+
+    yield from (ExplorationSection(), DynamicsSection(), SensitivitySection(), PlaybookSection(), TrendsSection())
+
+
+SECTIONS: Registry[ReportSection] = Registry("report section", _builtins)
+"""Every registered section by name, in report order."""
 
 
 def register_section(section: ReportSection, *, replace: bool = False) -> None:
@@ -14,16 +31,16 @@ def register_section(section: ReportSection, *, replace: bool = False) -> None:
 
     Raises ``ValueError`` when a section of that name exists, unless ``replace`` (which keeps its position).
     """
-    if section.name in _SECTIONS and not replace:
-        raise ValueError(f"a report section named {section.name!r} is already registered")
-    _SECTIONS[section.name] = section
+    if not isinstance(section, ReportSection):
+        raise TypeError(f"expected a ReportSection, got {type(section).__name__}")
+    SECTIONS.register(section, replace=replace)
 
 
 def unregister_section(name: str) -> None:
     """Remove the section called ``name`` (``KeyError`` when there is none)."""
-    del _SECTIONS[name]
+    SECTIONS.unregister(name)
 
 
 def registered_sections() -> tuple[ReportSection, ...]:
     """The registered sections, in registration order."""
-    return tuple(_SECTIONS.values())
+    return tuple(SECTIONS.values())

@@ -1,17 +1,6 @@
-"""The ``trends`` report section: regression trends across sequential runs (METHODS §5), one object per group.
+"""The ``trends`` report section: regression trends across sequential runs (docs/metrics/trends.md), one object per group.
 
-Options (``ReportOptions.extra``, set by ``trajdyn-analyze --group-by / --min-effect``):
-
-======================  ==================================================================================
-key                     meaning
-======================  ==================================================================================
-``trends.group_by``     the grouping key (default ``model``; see :data:`trajdyn.analyzer.metrics.trends.GROUP_BY_KEYS`)
-``trends.min_effect``   the practical effect gate in percentage points (default 2)
-``trends.alpha``        the significance level (default 0.05)
-``trends.permutations`` B of the E-divisive permutation test (default 999)
-``trends.seed``         the seed of the permutations and bootstrap resamples
-``trends.per_task``     whether to analyse every task of a group too (default true)
-======================  ==================================================================================
+Options: :class:`TrendsOptions` (set by ``trajdyn-analyze --group-by / --min-effect``).
 
 The section is present when the inputs hold benchmark result files or at least two runs of one group of spans
 (trajectories sharing ``trajdyn.run.id``); otherwise it is left out of the report.
@@ -19,36 +8,23 @@ The section is present when the inputs hold benchmark result files or at least t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_num
-from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, SectionResult
-from trajdyn.analyzer.report._section import ReportSection
+from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     import polars as pl
     from rich.console import RenderableType
 
-__all__ = [
-    "OPTION_ALPHA",
-    "OPTION_GROUP_BY",
-    "OPTION_MIN_EFFECT",
-    "OPTION_PERMUTATIONS",
-    "OPTION_PER_TASK",
-    "OPTION_SEED",
-    "TrendsSection",
-    "regressions",
-]
+__all__ = ["TrendsOptions", "TrendsSection", "regressions"]
 
-OPTION_GROUP_BY: Final = "trends.group_by"
-OPTION_MIN_EFFECT: Final = "trends.min_effect"
-OPTION_ALPHA: Final = "trends.alpha"
-OPTION_PERMUTATIONS: Final = "trends.permutations"
-OPTION_SEED: Final = "trends.seed"
-OPTION_PER_TASK: Final = "trends.per_task"
 DEFAULT_GROUP_BY: Final = "model"
 MAX_TASKS_SHOWN: Final = 10
 _STYLE: Final = {"regression": "bold red", "improvement": "green", "stable": "", "insufficient-data": "dim"}
@@ -62,18 +38,45 @@ def regressions(report: Report) -> list[dict[str, Any]]:
     return [g for g in block if isinstance(g, dict) and g.get("verdict") == "regression"]
 
 
-def _settings(extra: Mapping[str, Any]) -> tuple[str, Any, bool]:
-    from trajdyn.analyzer.metrics.trends import Settings, resolve_group_by
-    from trajdyn.analyzer.metrics.trends._stats import PERMUTATIONS, SEED
+@dataclass(frozen=True, slots=True)
+class TrendsOptions:
+    """Options of the ``trends`` section (docs/metrics/trends.md).
 
-    group_by = resolve_group_by(str(extra.get(OPTION_GROUP_BY) or DEFAULT_GROUP_BY))
-    settings = Settings(
-        min_effect=float(extra.get(OPTION_MIN_EFFECT, 2.0)),
-        alpha=float(extra.get(OPTION_ALPHA, 0.05)),
-        permutations=int(extra.get(OPTION_PERMUTATIONS, PERMUTATIONS)),
-        seed=int(extra.get(OPTION_SEED, SEED)),
-    )
-    return group_by, settings, bool(extra.get(OPTION_PER_TASK, True))
+    ``group_by``: the grouping key (``model``, ``agent``, ``task``, ``dir`` …; see
+    :data:`trajdyn.analyzer.metrics.trends.GROUP_BY_KEYS`; aliases such as ``gen_ai.request.model`` are accepted);
+    ``per_task``: analyse every task of a group too; ``min_effect``: the practical effect gate in percentage points;
+    ``alpha``: the significance level; ``permutations``: B of the E-divisive permutation test; ``seed``: of the
+    permutations and bootstrap resamples. The defaults are those of :class:`trajdyn.analyzer.metrics.trends.Settings`.
+    """
+
+    group_by: str = DEFAULT_GROUP_BY
+    per_task: bool = True
+    min_effect: float = 2.0
+    alpha: float = 0.05
+    permutations: int = 999
+    seed: int = 20140401
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.group_by, str):
+            raise ConfigurationError(f"expected trends option group_by to be a string, got {self.group_by!r}")
+        if not isinstance(self.per_task, bool):
+            raise ConfigurationError(f"expected trends option per_task to be true or false, got {self.per_task!r}")
+        for name in ("min_effect", "alpha"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ConfigurationError(f"expected trends option {name} to be a finite number, got {value!r}")
+        for name in ("permutations", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigurationError(f"expected trends option {name} to be an integer, got {value!r}")
+
+    def settings(self) -> Any:
+        """The :class:`~trajdyn.analyzer.metrics.trends.Settings` of these options (its own checks apply)."""
+        from trajdyn.analyzer.metrics.trends import Settings
+
+        return Settings(
+            min_effect=float(self.min_effect), alpha=float(self.alpha), permutations=self.permutations, seed=self.seed
+        )
 
 
 def _applies(records: pl.DataFrame, results: pl.DataFrame | None) -> bool:
@@ -248,17 +251,30 @@ def _worth_detail(group: Mapping[str, Any]) -> bool:
 
 
 class TrendsSection(ReportSection):
-    """Regression trends across sequential runs (METHODS §5); options in ``ReportOptions.extra`` (``trends.*``)."""
+    """Regression trends across sequential runs (docs/metrics/trends.md); options :class:`TrendsOptions`."""
 
     name: ClassVar[str] = "trends"
     scope = "report"
 
+    def options_types(self) -> tuple[type[Any], ...]:
+        return (TrendsOptions,)
+
     def compute(self, ctx: ReportContext) -> SectionResult:
         import polars as pl
 
-        from trajdyn.analyzer.metrics.trends import records_from_results, records_from_trajectories, trends
+        from trajdyn.analyzer.metrics.trends import (
+            records_from_results,
+            records_from_trajectories,
+            resolve_group_by,
+            trends,
+        )
 
-        group_by, settings, per_task = _settings(ctx.options.extra)
+        options = ctx.options.get(TrendsOptions)
+        group_by, settings, per_task = (
+            resolve_group_by(options.group_by or DEFAULT_GROUP_BY),
+            options.settings(),
+            options.per_task,
+        )
         parts = [records_from_trajectories(ctx.trajectories, ctx.steps, group_by=group_by)]
         if ctx.results is not None:
             parts.append(records_from_results(ctx.results, group_by=group_by))

@@ -62,6 +62,7 @@ from trajdyn.analyzer.metrics.dynamics._turns import (
     pair_symbol,
     turns,
 )
+from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -128,17 +129,17 @@ class DynamicsOptions:
 
     def __post_init__(self) -> None:
         if self.window < 2:
-            raise ValueError(f"the entropy window must be >= 2 turns, got {self.window}")
+            raise ConfigurationError(f"the entropy window must be >= 2 turns, got {self.window}")
         if self.shuffles < 0 or self.shuffles == 1:
-            raise ValueError(f"shuffles must be 0 (off) or >= 2, got {self.shuffles}")
+            raise ConfigurationError(f"shuffles must be 0 (off) or >= 2, got {self.shuffles}")
         if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, got {self.seed}")
+            raise ConfigurationError(f"seed must be >= 0, got {self.seed}")
         if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
+            raise ConfigurationError(f"alpha must be in (0, 1), got {self.alpha}")
         if self.max_period < 1:
-            raise ValueError(f"max_period must be >= 1, got {self.max_period}")
+            raise ConfigurationError(f"max_period must be >= 1, got {self.max_period}")
         if self.min_turns < 2:
-            raise ValueError(f"min_turns must be >= 2, got {self.min_turns}")
+            raise ConfigurationError(f"min_turns must be >= 2, got {self.min_turns}")
 
 
 @dataclass

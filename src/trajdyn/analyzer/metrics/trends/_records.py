@@ -198,7 +198,7 @@ def records_from_trajectories(
 
 
 def records_from_results(results: pl.DataFrame, *, group_by: str = "model") -> pl.DataFrame:
-    """Records of benchmark runs from :func:`trajdyn.analyzer.results.read_results`' frame (one per task entry).
+    """Records of benchmark runs from :func:`trajdyn.analyzer.read_results`' frame (one per task entry).
 
     The run key is the file; ``score`` is ``grading.mean``; cost and tokens are per task.
     """

@@ -2,7 +2,7 @@
 
 ::
 
-    from trajdyn.analyzer.analyze import analyze
+    from trajdyn.analyzer import analyze
     from trajdyn.analyzer.report.html import HtmlOptions, render_html
 
     report = analyze(["spans.jsonl"])

@@ -29,7 +29,7 @@ from trajdyn.analyzer.report.html._part import Finding, Headline, HtmlContext, H
 from trajdyn.exceptions import MissingExtraError
 
 if TYPE_CHECKING:
-    from trajdyn.analyzer.report._section import ReportSection
+    from trajdyn.analyzer.report._model import ReportSection
 
 __all__ = ["CSP", "CSS", "html_available", "render_fragment", "render_html"]
 

@@ -21,7 +21,7 @@ from trajdyn.analyzer.report.html._playbook import playbook_part
 from trajdyn.analyzer.report.html._trends import trends_part
 
 if TYPE_CHECKING:
-    from trajdyn.analyzer.report._section import ReportSection
+    from trajdyn.analyzer.report._model import ReportSection
 
 __all__ = ["BUILTIN_PARTS", "builtin_part", "generic_part"]
 

@@ -1,0 +1,155 @@
+"""Benchmark result files: run summaries (not trajectories) that feed the ``trends`` report section.
+
+Span formats turn foreign *trajectory* logs into spans; a benchmark result file instead summarises one whole run
+(a score per task), so its result format (:class:`trajdyn.formats.ResultFormat`) reads it into records that are
+collected here into a records frame, one row per (run, task), and never become spans. ``trajdyn-analyze`` detects
+these files by content (:func:`trajdyn.formats.detect_format` with ``kind="results"``), also inside directories and
+globs (:func:`split_inputs`), so they can be mixed with span dumps on one command line (docs/analyzer-api.md).
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from trajdyn._problems import InputProblem
+from trajdyn.analyzer.io._sources import walk_directory
+from trajdyn.formats import detect_format, read_result
+
+__all__ = [
+    "RESULT_SCHEMA",
+    "ResultData",
+    "ResultInput",
+    "read_results",
+    "split_inputs",
+]
+
+_GLOB_CHARS: Final = frozenset("*?[")
+
+RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "path": pl.Utf8(),
+    "dir": pl.Utf8(),
+    "format": pl.Utf8(),
+    "model": pl.Utf8(),
+    "run_id": pl.Utf8(),
+    "time": pl.Float64(),
+    "benchmark_version": pl.Utf8(),
+    "suite": pl.Utf8(),
+    "in_progress": pl.Boolean(),
+    "task_id": pl.Utf8(),
+    "score": pl.Float64(),
+    "cost": pl.Float64(),
+    "tokens": pl.Float64(),
+    "duplicates": pl.Int64(),
+}
+"""Columns of :attr:`ResultData.records`: one row per task of a run (``path`` identifies the run), ``time`` in unix
+seconds, ``score`` in [0, 1], ``cost`` in USD and ``tokens`` per task (null when not measured), ``dir`` the run
+file's parent directory (its name; the whole path where two parents share a name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultInput:
+    """One result file as read: its path, the runs it held (0 or 1) and its problems."""
+
+    path: str
+    runs: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultData:
+    """What :func:`read_results` returns: the records frame (:data:`RESULT_SCHEMA`), the problems, the inputs."""
+
+    records: pl.DataFrame
+    errors: list[InputProblem]
+    inputs: list[ResultInput]
+
+
+def _is_result(path: str | Path) -> bool:
+    return detect_format(path, kind="results") is not None
+
+
+def _members(item: str, problems: list[InputProblem] | None = None) -> list[Path] | None:
+    """The files a directory or glob input stands for (as the span reader expands them); None for anything else.
+
+    ``problems`` collects what the directory walk could not read (an unreadable subdirectory …).
+    """
+    path = Path(item)
+    if path.is_dir():
+        found, walk_problems = walk_directory(path)
+        if problems is not None:
+            problems.extend(walk_problems)
+        return [Path(s.name) for s in found]
+    if not path.exists() and _GLOB_CHARS & set(item):
+        return sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())  # noqa: PTH207
+    return None
+
+
+def split_inputs(items: Sequence[str], problems: list[InputProblem] | None = None) -> tuple[list[str], list[str]]:
+    """Split inputs into (the others, result files), keeping order.
+
+    A plain file is a result file when a result format recognises it (:func:`trajdyn.formats.detect_format`). A directory or glob that contains result
+    files is replaced by its members: the result files go to the second list, the others to the first, one by one;
+    a directory or glob without any stays as it is. ``-`` (stdin), pipes and missing paths stay in the first list.
+    ``problems``: where a replaced directory's unreadable parts are reported (the span reader never sees them).
+    """
+    others: list[str] = []
+    results: list[str] = []
+    for item in items:
+        if item == "-":
+            others.append(item)
+            continue
+        path = Path(item)
+        if path.is_file():
+            (results if _is_result(path) else others).append(item)
+            continue
+        walk_problems: list[InputProblem] = []
+        members = _members(item, walk_problems)
+        found = [m for m in members or [] if _is_result(m)]
+        if not found:
+            others.append(item)
+            continue
+        if problems is not None:
+            problems.extend(walk_problems)
+        chosen = set(found)
+        results.extend(str(m) for m in found)
+        others.extend(str(m) for m in members or [] if m not in chosen)
+    return others, results
+
+
+def _dir_labels(paths: Sequence[str]) -> dict[str, str]:
+    """path → its parent directory's name, or the parent's whole path where two parents share a name."""
+    parents = {p: Path(p).parent for p in paths}
+    by_name: dict[str, set[Path]] = {}
+    for parent in parents.values():
+        by_name.setdefault(parent.name, set()).add(parent.resolve())
+    out: dict[str, str] = {}
+    for p, parent in parents.items():
+        name = parent.name or str(parent)
+        out[p] = str(parent) if len(by_name.get(parent.name, set())) > 1 else name
+    return out
+
+
+def read_results(paths: Sequence[str | Path], fmt: str | None = None) -> ResultData:
+    """Read benchmark result files (any result format, detected per file unless ``fmt`` names one) into one records
+    frame; never raises on bad input (a file's problems are in ``errors``)."""
+    rows: list[dict[str, object]] = []
+    errors: list[InputProblem] = []
+    inputs: list[ResultInput] = []
+    names = [str(p) for p in paths]
+    labels = _dir_labels(names)
+    for name in names:
+        fmt_name, records, problems = read_result(name, fmt)
+        for record in records:
+            record["dir"] = labels[name]
+            record["format"] = fmt_name
+        rows.extend(records)
+        errors.extend(problems)
+        inputs.append(ResultInput(name, 1 if records else 0, len(problems)))
+    frame = pl.DataFrame(rows, schema=RESULT_SCHEMA) if rows else pl.DataFrame(schema=RESULT_SCHEMA)
+    return ResultData(frame, errors, inputs)

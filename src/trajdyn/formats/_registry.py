@@ -1,0 +1,159 @@
+"""The format registry: every foreign format trajdyn reads, span formats and result formats alike, detected by content.
+
+Two kinds of format, one registry (:data:`FORMATS`, a :class:`trajdyn._registry.Registry`):
+
+- a :class:`SpanFormat` reads a foreign agent-loop log into :class:`~trajdyn.formats.ImportedTrajectory` records,
+  which :func:`convert` turns into conventions-v1 OTLP/JSON spans (the analyzer reads them in process, without a file;
+  ``trajdyn-import`` writes them for other tools);
+- a :class:`ResultFormat` reads a benchmark run summary (a score per task, no trajectory) into result records
+  (:data:`~trajdyn.formats.RESULT_KEYS`) for the ``trends`` report section (:func:`read_result`).
+
+Adding a format is one module under ``trajdyn/formats/`` that defines the format object, plus one line in
+:data:`BUILTIN` (``"module:attribute"``); code outside trajdyn calls :func:`register_format`. Detection
+(:func:`detect_format`) asks each format's ``sniff`` in registration order about the first bytes of a file
+(decompressed when gzip'd). See docs/importers.md and docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import zlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from trajdyn._problems import InputProblem
+from trajdyn._registry import Registry
+from trajdyn.exceptions import InputError
+from trajdyn.formats._builder import build_requests
+from trajdyn.formats._imported import ImportResult
+from trajdyn.formats._kinds import Format, FormatKind, ResultFormat, SpanFormat
+from trajdyn.formats._menu import load_menu
+from trajdyn.formats._read import GZIP_MAGIC, read_head
+from trajdyn.redact import scrub_secrets
+
+__all__ = [
+    "BUILTIN",
+    "FORMATS",
+    "convert",
+    "detect_format",
+    "read_result",
+    "register_format",
+    "unregister_format",
+]
+
+BUILTIN: Final = (
+    "trajdyn.formats.pinchbench:FORMAT",
+    "trajdyn.formats.pinchbench:SKILL_SUMMARY_FORMAT",
+    "trajdyn.formats.atlas:FORMAT",
+    "trajdyn.formats.autoresearch:FORMAT",
+    "trajdyn.formats.autoresearch_tsv:FORMAT",
+    "trajdyn.formats.tau_bench:FORMAT",
+)
+"""The built-in formats, in detection order (result formats first: a result file is never read as a log)."""
+
+
+def _builtins() -> Iterator[Format]:
+    for spec in BUILTIN:
+        module, attribute = spec.split(":")
+        found = getattr(importlib.import_module(module), attribute)
+        if not isinstance(found, SpanFormat | ResultFormat):
+            raise TypeError(f"{spec} is not a SpanFormat or ResultFormat")
+        yield found
+
+
+FORMATS: Final[Registry[Format]] = Registry("format", _builtins)
+"""Every format by name, in detection order (``pinchbench``, ``atlas``, ``autoresearch`` …)."""
+
+
+def register_format(fmt: Format, *, replace: bool = False) -> None:
+    """Add a format after those registered (``ValueError`` if the name is taken, unless ``replace``)."""
+    if not isinstance(fmt, SpanFormat | ResultFormat):
+        raise TypeError(f"expected a SpanFormat or ResultFormat, got {type(fmt).__name__}")
+    FORMATS.register(fmt, replace=replace)
+
+
+def unregister_format(name: str) -> None:
+    """Remove the format called ``name`` (``KeyError`` when there is none)."""
+    FORMATS.unregister(name)
+
+
+def _of_kind(kind: FormatKind | None) -> Mapping[str, Format]:
+    return {n: f for n, f in FORMATS.items() if kind is None or f.kind == kind}
+
+
+def detect_format(path: str | Path, *, kind: FormatKind | None = None) -> str | None:
+    """The name of the format of the file at ``path`` judged from its first bytes, or ``None`` (OTLP/JSON, unknown).
+
+    ``kind`` limits the candidates to span formats (``"spans"``) or result formats (``"results"``). Never raises: an
+    unreadable or empty file, or a sniffer that fails, gives no match.
+    """
+    head = read_head(Path(path))
+    if not head.strip():
+        return None
+    for name, fmt in _of_kind(kind).items():
+        try:
+            if fmt.sniff(head):
+                return name
+        except Exception:  # a sniffer must never make detection fail
+            continue
+    return None
+
+
+def _lookup(fmt: str, kind: FormatKind) -> Format:
+    found = FORMATS.get(fmt)
+    if found is None or found.kind != kind:
+        known = ", ".join(_of_kind(kind))
+        what = "import format" if kind == "spans" else "result format"
+        raise InputError(f"unknown {what} {fmt!r} (known: {known})")
+    return found
+
+
+def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None) -> ImportResult:
+    """Convert a foreign log into conventions-v1 OTLP/JSON requests (one per trajectory).
+
+    ``fmt`` is the name of a span format, or ``None`` to detect it from the content; ``menu`` a knob menu file
+    that overrides one embedded in the log. Bad rows are skipped and reported in ``ImportResult.errors``;
+    an unreadable file, an unknown format or a bad menu raises :class:`~trajdyn.exceptions.InputError`.
+    """
+    path = Path(path)
+    if fmt is None:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        fmt = detect_format(path, kind="spans")
+        if fmt is None:
+            raise InputError(f"{path}: not a log format trajdyn can import (known: {', '.join(_of_kind('spans'))})")
+    found = _lookup(fmt, "spans")
+    assert isinstance(found, SpanFormat)
+    menu_names = load_menu(menu) if menu is not None else None
+    trajectories, errors = found.parse(path, menu_names)
+    requests = build_requests(trajectories, source=path, format_name=found.name)
+    errors = [InputProblem(e.path, e.line, scrub_secrets(e.message)) for e in errors]  # messages may quote a row
+    return ImportResult(requests=requests, errors=errors, format=found.name, source=str(path))
+
+
+def read_result(
+    path: str | Path, fmt: str | None = None
+) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
+    """Read one benchmark result file: ``(format name, records, problems)``; never raises on bad input.
+
+    ``fmt``: the name of a result format, or ``None`` to detect it. Records hold :data:`~trajdyn.formats.RESULT_KEYS`; a file that
+    cannot be read, is of no known result format or holds no usable run gives no record and its problems.
+    """
+    name = str(path)
+    chosen = fmt if fmt is not None else detect_format(path, kind="results")
+    if chosen is None:
+        known = ", ".join(_of_kind("results"))
+        return None, [], [InputProblem(name, 0, f"not a benchmark result file trajdyn can read (known: {known})")]
+    found = _lookup(chosen, "results")
+    assert isinstance(found, ResultFormat)
+    try:
+        data = Path(path).read_bytes()
+        if data[:2] == GZIP_MAGIC:
+            data = gzip.decompress(data)
+        text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        return found.name, [], [InputProblem(name, 0, f"cannot read the result file: {exc}")]
+    records, problems = found.parse(name, text)
+    return found.name, records, problems
