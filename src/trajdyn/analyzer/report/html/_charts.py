@@ -183,6 +183,21 @@ def band(
     return spec
 
 
+def lines_or_band(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    few: bool,
+    title: str,
+    x_title: str,
+    y_title: str,
+    domain: Sequence[float] | None = None,
+) -> Spec:
+    """Series across trajectories: one line each when there are ``few`` (:func:`multi_line`, ``{x, y, series}``
+    rows), else their median and interquartile band (:func:`band`, ``{x, lo, mid, hi}`` rows)."""
+    draw = multi_line if few else band
+    return draw(rows, title=title, x_title=x_title, y_title=y_title, domain=domain)
+
+
 def multi_line(
     rows: Sequence[Mapping[str, Any]],
     *,

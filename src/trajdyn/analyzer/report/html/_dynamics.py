@@ -150,25 +150,13 @@ def _summary(
                 "Distribution over all trajectories, coloured by regime.",
             )
         )
-    if n <= FEW:
+    few = n <= FEW
+    if few:
         rows = [
             {"x": i + (b.get("entropy_window") or 1) - 1, "y": v, "series": str(e.get(K.TRAJECTORY_ID))}
             for e, b in blocks
             for i, v in enumerate(b.get("windowed_entropy") or [])
         ]
-        if rows:
-            figures.append(
-                ctx.figure(
-                    charts.multi_line(
-                        rows,
-                        title="Entropy over windows",
-                        x_title="turn (window end)",
-                        y_title="entropy",
-                        domain=(0, 1),
-                    ),
-                    "Normalised action entropy of each window of turns, one line per trajectory.",
-                )
-            )
     else:
         per: dict[int, list[float]] = defaultdict(list)
         for _, b in blocks:
@@ -182,19 +170,16 @@ def _summary(
             q = quartiles(per[x])
             if q is not None:
                 rows.append({"x": x, "lo": q[0], "mid": q[1], "hi": q[2]})
-        if rows:
-            figures.append(
-                ctx.figure(
-                    charts.band(
-                        rows,
-                        title="Entropy over windows",
-                        x_title="turn (window end)",
-                        y_title="entropy",
-                        domain=(0, 1),
-                    ),
-                    f"Median and interquartile range over the {n:,} trajectories.",
-                )
-            )
+    if rows:
+        spec = charts.lines_or_band(
+            rows, few=few, title="Entropy over windows", x_title="turn (window end)", y_title="entropy", domain=(0, 1)
+        )
+        caption = (
+            "Normalised action entropy of each window of turns, one line per trajectory."
+            if few
+            else f"Median and interquartile range over the {n:,} trajectories."
+        )
+        figures.append(ctx.figure(spec, caption))
     table_rows = [
         (
             short_label(e),

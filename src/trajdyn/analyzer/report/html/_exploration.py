@@ -177,54 +177,31 @@ def _summary_body(
         )
     ]
     rows = _per_window(blocks)
-    if n <= FEW:
-        figures.append(
-            ctx.figure(
-                charts.multi_line(
-                    rows["few_rates"],
-                    title="Repeat rate per window",
-                    x_title="iteration (window end)",
-                    y_title="repeat rate",
-                    domain=(0, 1),
-                ),
-                "One line per trajectory.",
-            )
+    few = n <= FEW
+    panels = (
+        (
+            "few_rates" if few else "rates",
+            "Repeat rate per window",
+            "repeat rate",
+            (0, 1),
+            "One line per trajectory."
+            if few
+            else f"Median (line) and interquartile range (band) over the {n:,} trajectories, window by window.",
+        ),
+        (
+            "few_cov" if few else "coverage",
+            "Coverage growth",
+            "distinct (knob, value) pairs",
+            None,
+            "Distinct pairs proposed by the end of each window"
+            + (", one line per trajectory." if few else ": median and interquartile range."),
+        ),
+    )
+    for key, title, y_title, domain, caption in panels:
+        spec = charts.lines_or_band(
+            rows[key], few=few, title=title, x_title="iteration (window end)", y_title=y_title, domain=domain
         )
-        figures.append(
-            ctx.figure(
-                charts.multi_line(
-                    rows["few_cov"],
-                    title="Coverage growth",
-                    x_title="iteration (window end)",
-                    y_title="distinct (knob, value) pairs",
-                ),
-                "Distinct pairs proposed by the end of each window, one line per trajectory.",
-            )
-        )
-    else:
-        figures.append(
-            ctx.figure(
-                charts.band(
-                    rows["rates"],
-                    title="Repeat rate per window",
-                    x_title="iteration (window end)",
-                    y_title="repeat rate",
-                    domain=(0, 1),
-                ),
-                f"Median (line) and interquartile range (band) over the {n:,} trajectories, window by window.",
-            )
-        )
-        figures.append(
-            ctx.figure(
-                charts.band(
-                    rows["coverage"],
-                    title="Coverage growth",
-                    x_title="iteration (window end)",
-                    y_title="distinct (knob, value) pairs",
-                ),
-                "Distinct pairs proposed by the end of each window: median and interquartile range.",
-            )
-        )
+        figures.append(ctx.figure(spec, caption))
     knobs: dict[str, list[int]] = {}
     for _, b in blocks:
         counts = b.get("knob_counts")
