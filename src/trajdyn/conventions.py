@@ -100,6 +100,8 @@ OUTCOME: Final = "trajdyn.outcome"
 OUTCOME_SUCCESS: Final = "success"
 OUTCOME_FAILURE: Final = "failure"
 OUTCOME_ERROR: Final = "error"
+COST: Final = "trajdyn.cost"
+"""Double, US dollars: what the trajectory's (or a step's) model calls cost, as the producer recorded it."""
 
 # --------------------------------------------------------------------------------------------------
 # Step span attributes
@@ -205,6 +207,69 @@ INSTRUMENT_PREFIX: Final = "trajdyn.coverage."
 ``trajdyn.trajectory.id`` and ``trajdyn.task.id`` attributes."""
 
 # --------------------------------------------------------------------------------------------------
+# Foreign conventions: keys of other instrumentations the analyzer reads when a trace carries no trajdyn step
+# (docs/conventions.md, "Foreign conventions"; the mapping is trajdyn.analyzer.foreign). Never written by trajdyn.
+# --------------------------------------------------------------------------------------------------
+# OpenTelemetry GenAI semantic conventions
+OPERATION_EXECUTE_TOOL: Final = "execute_tool"
+OPERATION_CHAT: Final = "chat"
+OPERATION_GENERATE_CONTENT: Final = "generate_content"
+OPERATION_TEXT_COMPLETION: Final = "text_completion"
+OPERATION_CALL_LLM: Final = "call_llm"
+"""any-agent's operation name for a model call (its GenAI dialect)."""
+MODEL_OPERATIONS: Final = (
+    OPERATION_CHAT,
+    OPERATION_GENERATE_CONTENT,
+    OPERATION_TEXT_COMPLETION,
+    OPERATION_CALL_LLM,
+)
+"""``gen_ai.operation.name`` values of a model call."""
+FOREIGN_GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+FOREIGN_GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
+FOREIGN_GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+FOREIGN_GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+FOREIGN_GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+FOREIGN_GEN_AI_TOOL_ARGS: Final = "gen_ai.tool.args"
+"""any-agent: the tool call's arguments."""
+FOREIGN_GEN_AI_OUTPUT: Final = "gen_ai.output"
+"""any-agent: a tool's result (or a model's output)."""
+FOREIGN_GEN_AI_INPUT_COST: Final = "gen_ai.usage.input_cost"
+"""any-agent: USD cost of a model call's input tokens."""
+FOREIGN_GEN_AI_OUTPUT_COST: Final = "gen_ai.usage.output_cost"
+# OpenInference (Arize Phoenix)
+FOREIGN_OPENINFERENCE_SPAN_KIND: Final = "openinference.span.kind"
+OPENINFERENCE_AGENT: Final = "AGENT"
+OPENINFERENCE_CHAIN: Final = "CHAIN"
+OPENINFERENCE_TOOL: Final = "TOOL"
+OPENINFERENCE_LLM: Final = "LLM"
+FOREIGN_OPENINFERENCE_TOOL_NAME: Final = "tool.name"
+FOREIGN_OPENINFERENCE_INPUT_VALUE: Final = "input.value"
+FOREIGN_OPENINFERENCE_OUTPUT_VALUE: Final = "output.value"
+FOREIGN_OPENINFERENCE_SESSION_ID: Final = "session.id"
+FOREIGN_OPENINFERENCE_MODEL_NAME: Final = "llm.model_name"
+FOREIGN_OPENINFERENCE_PROMPT_TOKENS: Final = "llm.token_count.prompt"
+FOREIGN_OPENINFERENCE_COMPLETION_TOKENS: Final = "llm.token_count.completion"
+FOREIGN_COST_PROMPT: Final = "cost_prompt"
+"""any-agent on OpenInference spans: USD cost of a model call's prompt."""
+FOREIGN_COST_COMPLETION: Final = "cost_completion"
+# OpenLLMetry (Traceloop)
+FOREIGN_TRACELOOP_SPAN_KIND: Final = "traceloop.span.kind"
+TRACELOOP_WORKFLOW: Final = "workflow"
+TRACELOOP_AGENT: Final = "agent"
+TRACELOOP_TOOL: Final = "tool"
+FOREIGN_TRACELOOP_ENTITY_NAME: Final = "traceloop.entity.name"
+FOREIGN_TRACELOOP_ENTITY_INPUT: Final = "traceloop.entity.input"
+FOREIGN_TRACELOOP_ENTITY_OUTPUT: Final = "traceloop.entity.output"
+FOREIGN_LLM_REQUEST_TYPE: Final = "llm.request.type"
+"""OpenLLMetry's model-call marker (``chat`` | ``completion``) on provider spans such as ``openai.chat``."""
+LLM_REQUEST_TYPES: Final = ("chat", "completion")
+# Langfuse and the Vercel AI SDK (read from a Langfuse trace export)
+FOREIGN_LANGFUSE_OBSERVATION_TYPE: Final = "langfuse.observation.type"
+FOREIGN_VERCEL_TOOL_CALL_NAME: Final = "ai.toolCall.name"
+FOREIGN_VERCEL_TOOL_CALL_ARGS: Final = "ai.toolCall.args"
+FOREIGN_VERCEL_TOOL_CALL_RESULT: Final = "ai.toolCall.result"
+
+# --------------------------------------------------------------------------------------------------
 # Typed attribute table: the analyzer turns these keys into typed columns
 # --------------------------------------------------------------------------------------------------
 AttrType = Literal["string", "int", "double", "bool", "string[]"]
@@ -233,6 +298,7 @@ ATTRIBUTE_TYPES: Final[dict[str, AttrType]] = {
     BASELINE: "double",
     REWARD: "double",
     OUTCOME: "string",
+    COST: "double",
     PHASE: "string",
     ITERATION: "int",
     KNOB: "string",

@@ -83,6 +83,19 @@ CASES: tuple[Case, ...] = (
     Case("otlp-proto-example-trace", ("otlp-proto-example-trace.json",)),
     Case("otlp-spec-file-exporter-example", ("otlp-spec-file-exporter-example.jsonl",)),
     Case("tau-bench-gpt-4o-airline", ("tau-bench-gpt-4o-airline.json",)),
+    # foreign span containers and conventions (issue 15)
+    *(
+        Case(Path(name).stem, (name,))
+        for name in (
+            "anyagent-genai-tinyagent_trace.json",
+            "anyagent-openinference-smolagents_trace.json",
+            "agentprism-otlp-openinference-langchain-tavily-agent.json",
+            "agentevals-kagent-adk-tempo_export_with_batches.json",
+            "phoenix-pxi_turn_subagent_trace.json",
+            "agentprism-langfuse-trace-export-2.json",
+            "jaegerui-api-traces-otlp2jaeger-out.json",
+        )
+    ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
     Case(

@@ -67,6 +67,7 @@ REWARD: Final = "reward"  # Float64
 OUTCOME: Final = "outcome"
 INPUT_TOKENS: Final = "input_tokens"  # Int64
 OUTPUT_TOKENS: Final = "output_tokens"  # Int64
+COST: Final = "cost"  # Float64, US dollars as the producer recorded them (null when not recorded)
 N_STEPS: Final = "n_steps"  # UInt32/Int64
 
 PHASE: Final = "phase"  # Utf8
@@ -105,6 +106,7 @@ TRAJECTORY_COLUMNS: Final[dict[str, str]] = {
     OUTCOME: C.OUTCOME,
     INPUT_TOKENS: C.GEN_AI_USAGE_INPUT_TOKENS,
     OUTPUT_TOKENS: C.GEN_AI_USAGE_OUTPUT_TOKENS,
+    COST: C.COST,
 }
 """trajectories-frame column → the root-span attribute it is read from."""
 

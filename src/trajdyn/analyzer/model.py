@@ -7,6 +7,10 @@
 * A *step* is a span with ``trajdyn.phase`` in propose | observe | decide. It belongs to its own
   ``trajdyn.trajectory.id`` if set, else to its nearest ``invoke_agent`` ancestor (at any depth), else to its trace.
 * *Events* are the span events of any span of a trajectory.
+* *Foreign runs*: traces written by other instrumentations (OpenTelemetry GenAI, OpenInference, OpenLLMetry) without
+  any ``trajdyn.*`` step are first written in conventions v1 by :func:`trajdyn.analyzer.foreign.map_foreign` (only
+  the outermost agent span of a run is its root; tool calls are turns; model calls give its tokens and cost); the
+  rules above then apply to that frame. Traces with trajdyn's own attributes are read as they are.
 
 Column names are those of :mod:`trajdyn.analyzer._columns`. The functions read ``SpanData.span_frame`` (only the
 attribute columns present in the input; absent conventions keys are typed nulls in the outputs) and cache what
@@ -24,8 +28,10 @@ import polars as pl
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer import foreign
 from trajdyn.analyzer.io import SpanData
 from trajdyn.analyzer.io._decode import span_schema
+from trajdyn.analyzer.io._read import with_typed_columns
 
 __all__ = ["events", "order_steps", "span_trajectories", "steps", "trajectories"]
 
@@ -94,12 +100,28 @@ def _nearest_agent(spans: pl.DataFrame, start: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
 
 
+def _mapped(data: SpanData) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """The spans frame the model reads: ``data.span_frame`` with its foreign runs in conventions v1, and the retry
+    events the mapping found (``None`` when nothing is foreign). Cached on ``data``."""
+    cached = data.cached("foreign")
+    if isinstance(cached, tuple):
+        return cached
+    found = foreign.map_foreign(data.span_frame)
+    result = (data.span_frame, None) if found is None else found
+    data.store("foreign", result)
+    return result
+
+
+def _frame(data: SpanData) -> pl.DataFrame:
+    return _mapped(data)[0]
+
+
 def _trajectory_ids(data: SpanData) -> pl.Series:
-    """Every span's trajectory id, aligned with ``data.span_frame`` (cached on ``data``)."""
+    """Every span's trajectory id, aligned with :func:`_frame` (cached on ``data``)."""
     cached = data.cached("trajectory_ids")
     if isinstance(cached, pl.Series):
         return cached
-    spans = data.span_frame
+    spans = _frame(data)
     own = pl.when(_is_agent(spans)).then(pl.coalesce(_col(spans, C.TRAJECTORY_ID), pl.col(K.SPAN_ID)))
     tid = spans.select(own.otherwise(_col(spans, C.TRAJECTORY_ID)).alias(K.TRAJECTORY_ID)).to_series()
     if tid.null_count():
@@ -124,7 +146,8 @@ def span_trajectories(data: SpanData) -> pl.DataFrame:
     id of that trajectory's ``invoke_agent`` span in the same trace (null when it never arrived; the earliest
     one, ties by span id, when there are several).
     """
-    spans = data.spans.with_columns(_trajectory_ids(data))
+    frame = _frame(data)
+    spans = (data.spans if frame is data.span_frame else with_typed_columns(frame)).with_columns(_trajectory_ids(data))
     roots = (
         spans.filter(_is_agent(spans))
         .select(K.TRACE_ID, K.TRAJECTORY_ID, K.START_NS, pl.col(K.SPAN_ID).alias(K.ROOT_SPAN_ID))
@@ -255,7 +278,7 @@ def steps(data: SpanData) -> pl.DataFrame:
     cached = data.cached("steps")
     if isinstance(cached, pl.DataFrame):
         return cached
-    spans = data.span_frame
+    spans = _frame(data)
     metrics = [c for c in spans.columns if c.startswith(C.METRICS_PREFIX)]
     step_cols: list[pl.Expr] = []
     for column, key in K.STEP_COLUMNS.items():
@@ -303,7 +326,7 @@ def trajectories(data: SpanData) -> pl.DataFrame:
     cached = data.cached("trajectories")
     if isinstance(cached, pl.DataFrame):
         return cached
-    spans = data.span_frame.with_columns(_trajectory_ids(data))
+    spans = _frame(data).with_columns(_trajectory_ids(data))
     step_frame = steps(data)
     counts = step_frame.group_by(K.TRAJECTORY_ID).agg(
         pl.len().cast(pl.Int64).alias(K.N_STEPS),
@@ -368,9 +391,13 @@ def events(data: SpanData) -> pl.DataFrame:
     if isinstance(cached, pl.DataFrame):
         return cached
     ev = data.events
+    retries = _mapped(data)[1]
+    if retries is not None and retries.height:
+        ev = pl.concat([ev, retries], how="diagonal_relaxed")
     if ev.height:
         owners = (
-            data.span_frame.select(K.TRACE_ID, K.SPAN_ID)
+            _frame(data)
+            .select(K.TRACE_ID, K.SPAN_ID)
             .with_columns(_trajectory_ids(data))
             .join(ev.select(K.TRACE_ID, K.SPAN_ID).unique(), on=[K.TRACE_ID, K.SPAN_ID], how="semi")
             .filter(pl.col(K.SPAN_ID).is_not_null())

@@ -1,4 +1,4 @@
-"""The real OTLP files under ../shared/external ingest; the non-OTLP trace formats give a clear error."""
+"""The real OTLP files under ../shared/external ingest (the other span containers: tests/analyzer/foreign/)."""
 
 from __future__ import annotations
 
@@ -55,25 +55,6 @@ def test_spec_file_exporter_example_keeps_spans_with_empty_ids(external: Path) -
     # only the documented empty-id warnings, one per span
     assert len(data.errors) == 8
     assert all("has an empty traceId and an empty spanId" in e.message for e in data.errors)
-
-
-@pytest.mark.parametrize(
-    ("name", "got"),
-    [
-        ("jaeger-model-example_trace.json", "a JSON object with keys 'spans'"),
-        ("jaeger-model-tags_opname_trace.json", "a JSON object with keys 'spans'"),
-        (
-            "jaegerui-api-traces-otlp2jaeger-out.json",
-            "a JSON object with keys 'data', 'total', 'limit', 'offset', 'errors'",
-        ),
-    ],
-)
-def test_jaeger_formats_are_not_otlp(external: Path, name: str, got: str) -> None:
-    data = read_spans(external / name)
-    assert [str(e) for e in data.errors] == [
-        f'{external / name}:1: not an OTLP document: expected an object with "resourceSpans", got {got}'
-    ]
-    assert data.spans.height == 0
 
 
 def test_all_otlp_files_at_once(external: Path) -> None:

@@ -34,6 +34,7 @@ from trajdyn.analyzer.io._attributes import (
     any_to_python,
     excerpt,
 )
+from trajdyn.analyzer.io._containers import HEAD_BYTES, read_container, sniff_container
 from trajdyn.analyzer.io._documents import (
     BadDocument,
     convert_document,
@@ -487,6 +488,18 @@ Docs = list[tuple[int, int, TracesData]]
 Errors = list[tuple[int, int, str]]
 
 
+def _container(part: int, line: int, raw: bytes, docs: Docs, errors: Errors) -> bool:
+    """Read ``raw`` (starting at ``line``) as a span container other than OTLP (:mod:`._containers`) when it is
+    one; ``False`` when it is not."""
+    name = sniff_container(raw[:HEAD_BYTES])
+    if name is None:
+        return False
+    found = read_container(name, raw)
+    docs.extend((part, line + at - 1, doc) for at, doc in found.documents)
+    errors.extend((part, line + at - 1, message) for at, message in found.problems)
+    return True
+
+
 def _decode_lines(part: int, raw: bytes, docs: Docs, errors: Errors, *, auto: bool = False) -> int | None:
     """Decode the JSON lines of ``raw`` (a bad line is reported and skipped); returns the number of lines.
 
@@ -505,6 +518,9 @@ def _decode_lines(part: int, raw: bytes, docs: Docs, errors: Errors, *, auto: bo
         except BadDocument as exc:
             if first and looks_like_document(raw, complete=True):
                 return None
+            if _container(part, i, line, docs, errors):
+                first = False
+                continue
             torn = split_torn_line(line)
             if torn is None:
                 errors.append((part, i, exc.message))
@@ -522,6 +538,8 @@ def _decode_document(part: int, raw: bytes, docs: Docs, errors: Errors) -> int:
     try:
         docs.append((part, 1, decode_document(raw)))
     except BadDocument as exc:
+        if _container(part, 1, raw, docs, errors):
+            return n_lines
         line_docs: Docs = []
         line_errors: Errors = []
         _decode_lines(part, raw, line_docs, line_errors)
