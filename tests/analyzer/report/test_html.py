@@ -330,6 +330,18 @@ def test_loops_get_detail_first_and_the_finding_links_to_the_longest() -> None:
     assert "2 more were left out to keep the page under" in tight and 'href="#t-12"' not in tight
 
 
+def _findings(report: Report) -> str:
+    text = check_page(render_html(report)).plain
+    return text.split("Findings", 1)[1].split("Inputs and their problems", 1)[0]
+
+
+def test_one_trajectory_s_loop_and_stuck_regime_are_findings() -> None:
+    findings = _findings(_dynamics_report(1, {0: 30}))
+    assert "Loop: period 2 from turn 30, 5 repeats (p = 1e-06)." in findings
+    assert "Regime looping: a reason." in findings
+    assert _findings(_dynamics_report(1, {})).strip() == "Nothing flagged."
+
+
 def test_the_notebook_fragment_is_the_same_report(mixed: Report) -> None:
     fragment = mixed._repr_html_()
     assert fragment.startswith('<div class="trajdyn"><style>')

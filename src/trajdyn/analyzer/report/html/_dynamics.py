@@ -346,7 +346,14 @@ def dynamics_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
                 href="#s-dynamics",
             )
         ]
-        return HtmlPart("dynamics", "Dynamics", Markup(""), headlines, (), interest, _detail)
+        findings: list[Finding] = []  # one trajectory: its loop and a stuck regime are the findings
+        if loop_segment(block) is not None:
+            findings.append(Finding(f"{_loop_text(block.get('loop')).capitalize()}.", tone="bad", href="#s-dynamics"))
+        if block.get("regime") in ("trapped", "looping"):
+            findings.append(
+                Finding(f"Regime {block.get('regime')}: {block.get('regime_reason')}.", tone="bad", href="#s-dynamics")
+            )
+        return HtmlPart("dynamics", "Dynamics", Markup(""), headlines, findings, interest, _detail)
     body, headlines, findings = _summary(blocks, ctx)
     return HtmlPart("dynamics", "Dynamics", body, headlines, findings, interest, _detail)
 
