@@ -3,8 +3,10 @@
 (1) Default backend (hashing embeddings): a synthetic conventions-v1 dump of N trajectories × 50 turns (a propose
     span with an action and a short text, an observe span with a short text per turn; tasks of 4 attempts), timed as
     (a) ingest = ``read_spans`` + ``steps`` + ``trajectories``, (b) the exploration section, (c) the whole dynamics
-    analysis (``analyze_dynamics``: sequences with 100 shuffles, embeddings, drift, divergence, regimes). Prints
-    trajectories/s for each and the ratio (c)/(a): the target is that dynamics is not the bottleneck (ratio < 1).
+    analysis (``analyze_dynamics``: sequences with 100 shuffles, embeddings, drift, divergence, regimes, as frames),
+    (d) the report JSON of its ``dynamics`` and ``sensitivity`` sections from those frames (``dynamics_blocks``).
+    Prints trajectories/s for each and the ratio (c)/(a): the target is that dynamics is not the bottleneck
+    (ratio < 1).
 (2) ``--embeddings minilm`` over the τ-bench file (200 real runs): the dynamics analysis with a fresh embedding cache
     (model load + embedding) and again with the cache filled; prints trajectories/s and the cache's speed-up.
 
@@ -87,6 +89,7 @@ def default_backend(n: int) -> None:
     from trajdyn.analyzer import read_spans, steps, trajectories
     from trajdyn.analyzer.metrics import exploration
     from trajdyn.analyzer.metrics.dynamics import analyze_dynamics
+    from trajdyn.analyzer.report._dynamics import dynamics_blocks
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "spans.jsonl"
@@ -106,12 +109,16 @@ def default_backend(n: int) -> None:
     start = time.perf_counter()
     result = analyze_dynamics(st, tr)
     dyn = time.perf_counter() - start
-    assert len(result.per_trajectory) == n
+    start = time.perf_counter()
+    blocks = dynamics_blocks(result)
+    render = time.perf_counter() - start
+    assert result.trajectories.height == len(blocks.per_trajectory) == n
     print(f"(a) ingest (read_spans + steps + trajectories)  {n / ingest:9,.0f} trajectories/s  ({ingest:.2f} s)")
     print(f"(b) exploration                                   {n / explore:9,.0f} trajectories/s  ({explore:.2f} s)")
     print(f"(c) dynamics, hashing embeddings, 100 shuffles    {n / dyn:9,.0f} trajectories/s  ({dyn:.2f} s)")
+    print(f"(d) its report JSON (dynamics + sensitivity)      {n / render:9,.0f} trajectories/s  ({render:.2f} s)")
     print(f"(c)/(a) = {dyn / ingest:.2f}  (target < 1: dynamics is not the bottleneck of trajdyn-analyze)")
-    regimes = result.summary["regimes"]
+    regimes = dict(result.summary.regimes)
     print(f"regimes on the synthetic runs (no planted structure beyond a sticky chain): {regimes}")
 
 

@@ -24,7 +24,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
-from trajdyn.analyzer.metrics.trends import Settings, analyze_series, e_divisive_statistic, ols_slope
+from trajdyn.analyzer.metrics.trends import Settings, analyze_series
+from trajdyn.analyzer.stats import e_divisive_statistic, ols_slope
 
 SIZES = (0.5, 1.0, 1.5, 2.0, 3.0)
 LEVEL = 0.85

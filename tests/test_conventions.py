@@ -37,7 +37,7 @@ def test_documented_trajdyn_keys_exist_in_the_module() -> None:
     documented = {
         token.strip("`")
         for token in DOC.split()
-        if token.startswith("`trajdyn.") and token.endswith("`") and "<" not in token and "…" not in token
+        if token.startswith("`trajdyn.") and token.endswith("`") and not any(c in token for c in "<…*")
     }
     assert documented - known - {"trajdyn.conventions"} == set()
 
@@ -46,11 +46,20 @@ def test_attribute_types_cover_every_key_constant() -> None:
     keys = {
         value
         for name, value in _constant_values().items()
-        if not name.startswith(("EVENT_", "COVERAGE_PREFIX", "METRICS_PREFIX", "INSTRUMENT_PREFIX", "IMPORT_"))
+        if not name.startswith(
+            ("EVENT_", "COVERAGE_PREFIX", "METRICS_PREFIX", "INSTRUMENT_PREFIX", "IMPORT_", "FOREIGN_")
+        )
         and not value.endswith(".")
         and name != "INSTRUMENTATION_SCOPE"
     }
     assert keys - set(C.ATTRIBUTE_TYPES) == set()
+
+
+def test_every_foreign_key_is_documented() -> None:
+    """Keys trajdyn reads from other conventions (never writes) are listed in docs/conventions.md."""
+    foreign = [value for name, value in vars(C).items() if name.startswith("FOREIGN_") and isinstance(value, str)]
+    assert len(foreign) > 20
+    assert [key for key in foreign if f"`{key}`" not in DOC] == []
 
 
 def test_no_other_module_spells_a_key() -> None:

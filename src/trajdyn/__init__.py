@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from trajdyn import exporters as exporters
     from trajdyn import redact as redact
     from trajdyn import sdk as sdk
+    from trajdyn import sweeps as sweeps
     from trajdyn.sdk import (
         Trajectory,
         Variant,
@@ -59,12 +60,15 @@ if TYPE_CHECKING:
         summary,
         trajectory,
     )
+    from trajdyn.sweeps import Ratchet, RatchetDecision
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigurationError",
     "MissingExtraError",
+    "Ratchet",
+    "RatchetDecision",
     "RepeatedProposal",
     "TrajdynError",
     "Trajectory",
@@ -95,15 +99,17 @@ __all__ = [
     "trajectory",
 ]
 
-_SUBPACKAGES = frozenset({"exporters", "redact", "sdk"})
+_SUBPACKAGES = frozenset({"exporters", "redact", "sdk", "sweeps"})
+_FROM_SWEEPS = frozenset({"Ratchet", "RatchetDecision"})
+"""Names loaded from :mod:`trajdyn.sweeps` (pure Python: no OpenTelemetry) rather than :mod:`trajdyn.sdk`."""
 
 
 def __getattr__(name: str) -> Any:
-    """The SDK's names (and the ``sdk``, ``exporters`` and ``redact`` modules), imported on first use."""
+    """The SDK's names (and the ``sdk``, ``exporters``, ``redact`` and ``sweeps`` modules), imported on first use."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"trajdyn.{name}")
     if name in __all__:
-        value = getattr(importlib.import_module("trajdyn.sdk"), name)
+        value = getattr(importlib.import_module("trajdyn.sweeps" if name in _FROM_SWEEPS else "trajdyn.sdk"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

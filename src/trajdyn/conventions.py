@@ -85,6 +85,11 @@ EXECUTION_MODE: Final = "trajdyn.execution_mode"
 
 # search space
 KNOB_MENU: Final = "trajdyn.knob.menu"
+KNOB_DEFAULT: Final = "trajdyn.knob.default"
+"""Sweep runs: the canonical value of the swept knob's current default (the value a proposal is compared with)."""
+SWEEP_DEGENERATE: Final = "trajdyn.sweep.degenerate"
+"""Sweep runs: bool, the scenario's result is degenerate (no relevant item, a trivial ranking …): the run is counted,
+never scored."""
 OBJECTIVE: Final = "trajdyn.objective"
 OBJECTIVE_MINIMIZE: Final = "minimize"
 OBJECTIVE_MAXIMIZE: Final = "maximize"
@@ -158,6 +163,37 @@ DECISION_ALIASES: Final[dict[str, str]] = {
 }
 """Lower-cased spellings accepted from user code and foreign logs, mapped to the canonical decision."""
 
+# the Ratchet's evidence, set on decide spans whose function returned a trajdyn.RatchetDecision (docs/sdk.md)
+RATCHET_PREFIX: Final = "trajdyn.ratchet."
+RATCHET_STEP: Final = "trajdyn.ratchet.step"
+"""``decide`` (a candidate against the incumbent) or ``confirm`` (accumulated keeps re-checked on a fresh split)."""
+RATCHET_STEPS: Final = ("decide", "confirm")
+RatchetStep = Literal["decide", "confirm"]
+RATCHET_IMPROVEMENT: Final = "trajdyn.ratchet.improvement"
+"""Mean paired improvement, in the metric's units, positive = better whatever the objective."""
+RATCHET_CI_LOW: Final = "trajdyn.ratchet.ci_low"
+"""One-sided lower confidence bound of the mean paired improvement (paired t) at ``trajdyn.ratchet.confidence``."""
+RATCHET_CI_HIGH: Final = "trajdyn.ratchet.ci_high"
+"""One-sided upper bound at the same confidence (with the lower: a ``2·confidence − 1`` interval)."""
+RATCHET_CONFIDENCE: Final = "trajdyn.ratchet.confidence"
+RATCHET_MIN_EFFECT: Final = "trajdyn.ratchet.min_effect"
+"""η: the candidate is kept only when the lower bound exceeds it."""
+RATCHET_N: Final = "trajdyn.ratchet.n"
+"""Paired scores used."""
+RATCHET_N_EXCLUDED: Final = "trajdyn.ratchet.n_excluded"
+"""Pairs left out: a task scored on one side only, a non-finite incumbent score, or a non-finite candidate score
+(which always reverts)."""
+RATCHET_QUERIES: Final = "trajdyn.ratchet.queries"
+"""Decisions made so far on the data the loop decides on (queries of it), this one included."""
+RATCHET_CONFIRM_QUERIES: Final = "trajdyn.ratchet.confirm_queries"
+"""Confirmations made so far on fresh splits, this one included."""
+RATCHET_PENDING: Final = "trajdyn.ratchet.pending"
+"""Keeps since the last confirmation (0 after a confirmation)."""
+RATCHET_CONFIRM_DUE: Final = "trajdyn.ratchet.confirm_due"
+"""Bool: ``confirm_every`` keeps have accumulated; the caller should confirm them on a fresh split."""
+RATCHET_REASON: Final = "trajdyn.ratchet.reason"
+"""The decision's reason in words (the bound against η, too few pairs, a rollback …)."""
+
 # live coverage numbers, set on decide spans
 COVERAGE_PREFIX: Final = "trajdyn.coverage."
 COVERAGE_KNOBS_TOUCHED: Final = "trajdyn.coverage.knobs_touched"
@@ -228,7 +264,6 @@ FOREIGN_GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
 FOREIGN_GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
 FOREIGN_GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
 FOREIGN_GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
-FOREIGN_GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
 FOREIGN_GEN_AI_TOOL_ARGS: Final = "gen_ai.tool.args"
 """any-agent: the tool call's arguments."""
 FOREIGN_GEN_AI_OUTPUT: Final = "gen_ai.output"
@@ -293,6 +328,8 @@ ATTRIBUTE_TYPES: Final[dict[str, AttrType]] = {
     LEARNING_KEY: "string",
     EXECUTION_MODE: "string",
     KNOB_MENU: "string[]",
+    KNOB_DEFAULT: "string",
+    SWEEP_DEGENERATE: "bool",
     OBJECTIVE: "string",
     METRIC_NAME: "string",
     BASELINE: "double",
@@ -318,6 +355,19 @@ ATTRIBUTE_TYPES: Final[dict[str, AttrType]] = {
     COVERAGE_BEST_VALUE: "double",
     COVERAGE_BEST_ITERATION: "int",
     COVERAGE_SINCE_IMPROVEMENT: "int",
+    RATCHET_STEP: "string",
+    RATCHET_IMPROVEMENT: "double",
+    RATCHET_CI_LOW: "double",
+    RATCHET_CI_HIGH: "double",
+    RATCHET_CONFIDENCE: "double",
+    RATCHET_MIN_EFFECT: "double",
+    RATCHET_N: "int",
+    RATCHET_N_EXCLUDED: "int",
+    RATCHET_QUERIES: "int",
+    RATCHET_CONFIRM_QUERIES: "int",
+    RATCHET_PENDING: "int",
+    RATCHET_CONFIRM_DUE: "bool",
+    RATCHET_REASON: "string",
     PLAYBOOK_ENTRY_ID: "string",
     PLAYBOOK_SUCCESS: "bool",
     REASON: "string",

@@ -107,12 +107,13 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
     assert list(FORMATS) == [
         "pinchbench",
         "pinchbench-skill-summary",
+        "popoto-sweep",
         "atlas",
         "autoresearch",
         "autoresearch-tsv",
         "tau-bench",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results", "spans", "spans", "spans", "spans"]
+    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results", "sweeps", "spans", "spans", "spans", "spans"]
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
@@ -125,7 +126,7 @@ def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
 
 
 def test_registering_checks_the_object_and_the_name() -> None:
-    with pytest.raises(TypeError, match="SpanFormat or ResultFormat"):
+    with pytest.raises(TypeError, match="SpanFormat, ResultFormat or SweepFormat"):
         register_format(object())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="a format named 'atlas' is already registered"):
         register_format(SpanFormat(name="atlas", description="", sniff=_csv_sniff, parse=_csv_parse))
@@ -206,7 +207,7 @@ def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Pat
         import trajdyn.formats
         from trajdyn.formats import FORMATS, convert, detect_format, read_result, write_jsonl
         log = Path({str(external / "autoresearch-trajectory.jsonl")!r})
-        assert detect_format(log) == "autoresearch" and len(FORMATS) == 6
+        assert detect_format(log) == "autoresearch" and len(FORMATS) == 7
         assert write_jsonl(convert(log).requests, Path({str(tmp_path / "out.jsonl")!r})) > 0
         name, records, problems = read_result({str(external / "pinchbench/results/0005_main.json")!r})
         assert name == "pinchbench" and len(records) == 52 and not problems

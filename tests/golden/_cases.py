@@ -21,6 +21,8 @@ from tests.conftest import EXTERNAL_DIR
 GOLDEN_DIR = Path(__file__).resolve().parent / "reports"
 HTML_GOLDEN_DIR = Path(__file__).resolve().parent / "html"
 GENERATED_AT = "2000-01-01T00:00:00Z"
+PROFILES_DIR = Path(__file__).resolve().parents[2] / "examples" / "profiles"
+"""The fusion cases' target profiles (examples of the docs)."""
 
 Builder = Callable[[Path], list[str]]
 """Writes a synthetic case's inputs into a directory and returns their paths."""
@@ -98,6 +100,10 @@ CASES: tuple[Case, ...] = (
     ),
     *(Case("pinchbench-" + Path(p).parent.name, (p,)) for p in PINCHBENCH),
     Case("pinchbench-all-runs", ("pinchbench",)),
+    *(
+        Case(f"popoto-sweep_{stamp}", (f"popoto-sweep_{stamp}.json",))
+        for stamp in ("20260325_151421", "20260330_160911", "20260420_051055")
+    ),
     Case(
         "mixed-real-inputs",
         (
@@ -107,6 +113,13 @@ CASES: tuple[Case, ...] = (
             "autoresearch-trajectory.jsonl",
         ),
     ),
+    # fusion (issue 13): the real inputs reweighted to target profiles of examples/profiles
+    Case(
+        "tau-bench-gpt-4o-airline-fusion",
+        ("tau-bench-gpt-4o-airline.json",),
+        options={"profile": "tau-bench-airline-cancellations.yaml"},
+    ),
+    Case("pinchbench-all-runs-fusion", ("pinchbench",), options={"profile": "pinchbench-multi-step.json"}),
     # synthetic cases of the suite
     Case("synthetic-order-contract", build=_lines("contract", contract_spans)),
     Case("synthetic-mixed-loops", build=_lines("mixed", lambda: seeded_spans(2026, 16))),
@@ -146,6 +159,11 @@ def render_all(case: Case, *, html: bool = True) -> tuple[str, str, str]:
         options = dict(case.options)
         if "menu" in options and EXTERNAL_DIR is not None:
             options["menu"] = str(EXTERNAL_DIR / options["menu"])
+        if "profile" in options:
+            from trajdyn.analyzer import FusionOptions
+
+            profile = PROFILES_DIR / options.pop("profile")
+            options["options"] = [FusionOptions(profile=profile)]
         report = analyze(paths, generated_at=GENERATED_AT, progress=False, **options)
         texts = [report_to_json(report) + "\n", render_markdown(report), ""]
         if html:

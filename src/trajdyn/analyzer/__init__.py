@@ -12,7 +12,7 @@ work without polars::
     steps(data).filter(phase="propose")
 
 Each report section reads its own frozen options type (``ExplorationOptions``, ``DynamicsOptions`` and
-``EmbeddingOptions``, ``PlaybookOptions`` and a ``LintResult``, ``TrendsOptions``). See docs/analyzer-api.md and
+``EmbeddingOptions``, ``PlaybookOptions`` and a ``LintResult``, ``TrendsOptions``, ``FusionOptions``). See docs/analyzer-api.md and
 docs/architecture.md.
 """
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from trajdyn.analyzer.metrics.exploration import ExplorationOptions
     from trajdyn.analyzer.metrics.playbook import LintConfig, LintResult, PlaybookOptions, lint_playbook
     from trajdyn.analyzer.model import events, steps, trajectories
-    from trajdyn.analyzer.report import Report, ReportOptions, TrendsOptions
+    from trajdyn.analyzer.report import FusionOptions, Report, ReportOptions, SweepsOptions, TrendsOptions
 
     ReadResult = SpanData
 
@@ -49,6 +49,7 @@ __all__ = [
     "DynamicsOptions",
     "EmbeddingOptions",
     "ExplorationOptions",
+    "FusionOptions",
     "InputParseError",
     "InputProblem",
     "InputSummary",
@@ -61,6 +62,7 @@ __all__ = [
     "ResultData",
     "SpanData",
     "SpanDocuments",
+    "SweepsOptions",
     "TrendsOptions",
     "analyze",
     "events",
@@ -87,7 +89,9 @@ _LAZY: Final = {
     "ResultData": "trajdyn.analyzer.io",
     "SpanData": "trajdyn.analyzer.io",
     "SpanDocuments": "trajdyn.analyzer.io",
+    "SweepsOptions": "trajdyn.analyzer.report",
     "TrendsOptions": "trajdyn.analyzer.report",
+    "FusionOptions": "trajdyn.analyzer.report",
     "events": "trajdyn.analyzer.model",
     "lint_playbook": "trajdyn.analyzer.metrics.playbook",
     "read_results": "trajdyn.analyzer.io",

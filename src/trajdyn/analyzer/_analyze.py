@@ -88,7 +88,8 @@ def analyze(
     is a foreign loop log (a span format of :func:`trajdyn.formats.detect_format`), or every file when ``fmt`` names
     a span format, is converted to conventions-v1 spans and read in process; its problems are reported with its
     path. A benchmark result file (a result format, also inside a directory or glob; every file when ``fmt`` names a
-    result format) is read as a run summary for the ``trends`` section instead of as spans.
+    result format) is read as a run summary for the ``trends`` section instead of as spans; a parameter-sweep
+    summary (a sweep format, popoto's ``sweep_*.json``) feeds the ``sweeps`` section.
     ``options``: the sections' options objects (``ExplorationOptions(window=5)``, ``TrendsOptions(group_by="dir")``
     …, see :class:`~trajdyn.analyzer.report.ReportOptions`); one that no section reads raises
     :class:`~trajdyn.exceptions.ConfigurationError` before any input is read.
@@ -114,12 +115,12 @@ def analyze(
     result_files: list[str] = []
     if kind is None:
         raw, result_files = split_inputs(raw, walk_problems)
-    elif kind == "results":
+    elif kind in ("results", "sweeps"):
         result_files = [item for item in raw if _is_plain_file(item)]
         raw = [item for item in raw if not _is_plain_file(item)]
     results: ResultData | None = None
     if result_files:
-        results = read_results(result_files, fmt if kind == "results" else None)
+        results = read_results(result_files, fmt if kind in ("results", "sweeps") else None)
         if strict and results.errors:
             raise InputParseError(results.errors[0])
     menu_path = Path(menu) if menu is not None else None
@@ -130,7 +131,7 @@ def analyze(
     import_errors: list[InputProblem] = []
     for item in raw:
         name = None
-        if kind != "results" and _is_plain_file(item):
+        if kind in (None, "spans") and _is_plain_file(item):
             name = fmt if kind == "spans" else detect_format(item, kind="spans")
         if name is None:
             to_read.append(item)
@@ -167,4 +168,5 @@ def analyze(
         generated_at=generated_at,
         previous=previous,
         results=None if results is None else results.records,
+        sweeps=None if results is None else results.sweeps,
     )

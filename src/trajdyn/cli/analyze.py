@@ -4,7 +4,7 @@ Exit codes (also in ``--help`` and ``docs/cli.md``)::
 
     0  success (input problems, if any, were reported and the rest analysed)
     1  --strict and an input problem
-    2  usage error, or nothing readable (no spans or benchmark results in any input)
+    2  usage error, or nothing readable (no spans, benchmark results or sweep summaries in any input)
     3  --fail-on-regression and a group's trends verdict is regression
 """
 
@@ -54,7 +54,7 @@ _EPILOG = """\
 exit codes:
   0  success (input problems, if any, were reported on stderr and everything else analysed)
   1  --strict and an input problem (lint only: also an entry failing a gate)
-  2  usage error, or nothing readable (no spans or benchmark results in any input)
+  2  usage error, or nothing readable (no spans, benchmark results or sweep summaries in any input)
   3  --fail-on-regression and a group's trends verdict is regression (the report is still written)
 
 examples:
@@ -65,7 +65,9 @@ examples:
   trajdyn-analyze sessions.jsonl --compare-to last/report.json --out report/
   trajdyn-analyze --playbook entries.yaml --allowed-handles 'logs.search,data.query*'
   trajdyn-analyze pinchbench-results/ --group-by dir --fail-on-regression
+  trajdyn-analyze sweep_20260420_051055.json --sweep-default decay_rate=0.5
   trajdyn-analyze tau-bench-gpt-4o-airline.json --embeddings minilm --out report/
+  trajdyn-analyze pinchbench/ --profile workload.yaml --out report/
 """
 
 
@@ -144,6 +146,33 @@ def build_parser() -> argparse.ArgumentParser:
         "(a result file's directory), benchmark_version, suite, none, ...",
     )
     parser.add_argument(
+        "--sweep-objective",
+        choices=("maximize", "minimize"),
+        default="maximize",
+        help="sweeps: whether the swept score is maximised (nDCG, default) or minimised; a cliff is a harmful drop",
+    )
+    parser.add_argument(
+        "--sweep-min-effect",
+        type=_eta,
+        default=0.01,
+        metavar="X",
+        help="sweeps: smallest score difference worth acting on, in score units (default 0.01)",
+    )
+    parser.add_argument(
+        "--sweep-cliff-drop",
+        type=_eta,
+        default=0.05,
+        metavar="X",
+        help="sweeps: smallest drop between adjacent values that can be a cliff, in score units (default 0.05)",
+    )
+    parser.add_argument(
+        "--sweep-default",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="sweeps: the current default of a swept constant, compared with its best value (repeatable)",
+    )
+    parser.add_argument(
         "--min-effect",
         type=_min_effect,
         default=2.0,
@@ -183,7 +212,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--sections",
         metavar="LIST",
         help="comma-separated report sections to compute, in report order (default: all: exploration, dynamics, "
-        "sensitivity, playbook, trends); e.g. --sections exploration,trends skips the dynamics analysis",
+        "sensitivity, playbook, trends, fusion); e.g. --sections exploration,trends skips the dynamics analysis",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="fusion: a target profile (JSON or YAML: strata shares, shares by task id, or example task texts); "
+        "adds the fusion section: every per-run number reweighted to that task mix (docs/metrics/fusion.md)",
+    )
+    parser.add_argument(
+        "--fusion-k",
+        type=_positive_int,
+        metavar="K",
+        help="fusion: number of task clusters when tasks have no category (default: by silhouette, 2..8)",
+    )
+    parser.add_argument(
+        "--fusion-seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="fusion: seed of the clustering and intervals (default 0)",
     )
     parser.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_playbook_arguments(parser)
@@ -212,14 +260,36 @@ def _sections(spec: str | None, stderr: TextIO) -> tuple[list[ReportSection] | N
 def _options(args: argparse.Namespace, lint: LintResult | None) -> list[object]:
     """The sections' options objects from the flags (the embedder is built here, so that a missing extra is
     reported before any input is read). Raises what the options types raise for a bad value."""
-    from trajdyn.analyzer import DynamicsOptions, EmbeddingOptions, ExplorationOptions, TrendsOptions
+    from trajdyn.analyzer import (
+        DynamicsOptions,
+        EmbeddingOptions,
+        ExplorationOptions,
+        FusionOptions,
+        SweepsOptions,
+        TrendsOptions,
+    )
     from trajdyn.analyzer.embeddings import get_embedder
+    from trajdyn.exceptions import ConfigurationError
+
+    defaults: dict[str, str] = {}
+    for item in args.sweep_default:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigurationError(f"expected --sweep-default NAME=VALUE, got {item!r}")
+        defaults[name.strip()] = value.strip()
 
     return [
         ExplorationOptions(window=args.window, eta=args.eta),
         DynamicsOptions(window=args.dynamics_window, shuffles=args.shuffles),
         EmbeddingOptions(backend=get_embedder(args.embeddings, device=args.embeddings_device)),
         TrendsOptions(group_by=args.group_by, min_effect=args.min_effect),
+        FusionOptions(profile=args.profile, k=args.fusion_k, seed=args.fusion_seed),
+        SweepsOptions(
+            objective=args.sweep_objective,
+            min_effect=args.sweep_min_effect,
+            cliff_min_drop=args.sweep_cliff_drop,
+            defaults=defaults,
+        ),
         *playbook_options(args, lint),
     ]
 
@@ -288,8 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if report.errors and not args.quiet:  # data in the messages: shown inert (control characters)
         print_problems([f"{e['path']}:{e['line']}: {e['message']}" for e in report.errors], stderr)
     total_spans = sum(i["spans"] for i in report.inputs if isinstance(i["spans"], int))
-    if total_spans == 0 and not report.blocks.get("trends"):
-        return fail("nothing readable: no spans or benchmark results in the inputs", EXIT_USAGE, stderr)
+    if total_spans == 0 and not report.blocks.get("trends") and not report.blocks.get("sweeps"):
+        return fail(
+            "nothing readable: no spans, benchmark results or sweep summaries in the inputs", EXIT_USAGE, stderr
+        )
 
     document = Document(
         stem="report",

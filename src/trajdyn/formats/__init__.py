@@ -13,6 +13,8 @@ Two kinds of format in one registry (:data:`FORMATS`), each detected by content 
 
 - result formats (:class:`ResultFormat`): ``pinchbench`` (PinchBench run results; its skill summary is recognised
   and rejected). :func:`read_result` gives result records (:data:`RESULT_KEYS`) for the ``trends`` section.
+- sweep formats (:class:`SweepFormat`): ``popoto-sweep`` (popoto's constant-sweep summaries). :func:`read_sweep`
+  gives sweep records (:data:`SWEEP_RECORD_KINDS`) for the ``sweeps`` section.
 
 A new format is one module defining a :class:`SpanFormat` or :class:`ResultFormat` plus one line in
 :data:`~trajdyn.formats._registry.BUILTIN`; code outside trajdyn calls :func:`register_format`. Pure Python:
@@ -24,7 +26,15 @@ from __future__ import annotations
 from trajdyn._problems import InputProblem
 from trajdyn.formats._builder import build_requests
 from trajdyn.formats._imported import ImportedEvent, ImportedStep, ImportedTrajectory, ImportResult
-from trajdyn.formats._kinds import RESULT_KEYS, Format, FormatKind, ResultFormat, SpanFormat
+from trajdyn.formats._kinds import (
+    RESULT_KEYS,
+    SWEEP_RECORD_KINDS,
+    Format,
+    FormatKind,
+    ResultFormat,
+    SpanFormat,
+    SweepFormat,
+)
 from trajdyn.formats._menu import load_menu, menu_from_json
 from trajdyn.formats._otlp_writer import write_jsonl
 from trajdyn.formats._registry import (
@@ -32,6 +42,7 @@ from trajdyn.formats._registry import (
     convert,
     detect_format,
     read_result,
+    read_sweep,
     register_format,
     unregister_format,
 )
@@ -39,6 +50,7 @@ from trajdyn.formats._registry import (
 __all__ = [
     "FORMATS",
     "RESULT_KEYS",
+    "SWEEP_RECORD_KINDS",
     "Format",
     "FormatKind",
     "ImportResult",
@@ -48,12 +60,14 @@ __all__ = [
     "InputProblem",
     "ResultFormat",
     "SpanFormat",
+    "SweepFormat",
     "build_requests",
     "convert",
     "detect_format",
     "load_menu",
     "menu_from_json",
     "read_result",
+    "read_sweep",
     "register_format",
     "unregister_format",
     "write_jsonl",

@@ -28,7 +28,7 @@ from trajdyn._registry import Registry
 from trajdyn.exceptions import InputError
 from trajdyn.formats._builder import build_requests
 from trajdyn.formats._imported import ImportResult
-from trajdyn.formats._kinds import Format, FormatKind, ResultFormat, SpanFormat
+from trajdyn.formats._kinds import Format, FormatKind, ResultFormat, SpanFormat, SweepFormat
 from trajdyn.formats._menu import load_menu
 from trajdyn.formats._read import GZIP_MAGIC, read_head
 from trajdyn.redact import scrub_secrets
@@ -39,6 +39,7 @@ __all__ = [
     "convert",
     "detect_format",
     "read_result",
+    "read_sweep",
     "register_format",
     "unregister_format",
 ]
@@ -46,20 +47,21 @@ __all__ = [
 BUILTIN: Final = (
     "trajdyn.formats.pinchbench:FORMAT",
     "trajdyn.formats.pinchbench:SKILL_SUMMARY_FORMAT",
+    "trajdyn.formats.popoto_sweep:FORMAT",
     "trajdyn.formats.atlas:FORMAT",
     "trajdyn.formats.autoresearch:FORMAT",
     "trajdyn.formats.autoresearch_tsv:FORMAT",
     "trajdyn.formats.tau_bench:FORMAT",
 )
-"""The built-in formats, in detection order (result formats first: a result file is never read as a log)."""
+"""The built-in formats, in detection order (result and sweep formats first: such a file is never read as a log)."""
 
 
 def _builtins() -> Iterator[Format]:
     for spec in BUILTIN:
         module, attribute = spec.split(":")
         found = getattr(importlib.import_module(module), attribute)
-        if not isinstance(found, SpanFormat | ResultFormat):
-            raise TypeError(f"{spec} is not a SpanFormat or ResultFormat")
+        if not isinstance(found, SpanFormat | ResultFormat | SweepFormat):
+            raise TypeError(f"{spec} is not a SpanFormat, ResultFormat or SweepFormat")
         yield found
 
 
@@ -69,8 +71,8 @@ FORMATS: Final[Registry[Format]] = Registry("format", _builtins)
 
 def register_format(fmt: Format, *, replace: bool = False) -> None:
     """Add a format after those registered (``ValueError`` if the name is taken, unless ``replace``)."""
-    if not isinstance(fmt, SpanFormat | ResultFormat):
-        raise TypeError(f"expected a SpanFormat or ResultFormat, got {type(fmt).__name__}")
+    if not isinstance(fmt, SpanFormat | ResultFormat | SweepFormat):
+        raise TypeError(f"expected a SpanFormat, ResultFormat or SweepFormat, got {type(fmt).__name__}")
     FORMATS.register(fmt, replace=replace)
 
 
@@ -105,7 +107,7 @@ def _lookup(fmt: str, kind: FormatKind) -> Format:
     found = FORMATS.get(fmt)
     if found is None or found.kind != kind:
         known = ", ".join(_of_kind(kind))
-        what = "import format" if kind == "spans" else "result format"
+        what = {"spans": "import format", "results": "result format", "sweeps": "sweep format"}[kind]
         raise InputError(f"unknown {what} {fmt!r} (known: {known})")
     return found
 
@@ -148,12 +150,39 @@ def read_result(
         return None, [], [InputProblem(name, 0, f"not a benchmark result file trajdyn can read (known: {known})")]
     found = _lookup(chosen, "results")
     assert isinstance(found, ResultFormat)
+    text, problem = _read_text(path, "result file")
+    if problem is not None:
+        return found.name, [], [problem]
+    records, problems = found.parse(name, text)
+    return found.name, records, problems
+
+
+def _read_text(path: str | Path, what: str) -> tuple[str, InputProblem | None]:
+    """The text of ``path`` (gunzipped, BOM and CR line ends removed, as ``read_text`` reads it) or a problem."""
     try:
         data = Path(path).read_bytes()
         if data[:2] == GZIP_MAGIC:
             data = gzip.decompress(data)
-        text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+        return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n"), None
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        return found.name, [], [InputProblem(name, 0, f"cannot read the result file: {exc}")]
+        return "", InputProblem(str(path), 0, f"cannot read the {what}: {exc}")
+
+
+def read_sweep(path: str | Path, fmt: str | None = None) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
+    """Read one parameter-sweep summary: ``(format name, sweep records, problems)``; never raises on bad input.
+
+    ``fmt``: the name of a sweep format, or ``None`` to detect it. Records are described by
+    :data:`~trajdyn.formats.SWEEP_RECORD_KINDS`.
+    """
+    name = str(path)
+    chosen = fmt if fmt is not None else detect_format(path, kind="sweeps")
+    if chosen is None:
+        known = ", ".join(_of_kind("sweeps"))
+        return None, [], [InputProblem(name, 0, f"not a sweep summary trajdyn can read (known: {known})")]
+    found = _lookup(chosen, "sweeps")
+    assert isinstance(found, SweepFormat)
+    text, problem = _read_text(path, "sweep summary")
+    if problem is not None:
+        return found.name, [], [problem]
     records, problems = found.parse(name, text)
     return found.name, records, problems

@@ -14,6 +14,8 @@ A run's score is the mean of ``tasks[].grading.mean`` (PinchBench's own score_pc
   ``duplicates`` counts the extra entries.
 * ``usage.total_tokens == 0`` (or ``efficiency.tasks_with_usage_data == 0``) means *not measured*: tokens and cost
   are null for that task, not zero. A cost of 0 with tokens > 0 (a local model) is a real zero.
+* ``frontmatter.category`` (``pcsim_query``, ``pcsim_multi_step`` …) is the task's ``category``: the stratum of
+  the ``fusion`` section (docs/metrics/fusion.md); null when absent.
 * ``model`` is whatever the harness wrote: real files say ``"agent:main"`` (an agent id) whatever LLM ran, so the
   parent directory (``dir``) is kept too.
 
@@ -146,9 +148,8 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[Input
         "suite": str(suite) if suite is not None else None,
     }
     if doc.get("in_progress") is True:
-        return [
-            {**base, "in_progress": True, "task_id": None, "score": None, "cost": None, "tokens": None, "duplicates": 0}
-        ], errors
+        marker = {"in_progress": True, "task_id": None, "score": None, "cost": None, "tokens": None, "duplicates": 0}
+        return [{**base, **marker, "category": None}], errors
     tasks = doc.get("tasks")
     if not isinstance(tasks, list):
         errors.append(InputProblem(path, _line_of(text, '"tasks"'), "expected tasks to be a list of task results"))
@@ -156,6 +157,7 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[Input
     efficiency = doc.get("efficiency")
     no_usage = isinstance(efficiency, dict) and efficiency.get("tasks_with_usage_data") == 0
     merged: dict[str, list[tuple[float, float | None, float | None]]] = {}
+    categories: dict[str, str] = {}
     for k, task in enumerate(tasks):
         parsed = _task(path, text, k, task, no_usage)
         if isinstance(parsed, InputProblem):
@@ -163,6 +165,9 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[Input
             continue
         task_id, values = parsed
         merged.setdefault(task_id, []).append(values)
+        category = _category(task)
+        if category is not None:
+            categories.setdefault(task_id, category)
     if not merged:
         errors.append(InputProblem(path, _line_of(text, '"tasks"'), "no task with a usable grading.mean: run skipped"))
         return [], errors
@@ -175,10 +180,18 @@ def parse_result(path: str, text: str) -> tuple[list[dict[str, Any]], list[Input
             "cost": _mean([v[1] for v in entries]),
             "tokens": _mean([v[2] for v in entries]),
             "duplicates": len(entries) - 1,
+            "category": categories.get(task_id),
         }
         for task_id, entries in merged.items()
     ]
     return records, errors
+
+
+def _category(task: dict[str, Any]) -> str | None:
+    """The task's ``frontmatter.category`` (``pcsim_query`` …): the stratum of the fusion section; None when absent."""
+    front = task.get("frontmatter")
+    category = front.get("category") if isinstance(front, dict) else None
+    return category if isinstance(category, str) and category.strip() else None
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

@@ -46,6 +46,7 @@ from trajdyn.sdk._extract import (
     read_proposal_fields,
 )
 from trajdyn.sdk._trajectory import Trajectory, active_trajectory
+from trajdyn.sweeps import RatchetDecision
 
 __all__ = ["ContentExtractor", "decide", "observe", "propose"]
 
@@ -158,7 +159,10 @@ def _observe_closer(extract: MetricsExtractor | None, content: ContentExtractor 
 def _decide_closer(extract: DecisionExtractor | None, content: ContentExtractor | None) -> _Closer:
     def close(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> _Problem | None:
         try:
-            decision = read_decision_fast(extract(result) if extract is not None else result)
+            value = extract(result) if extract is not None else result
+            decision = read_decision_fast(value)
+            if type(value) is RatchetDecision:  # its evidence goes on the span: trajdyn.ratchet.*
+                attrs.update(value.attributes())
         except Exception as exc:
             traj._end_unread(span, attrs, C.PHASE_DECIDE)
             return ("extract", exc)
@@ -367,6 +371,8 @@ def decide(
 ) -> Any:
     """Decorate the function that keeps or reverts the current iteration (``"keep"``/``"revert"``/bool).
 
-    Its span carries the decision and the live ``trajdyn.coverage.*`` numbers.
+    Its span carries the decision and the live ``trajdyn.coverage.*`` numbers; when the function returns a
+    :class:`trajdyn.RatchetDecision` (``return ratchet.decide(...)``), also the Ratchet's evidence
+    (``trajdyn.ratchet.*``: the paired bound, η, the query counts).
     """
     return _decorator(C.PHASE_DECIDE, _decide_closer, fn, name, extract, content)

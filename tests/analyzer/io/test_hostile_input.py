@@ -27,7 +27,7 @@ from trajdyn.cli.analyze import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
 
 TRUNCATED = "truncated JSON (the writer was probably killed mid-line)"
 GZIP_ENDS = "gzip data ends early (a truncated file): the lines before this point were read, like zcat"
-NOTHING = "trajdyn-analyze: error: nothing readable: no spans or benchmark results in the inputs"
+NOTHING = "trajdyn-analyze: error: nothing readable: no spans, benchmark results or sweep summaries in the inputs"
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,9 @@ from trajdyn.analyzer.metrics.dynamics import (
     turns,
 )
 from trajdyn.analyzer.metrics.dynamics._clawbench import _kernel_entropy, _participation_ratio
-from trajdyn.analyzer.metrics.dynamics._regime import fisher_exact_p
 from trajdyn.analyzer.report import ReportOptions, build_report, render_markdown, render_terminal, report_to_json
+from trajdyn.analyzer.report._dynamics import dynamics_blocks, outcomes_json
+from trajdyn.analyzer.stats import fisher_exact_p
 
 STAMP = "2026-01-01T00:00:00Z"
 
@@ -115,7 +116,7 @@ def test_degenerate_trajectories_say_why() -> None:
         schema=STEP_SCHEMA,
     )
     rows = analyze_dynamics(pl.concat([steps, observe_only]), trajectories, options=DynamicsOptions(shuffles=0))
-    per = rows.per_trajectory
+    per = dynamics_blocks(rows).per_trajectory
     assert per["none"]["regime_reason"].startswith("no turns")
     assert per["one"]["regime_reason"].startswith("a single turn")
     assert per["two"]["regime_reason"].startswith("2 turns")
@@ -124,7 +125,7 @@ def test_degenerate_trajectories_say_why() -> None:
 
 def test_empty_input_gives_empty_results() -> None:
     steps, trajectories = frames([])
-    result = analyze_dynamics(steps, trajectories)
+    result = dynamics_blocks(analyze_dynamics(steps, trajectories))
     assert result.per_trajectory == {} and result.groups == []
     assert result.summary["pass_k"] == [] and result.outcomes["reward"] is None
     assert dynamics(steps, trajectories).height == 0
@@ -144,7 +145,7 @@ def test_frames_views_agree_with_the_result() -> None:
 def test_regime_outcomes_name_the_regime_that_fails_more_often() -> None:
     rows = [{"regime": "looping", "loop": {"detected": True}}] * 10 + [{"regime": "unknown"}] * 30
     rewards = [0.0] * 9 + [1.0] + [1.0] * 20 + [0.0] * 10
-    out = regime_outcomes(rows, rewards, [None] * 40)
+    out = outcomes_json(regime_outcomes(rows, rewards, [None] * 40))
     assert out["reward"] == "binary"
     looping = next(c for c in out["by_regime"] if c["category"] == "looping")
     assert looping["failures"] == 9 and looping["failure_rate"] == pytest.approx(0.9)
@@ -154,12 +155,14 @@ def test_regime_outcomes_name_the_regime_that_fails_more_often() -> None:
 
 
 def test_regime_outcomes_without_rewards_and_with_continuous_rewards() -> None:
-    assert regime_outcomes([{"regime": "unknown"}], [None], [None])["reward"] is None
-    out = regime_outcomes([{"regime": "unknown"}, {"regime": "trapped"}], [0.3, 0.9], [None, None])
+    assert outcomes_json(regime_outcomes([{"regime": "unknown"}], [None], [None]))["reward"] is None
+    out = outcomes_json(regime_outcomes([{"regime": "unknown"}, {"regime": "trapped"}], [0.3, 0.9], [None, None]))
     assert out["reward"] == "continuous" and "failure_rate" not in out["by_regime"][0]
     assert out["findings"][0].startswith("unknown: mean reward 0.3")
-    binary_by_outcome = regime_outcomes(
-        [{"regime": "unknown"}, {"regime": "trapped"}], [None, None], [C.OUTCOME_SUCCESS, C.OUTCOME_FAILURE]
+    binary_by_outcome = outcomes_json(
+        regime_outcomes(
+            [{"regime": "unknown"}, {"regime": "trapped"}], [None, None], [C.OUTCOME_SUCCESS, C.OUTCOME_FAILURE]
+        )
     )
     assert binary_by_outcome["reward"] == "binary"
 

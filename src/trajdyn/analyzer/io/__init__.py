@@ -1,5 +1,6 @@
 """The analyzer's I/O layer: OTLP/JSON span dumps (files, or documents of an imported log in memory) → polars
-frames (:func:`read_spans`), and benchmark result files → a records frame (:func:`read_results`). See
+frames (:func:`read_spans`), and benchmark result files → a records frame (:func:`read_results`), with
+parameter-sweep summaries → sweep frames (:class:`SweepData`). See
 docs/analyzer-api.md."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._read import InputSummary, SpanData, read_spans
 from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results, split_inputs
 from trajdyn.analyzer.io._sources import SpanDocuments
+from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
 
 __all__ = [
     "RESULT_SCHEMA",
@@ -20,8 +22,10 @@ __all__ = [
     "ResultInput",
     "SpanData",
     "SpanDocuments",
+    "SweepData",
     "normalize_id",
     "read_results",
     "read_spans",
+    "read_sweeps",
     "split_inputs",
 ]

@@ -19,7 +19,8 @@ import polars as pl
 
 from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._sources import walk_directory
-from trajdyn.formats import detect_format, read_result
+from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
+from trajdyn.formats import FORMATS, detect_format, read_result
 
 __all__ = [
     "RESULT_SCHEMA",
@@ -46,10 +47,12 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "cost": pl.Float64(),
     "tokens": pl.Float64(),
     "duplicates": pl.Int64(),
+    "category": pl.Utf8(),
 }
 """Columns of :attr:`ResultData.records`: one row per task of a run (``path`` identifies the run), ``time`` in unix
 seconds, ``score`` in [0, 1], ``cost`` in USD and ``tokens`` per task (null when not measured), ``dir`` the run
-file's parent directory (its name; the whole path where two parents share a name)."""
+file's parent directory (its name; the whole path where two parents share a name), ``category`` the task's kind
+when the result file gives one (null otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +66,24 @@ class ResultInput:
 
 @dataclass(frozen=True, slots=True)
 class ResultData:
-    """What :func:`read_results` returns: the records frame (:data:`RESULT_SCHEMA`), the problems, the inputs."""
+    """What :func:`read_results` returns: the records frame (:data:`RESULT_SCHEMA`), the problems, the inputs, and
+    the frames of the parameter-sweep summaries among them (``None`` when there were none)."""
 
     records: pl.DataFrame
     errors: list[InputProblem]
     inputs: list[ResultInput]
+    sweeps: SweepData | None = None
+
+
+def _summary_kind(path: str | Path) -> str | None:
+    """``"results"`` or ``"sweeps"`` when a result or sweep format recognises the file, else None."""
+    name = detect_format(path)
+    found = FORMATS.get(name) if name is not None else None
+    return found.kind if found is not None and found.kind != "spans" else None
 
 
 def _is_result(path: str | Path) -> bool:
-    return detect_format(path, kind="results") is not None
+    return _summary_kind(path) is not None
 
 
 def _members(item: str, problems: list[InputProblem] | None = None) -> list[Path] | None:
@@ -137,12 +149,21 @@ def _dir_labels(paths: Sequence[str]) -> dict[str, str]:
 
 def read_results(paths: Sequence[str | Path], fmt: str | None = None) -> ResultData:
     """Read benchmark result files (any result format, detected per file unless ``fmt`` names one) into one records
-    frame; never raises on bad input (a file's problems are in ``errors``)."""
+    frame, and parameter-sweep summaries into :attr:`ResultData.sweeps`; never raises on bad input (a file's
+    problems are in ``errors``)."""
     rows: list[dict[str, object]] = []
     errors: list[InputProblem] = []
     inputs: list[ResultInput] = []
-    names = [str(p) for p in paths]
+    all_names = [str(p) for p in paths]
+    fmt_kind = FORMATS[fmt].kind if fmt is not None and fmt in FORMATS else None
+    sweep_names = [n for n in all_names if (fmt_kind or _summary_kind(n)) == "sweeps"]
+    names = [n for n in all_names if n not in set(sweep_names)]
     labels = _dir_labels(names)
+    sweeps: SweepData | None = None
+    if sweep_names:
+        sweeps, counts = read_sweeps(sweep_names, fmt if fmt_kind == "sweeps" else None)
+        errors.extend(sweeps.errors)
+        inputs += [ResultInput(n, 1 if r else 0, p) for n, (r, p) in zip(sweep_names, counts, strict=True)]
     for name in names:
         fmt_name, records, problems = read_result(name, fmt)
         for record in records:
@@ -152,4 +173,4 @@ def read_results(paths: Sequence[str | Path], fmt: str | None = None) -> ResultD
         errors.extend(problems)
         inputs.append(ResultInput(name, 1 if records else 0, len(problems)))
     frame = pl.DataFrame(rows, schema=RESULT_SCHEMA) if rows else pl.DataFrame(schema=RESULT_SCHEMA)
-    return ResultData(frame, errors, inputs)
+    return ResultData(frame, errors, inputs, sweeps)

@@ -1,7 +1,7 @@
-"""Exploration coverage of a propose → observe → decide loop, per trajectory (METHODS §1).
+"""Exploration coverage of a propose → observe → decide loop, per trajectory (``docs/metrics/exploration.md``).
 
-References: METHODS.md §1 (exploration coverage); the autoresearch article "Trajectory eval: is the agent flailing?"
-(``seeds/003_*``, upstream manavsehgal/nvidia-learn ``analyze_trajectory.py``); Good (1953) for the Good–Turing
+References: ``docs/metrics/exploration.md``; the autoresearch article "Trajectory eval: is the agent flailing?"
+(upstream manavsehgal/nvidia-learn ``analyze_trajectory.py``); Good (1953) for the Good–Turing
 novelty; Chao (1984) for the Chao1 richness estimator. The SDK's live tracker computes the same numbers.
 
 Definitions (one row per trajectory; every key below is a column of :func:`exploration`'s result):
@@ -250,7 +250,8 @@ def exploration(
     eta: float = 0.0,
     top: int = 8,
 ) -> pl.DataFrame:
-    """Exploration coverage per trajectory (METHODS §1; every key is defined in this module's docstring).
+    """Exploration coverage per trajectory (every key is defined in this module's docstring and in
+    ``docs/metrics/exploration.md``).
 
     ``steps`` and ``trajectories`` are the frames of :mod:`trajdyn.analyzer.model` (columns of
     :mod:`trajdyn.analyzer._columns`). Returns one row per trajectory id found in either frame, sorted by id,

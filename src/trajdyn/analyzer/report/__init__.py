@@ -2,7 +2,7 @@
 
 A metric family plugs in as one :class:`ReportSection` subclass (with its own frozen options type) registered with
 :func:`register_section`; the builder, the renderers and the CLI pick it up without change. ``exploration``,
-``dynamics``, ``sensitivity``, ``playbook`` and ``trends`` are built in. Options reach the sections as typed
+``dynamics``, ``sensitivity``, ``playbook``, ``trends`` and ``fusion`` are built in. Options reach the sections as typed
 objects in a :class:`ReportOptions` (docs/report.md). Importing this package imports neither polars nor numpy.
 """
 
@@ -12,6 +12,7 @@ from trajdyn.analyzer.report._builder import build_report, check_options, load_p
 from trajdyn.analyzer.report._dynamics import DynamicsSection, SensitivitySection
 from trajdyn.analyzer.report._escape import plain_text
 from trajdyn.analyzer.report._exploration import ExplorationSection
+from trajdyn.analyzer.report._fusion import FusionOptions, FusionSection
 from trajdyn.analyzer.report._json import report_to_json, to_json_value, write_json
 from trajdyn.analyzer.report._markdown import render_markdown
 from trajdyn.analyzer.report._model import (
@@ -28,6 +29,7 @@ from trajdyn.analyzer.report._playbook import PlaybookSection
 from trajdyn.analyzer.report._playbook_lint import lint_to_json, render_lint_markdown, render_lint_terminal
 from trajdyn.analyzer.report._registry import SECTIONS, register_section, registered_sections, unregister_section
 from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.analyzer.report._sweeps import SweepsOptions, SweepsSection
 from trajdyn.analyzer.report._terminal import render_terminal
 from trajdyn.analyzer.report._trends import TrendsOptions, TrendsSection, regressions
 
@@ -35,6 +37,8 @@ __all__ = [
     "SECTIONS",
     "DynamicsSection",
     "ExplorationSection",
+    "FusionOptions",
+    "FusionSection",
     "InputLike",
     "JSONValue",
     "PlaybookSection",
@@ -45,6 +49,8 @@ __all__ = [
     "Scope",
     "SectionResult",
     "SensitivitySection",
+    "SweepsOptions",
+    "SweepsSection",
     "TrendsOptions",
     "TrendsSection",
     "build_report",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from trajdyn._problems import InputProblem
+    from trajdyn.analyzer.io import SweepData
 
 from trajdyn.exceptions import ConfigurationError, InputError
 
@@ -109,6 +110,7 @@ def build_report(
     generated_at: datetime | str | None = None,
     previous: Mapping[str, Any] | None = None,
     results: pl.DataFrame | None = None,
+    sweeps: SweepData | None = None,
 ) -> Report:
     """Build the report from the model frames (:func:`trajdyn.analyzer.steps` / ``trajectories`` / ``events``).
 
@@ -117,7 +119,8 @@ def build_report(
     ``options``: the sections' options objects (:class:`ReportOptions`, or an iterable of them); one that no
     registered or chosen section reads raises :class:`~trajdyn.exceptions.ConfigurationError`.
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
-    ``results``: records of benchmark result files (:func:`trajdyn.analyzer.read_results`), handed to the sections.
+    ``results``: records of benchmark result files (:func:`trajdyn.analyzer.read_results`), handed to the sections;
+    ``sweeps``: the frames of parameter-sweep summaries (:class:`trajdyn.analyzer.io.SweepData`), likewise.
     A report-scope section that returns no block (``None``) is left out.
     """
     opts = ReportOptions.of(options)
@@ -126,8 +129,16 @@ def build_report(
     if len(set(names)) != len(names):
         raise ValueError(f"report sections must have distinct names, got {names}")
     check_options(opts, chosen)
+    computed: dict[str, Mapping[str, dict[str, JSONValue]]] = {}
     ctx = ReportContext(
-        steps=steps, trajectories=trajectories, events=events, options=opts, previous=previous, results=results
+        steps=steps,
+        trajectories=trajectories,
+        events=events,
+        options=opts,
+        previous=previous,
+        results=results,
+        computed=computed,
+        sweeps=sweeps,
     )
     entries = _trajectory_index(steps, trajectories)
     blocks: dict[str, JSONValue] = {}
@@ -137,6 +148,7 @@ def build_report(
             if result.block is not None:  # a report-scope section with nothing to say is left out
                 blocks[section.name] = to_json_value(result.block)
             continue
+        computed[section.name] = result.per_trajectory
         for entry in entries:
             values = result.per_trajectory.get(str(entry[K.TRAJECTORY_ID]))
             if values is not None:

@@ -1,20 +1,25 @@
 """The ``dynamics`` report section (per trajectory) and the ``sensitivity`` block (per task, and regimes vs reward).
 
-Both come from one :func:`~trajdyn.analyzer.metrics.dynamics.analyze_dynamics` run per report: the first of the two
-sections to compute runs it and the other reuses the result (the analysis, embeddings included, is done once).
+Both render one :func:`~trajdyn.analyzer.metrics.dynamics.analyze_dynamics` result per report: the first of the two
+sections to compute asks the report context's memo for it, the other gets the same one (the analysis, embeddings
+included, runs once per report). Here, and only here, the frames become the report's JSON: series are rounded to
+:data:`SERIES_DECIMALS`, lists of counts become objects, and the findings about regimes and reward are written.
 
 Options (both sections): :class:`~trajdyn.analyzer.metrics.dynamics.DynamicsOptions` (``window``, ``shuffles``,
 ``seed`` …) and :class:`~trajdyn.analyzer.embeddings.EmbeddingOptions` (the turn embeddings), set by the
 ``trajdyn-analyze`` flags ``--dynamics-window``, ``--shuffles``, ``--embeddings``, ``--embeddings-device``.
-Angles are radians in the JSON and degrees in the Markdown and terminal renderings (docs/report.md).
+Angles are radians in the JSON and degrees in the Markdown and terminal renderings (docs/report.md). Definitions:
+``docs/metrics/dynamics.md``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._escape import markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
@@ -23,11 +28,24 @@ from trajdyn.analyzer.report._sparkline import sparkline
 from trajdyn.analyzer.report._tables import entry_label, md_cell, trajectory_markdown, trajectory_terminal
 
 if TYPE_CHECKING:
+    import polars as pl
     from rich.console import RenderableType
 
-    from trajdyn.analyzer.metrics.dynamics import DynamicsResult
+    from trajdyn.analyzer.metrics.dynamics import DynamicsResult, RegimeOutcomes
 
-__all__ = ["DynamicsSection", "SensitivitySection"]
+__all__ = [
+    "DynamicsBlocks",
+    "DynamicsSection",
+    "SensitivitySection",
+    "dynamics_blocks",
+    "outcomes_json",
+]
+
+SERIES_DECIMALS: Final = 6
+"""Series (anchor, step, windowed entropy, replicate band) are rounded to this many decimals in the report: far
+below the angle resolution (1e-3 rad), and it keeps the JSON of a large report small. Scalars keep full precision."""
+MIN_FINDING: Final = 3
+"""A category with fewer runs than this is listed as "too few to say", not stated as a finding."""
 
 
 def _analysis(ctx: ReportContext) -> DynamicsResult:
@@ -38,9 +56,192 @@ def _analysis(ctx: ReportContext) -> DynamicsResult:
     return analyze_dynamics(ctx.steps, ctx.trajectories, embedder=embedder, options=ctx.options.get(DynamicsOptions))
 
 
-def _result(ctx: ReportContext) -> DynamicsResult:
-    """The dynamics analysis of ``ctx``, computed once for both sections of one report (kept on the context)."""
-    return ctx.memo(_analysis, lambda: _analysis(ctx))
+# ---------------------------------------------------------------------------------------------------------------------
+# frames → JSON
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _rounded(series: pl.Series) -> list[list[float]]:
+    """A ``List(Float64)`` series (null rows as empty) as Python lists rounded to :data:`SERIES_DECIMALS`."""
+    import numpy as np
+
+    filled = series.fill_null([])
+    ends = np.cumsum(filled.list.len().to_numpy()).tolist()
+    values = np.round(filled.explode(empty_as_null=False).to_numpy(), SERIES_DECIMALS).tolist()
+    return [values[a:b] for a, b in zip([0, *ends][:-1], ends, strict=True)]
+
+
+def trajectory_blocks(frame: pl.DataFrame) -> dict[str, dict[str, JSONValue]]:
+    """``{trajectory_id: dynamics object}`` of the per-trajectory frame: its columns in order, series rounded."""
+    from trajdyn.analyzer.metrics.dynamics import DYNAMICS_KEYS
+
+    drift = frame["drift"]
+    parts = drift.struct.unnest()
+    drift_keys = parts.columns
+    drift_rows = zip(
+        *(_rounded(parts[key]) if key in ("anchor", "step") else parts[key].to_list() for key in drift_keys),
+        strict=True,
+    )
+    drifts = [
+        dict(zip(drift_keys, values, strict=True)) if present else None
+        for present, values in zip(drift.is_not_null().to_list(), drift_rows, strict=True)
+    ]
+    columns = [
+        drifts if key == "drift" else _rounded(frame[key]) if key == "windowed_entropy" else frame[key].to_list()
+        for key in DYNAMICS_KEYS
+    ]
+    rows = zip(*columns, strict=True)
+    return {
+        key: dict(zip(DYNAMICS_KEYS, values, strict=True))
+        for key, values in zip(frame[K.TRAJECTORY_ID].to_list(), rows, strict=True)
+    }
+
+
+def _categories(categories: pl.DataFrame, by: str, binary: bool) -> list[dict[str, Any]]:
+    keep = ["category", "trajectories", "with_reward", "mean_reward"]
+    if binary:
+        keep += ["failures", "failure_rate", "failure_ci", "rest_failure_rate", "fisher_p"]
+    return [{k: row[k] for k in keep} for row in categories.iter_rows(named=True) if row["by"] == by]
+
+
+def outcomes_json(outcomes: RegimeOutcomes) -> dict[str, Any]:
+    """The ``outcomes`` object of the sensitivity block: the categories by regime, loop and repeats, and the
+    findings in words."""
+    out: dict[str, Any] = {"reward": outcomes.reward, "trajectories": outcomes.trajectories}
+    if outcomes.reward is None:
+        out.update(by_regime=[], by_loop=[], by_repeats=[], findings=[], reason="no rewards or outcomes recorded")
+        return out
+    binary = outcomes.reward == "binary"
+    out["failure_rate"] = outcomes.failure_rate
+    for key, by in (("by_regime", "regime"), ("by_loop", "loop"), ("by_repeats", "repeats")):
+        out[key] = _categories(outcomes.categories, by, binary)
+    out["findings"] = _findings(out, binary)
+    return out
+
+
+def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
+    """The categories of at least :data:`MIN_FINDING` runs that fail more often than the rest, highest failure rate
+    first, then the smaller ones that did as "too few runs to say"; with continuous rewards, the mean reward of every
+    category, lowest first."""
+    items = [c for key in ("by_regime", "by_loop", "by_repeats") for c in summary[key]]
+    lines: list[str] = []
+    if binary:
+        overall = summary.get("failure_rate")
+        ranked = sorted(
+            (c for c in items if c.get("failure_rate") is not None and c["with_reward"] > 0),
+            key=lambda c: (-c["failure_rate"], c["category"]),
+        )
+        small: list[str] = []
+        for c in ranked:
+            rest = c.get("rest_failure_rate")
+            if rest is None or c["failure_rate"] <= rest:
+                continue
+            if c["with_reward"] < MIN_FINDING:
+                small.append(f"{c['category']} ({c['failures']} of {c['with_reward']} failed)")
+                continue
+            ci = c["failure_ci"]
+            p = c.get("fisher_p")
+            lines.append(
+                f"{c['category']}: {c['failures']} of {c['with_reward']} failed ({c['failure_rate']:.0%}, "
+                f"95 % CI {ci[0]:.0%}–{ci[1]:.0%}) vs {rest:.0%} of the rest"
+                + (f" (Fisher p = {p:.2g})" if p is not None else "")
+            )
+        if not lines and overall is not None:
+            lines.append(f"no regime or loop category fails more often than the rest (overall {overall:.0%} failed)")
+        if small:
+            lines.append(f"too few runs to say (< {MIN_FINDING}): " + ", ".join(small))
+    else:
+        ranked = sorted(
+            (c for c in items if c.get("mean_reward") is not None), key=lambda c: (c["mean_reward"], c["category"])
+        )
+        lines = [f"{c['category']}: mean reward {c['mean_reward']:.3g} over {c['with_reward']}" for c in ranked]
+    return lines
+
+
+def _group_json(row: dict[str, Any], band: list[float]) -> dict[str, Any]:
+    replicates = row["replicates"]
+    if replicates["reason"] is not None:
+        replicates = {"pairs": replicates["pairs"], "reason": replicates["reason"]}
+    else:
+        replicates = {k: v for k, v in replicates.items() if k != "reason"} | {"band": band}
+    return {
+        **row,
+        "variants": {v["variant"]: v["runs"] for v in row["variants"]},
+        "replicates": replicates,
+        "regimes": {r["regime"]: r["trajectories"] for r in row["regimes"]},
+    }
+
+
+def group_blocks(tasks: pl.DataFrame) -> list[dict[str, Any]]:
+    """The ``groups`` of the sensitivity block: one object per row of the per-task frame, band rounded."""
+    bands = _rounded(tasks["replicates"].struct.field("band"))
+    return [_group_json(row, band) for row, band in zip(tasks.iter_rows(named=True), bands, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicsBlocks:
+    """The report's JSON of one dynamics analysis: every trajectory's ``dynamics`` object and the parts of the
+    ``sensitivity`` block."""
+
+    per_trajectory: dict[str, dict[str, JSONValue]]
+    groups: list[dict[str, Any]]
+    summary: dict[str, Any]
+    outcomes: dict[str, Any]
+    embeddings: dict[str, Any]
+    options: dict[str, Any]
+
+    def sensitivity_block(self) -> dict[str, Any]:
+        """The report's ``sensitivity`` block (without ``compare``, which needs the previous report)."""
+        return {
+            "embeddings": self.embeddings,
+            "options": self.options,
+            "summary": self.summary,
+            "outcomes": self.outcomes,
+            "groups": self.groups,
+        }
+
+
+def dynamics_blocks(result: DynamicsResult) -> DynamicsBlocks:
+    """The JSON of a :class:`~trajdyn.analyzer.metrics.dynamics.DynamicsResult` (module docstring)."""
+    s, e, o = result.summary, result.embeddings, result.options
+    cache = e.cache
+    return DynamicsBlocks(
+        per_trajectory=trajectory_blocks(result.trajectories),
+        groups=group_blocks(result.tasks),
+        summary={
+            "groups": s.groups,
+            "with_replicates": s.with_replicates,
+            "with_perturbation": s.with_perturbation,
+            "replicate_lambda": dict(s.replicate_lambda),
+            "delta_lambda": dict(s.delta_lambda),
+            "pass_k": [{"k": p.k, "value": p.value, "cells": p.cells} for p in s.pass_k],
+            "regimes": dict(s.regimes),
+        },
+        outcomes=outcomes_json(result.outcomes),
+        embeddings={
+            "backend": e.backend,
+            "model": e.model,
+            "dim": e.dim,
+            "cache": (
+                {"enabled": cache.enabled, "hits": cache.hits, "misses": cache.misses, "path": cache.path}
+                if cache is not None
+                else None
+            ),
+        },
+        options={
+            "window": o.window,
+            "shuffles": o.shuffles,
+            "seed": o.seed,
+            "alpha": o.alpha,
+            "resolution": o.resolution,
+        },
+    )
+
+
+def _blocks(ctx: ReportContext) -> DynamicsBlocks:
+    """The dynamics analysis of ``ctx`` as JSON, computed once for both sections of one report (kept on the
+    context's memo)."""
+    return ctx.memo(_blocks, lambda: dynamics_blocks(_analysis(ctx)))
 
 
 def _options_types() -> tuple[type[Any], ...]:
@@ -145,7 +346,7 @@ def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple
 
 
 class DynamicsSection(ReportSection):
-    """Per-trajectory temporal dynamics (docs/metrics/dynamics.md)."""
+    """Per-trajectory temporal dynamics (``docs/metrics/dynamics.md``)."""
 
     name: ClassVar[str] = "dynamics"
 
@@ -154,7 +355,7 @@ class DynamicsSection(ReportSection):
 
     def compute(self, ctx: ReportContext) -> SectionResult:
         # plain Python values already (the builder turns them into JSON values, NaN → null)
-        return SectionResult(per_trajectory=_result(ctx).per_trajectory)
+        return SectionResult(per_trajectory=_blocks(ctx).per_trajectory)
 
     def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
         rows = report.section(self.name)
@@ -303,7 +504,7 @@ class SensitivitySection(ReportSection):
         return _options_types()
 
     def compute(self, ctx: ReportContext) -> SectionResult:
-        block = _result(ctx).sensitivity_block()
+        block = _blocks(ctx).sensitivity_block()
         block["compare"] = _compare(block, ctx.previous)
         return SectionResult(block=to_json_value(block))
 

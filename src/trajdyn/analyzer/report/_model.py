@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from trajdyn._problems import InputProblem
+    from trajdyn.analyzer.io import SweepData
     from trajdyn.analyzer.report.html import HtmlContext, HtmlPart
 
 __all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportSection", "Scope", "SectionResult"]
@@ -49,7 +50,12 @@ class ReportContext:
     report-scope section, the trajectory entries' ``[name]`` otherwise) and adds deltas to its own output.
 
     ``results``: records of benchmark result files (run summaries, not spans: see :func:`trajdyn.analyzer.read_results`,
-    one row per task of a run), or ``None`` when the inputs held none.
+    one row per task of a run), or ``None`` when the inputs held none. ``sweeps``: the frames of parameter-sweep
+    summaries (:class:`trajdyn.analyzer.io.SweepData`), or ``None``.
+
+    ``computed``: the per-trajectory values of the trajectory-scope sections computed before this one (section name
+    → trajectory id → its object), filled in by the builder as it goes: a report-scope section that summarises
+    other families' numbers (``fusion``) reads them here instead of computing them again. Read-only for sections.
     """
 
     steps: pl.DataFrame
@@ -58,6 +64,8 @@ class ReportContext:
     options: ReportOptions
     previous: Mapping[str, Any] | None = None
     results: pl.DataFrame | None = None
+    sweeps: SweepData | None = None
+    computed: Mapping[str, Mapping[str, dict[str, JSONValue]]] = field(default_factory=dict)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 

@@ -16,10 +16,20 @@ __all__ = ["SECTIONS", "register_section", "registered_sections", "unregister_se
 def _builtins() -> Iterator[ReportSection]:
     from trajdyn.analyzer.report._dynamics import DynamicsSection, SensitivitySection
     from trajdyn.analyzer.report._exploration import ExplorationSection
+    from trajdyn.analyzer.report._fusion import FusionSection
     from trajdyn.analyzer.report._playbook import PlaybookSection
+    from trajdyn.analyzer.report._sweeps import SweepsSection
     from trajdyn.analyzer.report._trends import TrendsSection
 
-    yield from (ExplorationSection(), DynamicsSection(), SensitivitySection(), PlaybookSection(), TrendsSection())
+    yield from (
+        ExplorationSection(),
+        DynamicsSection(),
+        SensitivitySection(),
+        PlaybookSection(),
+        TrendsSection(),
+        FusionSection(),
+        SweepsSection(),
+    )
 
 
 SECTIONS: Registry[ReportSection] = Registry("report section", _builtins)

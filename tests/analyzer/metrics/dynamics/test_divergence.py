@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analyzer._dynamics_frames import PlantedEmbedder, Run, frames
-from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics, pass_hat_k, theil_sen_slope
+from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics, pass_hat_k
 from trajdyn.analyzer.metrics.dynamics._divergence import (
     bootstrap_mean,
     divergence_from_curves,
@@ -20,6 +20,8 @@ from trajdyn.analyzer.metrics.dynamics._divergence import (
     pair_lambda,
 )
 from trajdyn.analyzer.report import to_json_value
+from trajdyn.analyzer.report._dynamics import dynamics_blocks
+from trajdyn.analyzer.stats import theil_sen_slope
 
 DIM = 64
 
@@ -143,7 +145,7 @@ def analyse(runs: dict[str, list[npt.NDArray[np.float64]]], variants: dict[str, 
         embedder=PlantedEmbedder(vectors, DIM),
         options=DynamicsOptions(shuffles=0, min_centre_turns=10**9),
     )
-    block = to_json_value(result.sensitivity_block())
+    block = to_json_value(dynamics_blocks(result).sensitivity_block())
     json.dumps(block, allow_nan=False)
     assert isinstance(block, dict)
     return block

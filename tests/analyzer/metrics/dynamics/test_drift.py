@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analyzer._dynamics_frames import PlantedEmbedder, Run, frames
-from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics, mann_kendall_z
+from trajdyn.analyzer.metrics.dynamics import DynamicsOptions, analyze_dynamics
 from trajdyn.analyzer.metrics.dynamics._drift import angles
+from trajdyn.analyzer.report._dynamics import dynamics_blocks
+from trajdyn.analyzer.stats import mann_kendall_z
 
 DIM = 48
 
@@ -45,7 +47,8 @@ def run_walks(walks: dict[str, list[npt.NDArray[np.float64]]], **options: object
         runs.append(Run(tid, ["act"] * len(path), texts=texts, task_id=tid, observations=texts))
     steps, trajectories = frames(runs)
     opts = DynamicsOptions(shuffles=0, min_centre_turns=10**9, **options)  # type: ignore[arg-type]
-    return analyze_dynamics(steps, trajectories, embedder=PlantedEmbedder(vectors, DIM), options=opts).per_trajectory
+    result = analyze_dynamics(steps, trajectories, embedder=PlantedEmbedder(vectors, DIM), options=opts)
+    return dynamics_blocks(result).per_trajectory
 
 
 @settings(max_examples=100, deadline=None)
@@ -128,11 +131,13 @@ def test_mean_centring_removes_a_shared_direction() -> None:
         vectors.update(zip(texts, path, strict=True))
         runs.append(Run(tid, ["act"] * len(path), texts=texts, task_id=tid))
     steps, trajectories = frames(runs)
-    centred = analyze_dynamics(
-        steps,
-        trajectories,
-        embedder=PlantedEmbedder(vectors, DIM),
-        options=DynamicsOptions(shuffles=0, min_centre_turns=100),
+    centred = dynamics_blocks(
+        analyze_dynamics(
+            steps,
+            trajectories,
+            embedder=PlantedEmbedder(vectors, DIM),
+            options=DynamicsOptions(shuffles=0, min_centre_turns=100),
+        )
     ).per_trajectory
     raw_step = np.mean([np.mean(r["drift"]["step"]) for r in raw.values()])  # type: ignore[index]
     centred_step = np.mean([np.mean(r["drift"]["step"]) for r in centred.values()])  # type: ignore[index]
@@ -144,6 +149,6 @@ def test_mean_centring_removes_a_shared_direction() -> None:
 
 def test_without_content_drift_falls_back_to_actions_and_says_so() -> None:
     steps, trajectories = frames([Run("a", ["search", "read", "search", "edit"]), Run("b", ["x", "x", "y"])])
-    rows = analyze_dynamics(steps, trajectories, options=DynamicsOptions(shuffles=0)).per_trajectory
+    rows = dynamics_blocks(analyze_dynamics(steps, trajectories, options=DynamicsOptions(shuffles=0))).per_trajectory
     assert rows["a"]["drift"]["basis"] == "action"  # type: ignore[index]
     assert rows["a"]["drift"]["step"][0] > 0 and rows["b"]["drift"]["step"][0] == 0.0  # type: ignore[index]

@@ -17,14 +17,14 @@ from trajdyn.analyzer.metrics.playbook import (  # noqa: E402
     ENTRY_COLUMNS,
     LEARNING_KEY_COLUMNS,
     PlaybookOptions,
-    benjamini_hochberg,
     learning_key_report,
     learning_key_slug,
     playbook_entries,
     playbook_sessions,
     transfer_level,
-    within_task_delta,
 )
+from trajdyn.analyzer.stats import benjamini_hochberg  # noqa: E402
+from trajdyn.analyzer.stats import stratified_difference as within_task_delta  # noqa: E402
 
 
 def _entries(sessions: Any = HAND, **options: Any) -> dict[str, dict[str, Any]]:

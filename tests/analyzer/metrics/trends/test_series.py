@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from trajdyn.analyzer.metrics.trends import SERIES_KEYS, Settings, analyze_series, mean_difference
+from trajdyn.analyzer.metrics.trends import SERIES_KEYS, Settings, analyze_series
+from trajdyn.analyzer.stats import mean_difference
 
 SIGMA = 0.03
 LEVEL = 0.85

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from trajdyn.analyzer.metrics.trends import (
+from trajdyn.analyzer.stats import (
     benjamini_hochberg,
     e_divisive,
     e_divisive_statistic,

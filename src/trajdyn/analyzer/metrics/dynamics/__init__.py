@@ -1,4 +1,4 @@
-"""Temporal dynamics of trajectories (METHODS §2): entropy, loops, drift, regimes and divergence under perturbation.
+"""Temporal dynamics of trajectories: entropy, loops, drift, regimes and divergence under perturbation.
 
 Each trajectory's turns (:func:`turns`) are treated as a discrete dynamical system:
 
@@ -14,34 +14,52 @@ Each trajectory's turns (:func:`turns`) are treated as a discrete dynamical syst
   pass^k (:mod:`._divergence`);
 - ClawBench's participation-ratio constraint index and task-level C(q) as named variants (:mod:`._clawbench`).
 
-Every definition is in the docstring of the module that computes it and in ``docs/metrics/dynamics.md``. The frame
-functions below are pure (frames in, frame out); :func:`analyze_dynamics` computes everything once for the report.
+Every definition is in the docstring of the module that computes it and in ``docs/metrics/dynamics.md``; the
+statistics are those of :mod:`trajdyn.analyzer.stats`. :func:`analyze_dynamics` computes everything once and returns
+frames with declared schemas (:mod:`._schema`): per turn, per trajectory, per task, per outcome category, and the
+summary across tasks; the report renders them (``report/_dynamics.py``). The other frame functions are pure views of
+one family each (frames in, frame out).
 """
 
 from __future__ import annotations
 
 from trajdyn.analyzer.metrics.dynamics._analysis import (
-    DYNAMICS_KEYS,
     DynamicsOptions,
     DynamicsResult,
+    EmbeddingsUsed,
     analyze_dynamics,
 )
 from trajdyn.analyzer.metrics.dynamics._clawbench import TOOL_FAMILIES, constraint_index, cq_scores, tool_family
 from trajdyn.analyzer.metrics.dynamics._complexity import lz76_counts
-from trajdyn.analyzer.metrics.dynamics._divergence import pass_hat_k, theil_sen_slope
-from trajdyn.analyzer.metrics.dynamics._drift import mann_kendall_z
+from trajdyn.analyzer.metrics.dynamics._divergence import pass_hat_k
 from trajdyn.analyzer.metrics.dynamics._entropy import action_entropy
 from trajdyn.analyzer.metrics.dynamics._frames import dynamics, laminarity, lz_complexity, sensitivity, suffix_loop
 from trajdyn.analyzer.metrics.dynamics._loops import state_action_ngrams
-from trajdyn.analyzer.metrics.dynamics._regime import REGIMES, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._regime import REGIMES, RegimeOutcomes, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._schema import (
+    DYNAMICS_KEYS,
+    OUTCOME_SCHEMA,
+    TASK_SCHEMA,
+    TRAJECTORY_SCHEMA,
+    TURN_SCHEMA,
+)
+from trajdyn.analyzer.metrics.dynamics._tasks import PassK, SensitivitySummary
 from trajdyn.analyzer.metrics.dynamics._turns import turns
 
 __all__ = [
     "DYNAMICS_KEYS",
+    "OUTCOME_SCHEMA",
     "REGIMES",
+    "TASK_SCHEMA",
     "TOOL_FAMILIES",
+    "TRAJECTORY_SCHEMA",
+    "TURN_SCHEMA",
     "DynamicsOptions",
     "DynamicsResult",
+    "EmbeddingsUsed",
+    "PassK",
+    "RegimeOutcomes",
+    "SensitivitySummary",
     "action_entropy",
     "analyze_dynamics",
     "classify_regime",
@@ -51,13 +69,11 @@ __all__ = [
     "laminarity",
     "lz76_counts",
     "lz_complexity",
-    "mann_kendall_z",
     "pass_hat_k",
     "regime_outcomes",
     "sensitivity",
     "state_action_ngrams",
     "suffix_loop",
-    "theil_sen_slope",
     "tool_family",
     "turns",
 ]

@@ -1,16 +1,17 @@
 """The dynamics analysis end to end: turns → sequence metrics, embeddings → drift and divergence → regimes.
 
-:func:`analyze_dynamics` computes everything once and returns a :class:`DynamicsResult` holding the per-trajectory
-rows (the report's ``dynamics`` section), the per-group sensitivity entries and the summary (the report's
-``sensitivity`` block); the frame functions of the package are thin views of it.
+:func:`analyze_dynamics` computes everything once and returns a :class:`DynamicsResult`: frames per turn, per
+trajectory and per task (schemas in :mod:`._schema`), the regimes against reward and the summary across tasks.
+Definitions: the modules that compute each number, mirrored in ``docs/metrics/dynamics.md``. The report renders the
+result (``report/_dynamics.py``); nothing here rounds or writes sentences beyond a regime's documented reason.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -18,17 +19,15 @@ import polars as pl
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.metrics.dynamics._clawbench import TOOL_FAMILIES, constraint_index, cq_scores, tool_family
+from trajdyn.analyzer.metrics.dynamics._clawbench import TOOL_FAMILIES, constraint_index, tool_family
 from trajdyn.analyzer.metrics.dynamics._clawbench import turn_features as _turn_features
 from trajdyn.analyzer.metrics.dynamics._complexity import batch_lz
 from trajdyn.analyzer.metrics.dynamics._divergence import (
     RESOLUTION,
-    bootstrap_mean,
+    GroupDivergence,
     divergence_from_curves,
     group_hash,
-    is_success,
     pairs_of_group,
-    pass_hat_k,
     saturation_pairs,
 )
 from trajdyn.analyzer.metrics.dynamics._drift import (
@@ -39,18 +38,25 @@ from trajdyn.analyzer.metrics.dynamics._drift import (
     consecutive_angles,
     drift_summary,
     group_sums,
-    mann_kendall_z,
 )
-from trajdyn.analyzer.metrics.dynamics._entropy import batch_entropy
+from trajdyn.analyzer.metrics.dynamics._entropy import batch_entropy, windowed_series
 from trajdyn.analyzer.metrics.dynamics._loops import (
     DEFAULT_ALPHA,
     DEFAULT_MAX_PERIOD,
     batch_laminarity,
     batch_loops,
-    ngram_items,
+    ngram_frame,
 )
-from trajdyn.analyzer.metrics.dynamics._regime import MIN_TURNS, REGIMES, Z_CRIT, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._regime import (
+    MIN_TURNS,
+    Z_CRIT,
+    RegimeOutcomes,
+    classify_regime,
+    regime_outcomes,
+)
+from trajdyn.analyzer.metrics.dynamics._schema import DRIFT_TYPE, TRAJECTORY_SCHEMA, TURN_SCHEMA, list_column
 from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, encode
+from trajdyn.analyzer.metrics.dynamics._tasks import GROUP, SensitivitySummary, TaskGroup, TaskInput, sensitivity
 from trajdyn.analyzer.metrics.dynamics._turns import (
     ERROR,
     PAIR,
@@ -62,48 +68,19 @@ from trajdyn.analyzer.metrics.dynamics._turns import (
     pair_symbol,
     turns,
 )
+from trajdyn.analyzer.stats import mann_kendall_z
 from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from trajdyn.analyzer.embeddings import Embedder
+    from trajdyn.analyzer.embeddings import CacheStats, Embedder
 
-__all__ = ["DYNAMICS_KEYS", "DynamicsOptions", "DynamicsResult", "analyze_dynamics"]
+__all__ = ["DynamicsOptions", "DynamicsResult", "EmbeddingsUsed", "analyze_dynamics"]
 
-GROUP: Final = "group"
 _GID: Final = "_gid"
 BASIS_CONTENT: Final = "content"
 BASIS_ACTION: Final = "action"
-
-SERIES_DECIMALS: Final = 6
-"""Series (anchor, step, windowed entropy, replicate band) are rounded to this many decimals in the results: far
-below the angle resolution (1e-3 rad), and it keeps the JSON of a large report small."""
-
-DYNAMICS_KEYS: Final = (
-    "turns",
-    "group",
-    "distinct_actions",
-    "action_entropy",
-    "action_entropy_plugin",
-    "entropy_window",
-    "windowed_entropy",
-    "lz_complexity",
-    "lz_z",
-    "lz_p",
-    "laminarity",
-    "laminarity_z",
-    "laminarity_p",
-    "shuffles",
-    "loop",
-    "state_action_repeats",
-    "state_basis",
-    "drift",
-    "regime",
-    "regime_reason",
-    "clawbench_constraint_index",
-)
-"""Keys of a trajectory's ``dynamics`` object, in report order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,35 +119,32 @@ class DynamicsOptions:
             raise ConfigurationError(f"min_turns must be >= 2, got {self.min_turns}")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class EmbeddingsUsed:
+    """The embedder the angles were computed with, and what its cache did (``None`` without a cache)."""
+
+    backend: str
+    model: str
+    dim: int
+    cache: CacheStats | None
+
+
+@dataclass(frozen=True, slots=True)
 class DynamicsResult:
-    """What :func:`analyze_dynamics` computed."""
+    """What :func:`analyze_dynamics` computed (frames with the schemas of :mod:`._schema`)."""
 
-    per_trajectory: dict[str, dict[str, Any]]
-    """``{trajectory_id: dynamics object}`` with the keys of :data:`DYNAMICS_KEYS`."""
-    groups: list[dict[str, Any]]
-    """One sensitivity entry per group (task × model × agent)."""
-    summary: dict[str, Any]
-    outcomes: dict[str, Any]
-    embeddings: dict[str, Any]
-    options: DynamicsOptions = field(default_factory=DynamicsOptions)
-
-    def sensitivity_block(self) -> dict[str, Any]:
-        """The report's ``sensitivity`` block."""
-        o = self.options
-        return {
-            "embeddings": self.embeddings,
-            "options": {
-                "window": o.window,
-                "shuffles": o.shuffles,
-                "seed": o.seed,
-                "alpha": o.alpha,
-                "resolution": o.resolution,
-            },
-            "summary": self.summary,
-            "outcomes": self.outcomes,
-            "groups": self.groups,
-        }
+    turns: pl.DataFrame
+    """One row per turn (:data:`TURN_SCHEMA`): the angle and window-entropy series."""
+    trajectories: pl.DataFrame
+    """One row per trajectory (:data:`TRAJECTORY_SCHEMA`), sorted by trajectory id."""
+    tasks: pl.DataFrame
+    """One row per group = task × model × agent (:data:`TASK_SCHEMA`)."""
+    outcomes: RegimeOutcomes
+    """Regimes and loops against reward."""
+    summary: SensitivitySummary
+    """The per-task numbers summarised across tasks."""
+    embeddings: EmbeddingsUsed
+    options: DynamicsOptions
 
 
 def _meta(trajectories: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
@@ -236,8 +210,9 @@ def _embed_turns(embedder: Embedder, table: pl.DataFrame, content_basis: npt.NDA
     return stacked[back]
 
 
-def _nan_to_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+def _nullable(values: npt.NDArray[np.float64], name: str) -> pl.Series:
+    """A Float64 series with null where ``values`` is not finite (undefined)."""
+    return pl.Series(name, np.where(np.isfinite(values), values, np.nan), dtype=pl.Float64).fill_nan(None)
 
 
 def analyze_dynamics(
@@ -247,22 +222,28 @@ def analyze_dynamics(
     embedder: Embedder | None = None,
     options: DynamicsOptions | None = None,
 ) -> DynamicsResult:
-    """Everything the ``dynamics`` section and the ``sensitivity`` block report (definitions: the package docstring)."""
+    """Every dynamics number of every turn, trajectory and task, computed once (definitions: the package docstring
+    and ``docs/metrics/dynamics.md``).
+
+    ``steps`` / ``trajectories``: the frames of :mod:`trajdyn.analyzer.model`. ``embedder`` defaults to the hashing
+    backend. Sequence kernels are numpy over all trajectories of one length at a time; the shuffle nulls run in a
+    thread while this one embeds turns and measures drift and divergence.
+    """
     from trajdyn.analyzer.embeddings import HashingEmbedder
 
     opts = options or DynamicsOptions()
     emb = embedder if embedder is not None else HashingEmbedder()
     tid = K.TRAJECTORY_ID
-    table = turns(steps)
     meta = _meta(trajectories, steps)
-    table = table.join(meta.select(tid, _GID), on=tid, how="left", maintain_order="left").sort(
-        [_GID, tid, TURN], maintain_order=True
+    table = (
+        turns(steps)
+        .join(meta.select(tid, _GID), on=tid, how="left", maintain_order="left")
+        .sort([_GID, tid, TURN], maintain_order=True)
     )
 
     # ---- sequences ---------------------------------------------------------------------------------------
     batch = encode(table, tid, K.ACTION)
-    alphabet = len(batch.alphabet)
-    h_mm, h_pi, distinct, windows = batch_entropy(batch, opts.window, alphabet)
+    h_mm, h_pi, distinct, window_entropy = batch_entropy(batch, opts.window, len(batch.alphabet))
     pairs = encode(table.with_columns(pair_symbol()), tid, PAIR)
 
     def shuffled_nulls() -> tuple[tuple[Any, Any, Any], tuple[Any, Any, Any]]:
@@ -273,11 +254,99 @@ def analyze_dynamics(
     nulls = pool.submit(shuffled_nulls)
     pool.shutdown(wait=False)  # the thread ends after this one task; nulls.result() below waits for it
     loops = batch_loops(pairs, max_period=opts.max_period, alpha=opts.alpha)
-    ngrams = ngram_items(table)
-    state_content = table.group_by(tid).agg(pl.col(STATE_CONTENT).any())
-    state_basis = dict(zip(state_content[tid].to_list(), state_content[STATE_CONTENT].to_list(), strict=True))
+    ngrams = ngram_frame(table)
+    state_content = table.group_by(tid, maintain_order=True).agg(pl.col(STATE_CONTENT).any())
+    claw = _constraint_indices(table, batch)
 
-    # ---- ClawBench per-trajectory constraint index -------------------------------------------------------
+    # ---- embeddings, drift and divergence ------------------------------------------------------------------
+    semantic = _semantic(table, batch, meta, emb, opts)
+
+    (lz, lz_z, lz_p), (lam, lam_z, lam_p) = nulls.result()
+
+    # ---- per trajectory -------------------------------------------------------------------------------------
+    anchor_z, step_z = _trend_z(semantic.anchor, semantic.step, batch)
+    drift = _drift_column(semantic, batch, anchor_z, step_z)
+    window_lists = windowed_series(batch, window_entropy, opts.window)
+    group_of = dict(zip(meta[tid].to_list(), meta[GROUP].to_list(), strict=True))
+    with_turns = pl.DataFrame(
+        {
+            tid: batch.ids,
+            "turns": batch.lengths,
+            "group": [group_of[k] for k in batch.ids],
+            "distinct_actions": distinct,
+            "action_entropy": _nullable(h_mm, "action_entropy"),
+            "action_entropy_plugin": _nullable(h_pi, "action_entropy_plugin"),
+            "entropy_window": np.full(len(batch.ids), opts.window, dtype=np.int64),
+            "windowed_entropy": window_lists,
+            "lz_complexity": _nullable(lz, "lz_complexity"),
+            "lz_z": _nullable(lz_z, "lz_z"),
+            "lz_p": _nullable(lz_p, "lz_p"),
+            "laminarity": _nullable(lam, "laminarity"),
+            "laminarity_z": _nullable(lam_z, "laminarity_z"),
+            "laminarity_p": _nullable(lam_p, "laminarity_p"),
+            "shuffles": np.full(len(batch.ids), opts.shuffles, dtype=np.int64),
+            "loop": loops,
+            "drift": drift,
+            "clawbench_constraint_index": _nullable(claw, "clawbench_constraint_index"),
+        },
+        schema_overrides={tid: pl.Utf8, "turns": pl.Int64, "group": pl.Utf8, "distinct_actions": pl.Int64},
+    )
+    with_turns = (
+        with_turns.join(ngrams, on=tid, how="left", maintain_order="left")
+        .join(state_content, on=tid, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col(STATE_CONTENT)).then(pl.lit("content")).otherwise(pl.lit("status")).alias("state_basis")
+        )
+    )
+    regimes = _regimes(with_turns, opts)
+    without = meta.filter(~pl.col(tid).is_in(batch.ids))
+    empty = _empty_rows(without[tid].to_list(), without[GROUP].to_list(), opts)
+    per = pl.concat(
+        [
+            with_turns.with_columns(
+                pl.Series("regime", [r for r, _ in regimes], dtype=pl.Utf8),
+                pl.Series("regime_reason", [why for _, why in regimes], dtype=pl.Utf8),
+            )
+            .select(*TRAJECTORY_SCHEMA)
+            .cast(TRAJECTORY_SCHEMA),  # type: ignore[arg-type]
+            empty,
+        ]
+    )
+
+    # ---- regimes against reward, per task, across tasks -------------------------------------------------------
+    reward_of = dict(zip(meta[tid].to_list(), meta[K.REWARD].to_list(), strict=True))
+    outcome_of = dict(zip(meta[tid].to_list(), meta[K.OUTCOME].to_list(), strict=True))
+    ordered = per[tid].to_list()  # trajectories with turns first (in group order), then the others
+    outcomes = regime_outcomes(
+        list(per.select("regime", "loop", "state_action_repeats").iter_rows(named=True)),
+        [reward_of[k] for k in ordered],
+        [outcome_of[k] for k in ordered],
+    )
+    tasks, summary = sensitivity(
+        TaskInput(
+            meta=meta,
+            gid=_GID,
+            groups=semantic.groups,
+            regimes=dict(zip(ordered, per["regime"].to_list(), strict=True)),
+            trajectory_ids=batch.ids,
+            run_vectors=semantic.run_vectors,
+        ),
+        seed=opts.seed,
+    )
+    stats = getattr(emb, "stats", None)
+    return DynamicsResult(
+        turns=_turn_frame(table, batch, semantic, window_entropy),
+        trajectories=per.sort(tid),
+        tasks=tasks,
+        outcomes=outcomes,
+        summary=summary,
+        embeddings=EmbeddingsUsed(emb.name, emb.model_id, emb.dim, dataclasses.replace(stats) if stats else None),
+        options=opts,
+    )
+
+
+def _constraint_indices(table: pl.DataFrame, batch: SequenceBatch) -> npt.NDArray[np.float64]:
+    """ClawBench's per-trajectory constraint index (:mod:`._clawbench`) of every trajectory of ``batch``."""
     family_of = {a: TOOL_FAMILIES.index(tool_family(a)) for a in batch.alphabet}
     families = np.array([family_of[a] for a in batch.alphabet], dtype=np.int64)[batch.flat]
     err = table[ERROR].to_numpy().astype(bool)
@@ -287,8 +356,35 @@ def analyze_dynamics(
     for group in batch.groups(min_length=3):
         index = batch.offsets[group.rows][:, None] + np.arange(group.n)[None, :]
         claw[group.rows] = constraint_index(_turn_features(families[index], err[index], tok[index], txt[index]))
+    return claw
 
-    # ---- embeddings, drift and divergence ------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------------------------------
+# embeddings → angles → drift and divergence
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Semantic:
+    """Angles per turn (in table order) and the per-group results of :func:`_semantic`."""
+
+    anchor: npt.NDArray[np.float64]
+    """θ(e_t, e_0) of every turn."""
+    step: npt.NDArray[np.float64]
+    """θ(e_t, e_{t−1}) of every turn, NaN at a trajectory's first turn."""
+    basis: npt.NDArray[np.bool_]
+    """Per trajectory of the batch: whether its group is compared on content."""
+    centred: npt.NDArray[np.bool_]
+    """Per trajectory of the batch: whether its group was mean-centred."""
+    groups: list[TaskGroup]
+    run_vectors: npt.NDArray[np.float64]
+    """Per trajectory of the batch: the normalised sum of its turn vectors (ClawBench's C(q))."""
+
+
+def _semantic(
+    table: pl.DataFrame, batch: SequenceBatch, meta: pl.DataFrame, emb: Embedder, opts: DynamicsOptions
+) -> _Semantic:
+    """Embed every turn, centre each group on the others, then angles, drift series and divergence, chunk by chunk."""
     gid = table[_GID].to_numpy()
     group_change = np.ones(len(gid), dtype=bool)
     if len(gid) > 1:
@@ -303,125 +399,71 @@ def analyze_dynamics(
         if len(group_starts)
         else np.zeros(0, dtype=bool)
     )
-    turn_content = np.repeat(group_content, sizes)
-    vectors = _embed_turns(emb, table, turn_content)
+    vectors = _embed_turns(emb, table, np.repeat(group_content, sizes))
     traj_of_group: npt.NDArray[np.int64] = (
         np.repeat(np.arange(len(group_starts), dtype=np.int64), sizes)[batch.offsets]
         if len(batch.ids)
         else np.zeros(0, dtype=np.int64)
     )
-    meta_rows = {str(r[tid]): r for r in meta.iter_rows(named=True)}
     run_raw = group_sums(vectors, batch.offsets, len(gid)) if len(batch.ids) else np.zeros((0, emb.dim))
     run_norm = np.linalg.norm(run_raw, axis=1, keepdims=True)
     run_vectors = np.divide(run_raw, run_norm, out=np.zeros_like(run_raw), where=run_norm > 0)
-
-    drift: dict[str, dict[str, Any]] = {}
-    anchor_series: dict[str, npt.NDArray[np.float64]] = {}
-    step_series: dict[str, npt.NDArray[np.float64]] = {}
-    group_entries: list[dict[str, Any]] = []
+    variant_of = dict(zip(meta[K.TRAJECTORY_ID].to_list(), meta[K.VARIANT].to_list(), strict=True))
+    variants = [str(variant_of[k]) for k in batch.ids]
     chunks, centred = centred_chunks(
         vectors, group_starts, (~group_content).astype(np.int64), min_centre_turns=opts.min_centre_turns
     )
+    anchors: list[npt.NDArray[np.float64]] = []
+    steps_: list[npt.NDArray[np.float64]] = []
+    groups: list[TaskGroup] = []
     for chunk in chunks:
-        _process_chunk(
-            chunk,
-            batch,
-            traj_of_group,
-            group_ids,
-            group_content,
-            centred,
-            meta_rows,
-            opts,
-            drift,
-            anchor_series,
-            step_series,
-            group_entries,
+        anchor, step, found = _chunk(chunk, batch, traj_of_group, group_ids, variants, opts)
+        anchors.append(anchor)
+        steps_.append(step)
+        groups.extend(
+            TaskGroup(members, group_variants, divergence, _basis(group_content[g]), bool(centred[g]))
+            for g, members, group_variants, divergence in found
         )
-    _trend_z(anchor_series, step_series, drift)
-
-    (lz, lz_z, lz_p), (lam, lam_z, lam_p) = nulls.result()
-
-    # ---- per-trajectory rows ------------------------------------------------------------------------------
-    per: dict[str, dict[str, Any]] = {}
-    for i, key in enumerate(batch.ids):
-        row: dict[str, Any] = {
-            "turns": int(batch.lengths[i]),
-            "group": meta_rows[key][GROUP],
-            "distinct_actions": int(distinct[i]),
-            "action_entropy": _nan_to_none(h_mm[i]),
-            "action_entropy_plugin": _nan_to_none(h_pi[i]),
-            "entropy_window": opts.window,
-            "windowed_entropy": windows[i],
-            "lz_complexity": _nan_to_none(lz[i]),
-            "lz_z": _nan_to_none(lz_z[i]),
-            "lz_p": _nan_to_none(lz_p[i]),
-            "laminarity": _nan_to_none(lam[i]),
-            "laminarity_z": _nan_to_none(lam_z[i]),
-            "laminarity_p": _nan_to_none(lam_p[i]),
-            "shuffles": opts.shuffles,
-            "loop": loops[i],
-            "state_action_repeats": ngrams.get(key, []),
-            "state_basis": "content" if state_basis.get(key) else "status",
-            "drift": drift.get(key),
-            "regime": None,
-            "regime_reason": None,
-            "clawbench_constraint_index": _nan_to_none(claw[i]),
-        }
-        row["regime"], row["regime_reason"] = classify_regime(
-            row, alpha=opts.alpha, z_crit=opts.z_crit, min_turns=opts.min_turns
-        )
-        per[key] = row
-    for key in meta_rows:
-        if key not in per:
-            row = _empty_row(meta_rows[key][GROUP], opts)
-            row["regime"], row["regime_reason"] = classify_regime(row, min_turns=opts.min_turns)
-            per[key] = row
-
-    groups, summary = _sensitivity(group_entries, meta_rows, per, batch.ids, run_vectors, opts)
-    ordered_ids = list(per)
-    outcomes = regime_outcomes(
-        [per[k] for k in ordered_ids],
-        [meta_rows[k][K.REWARD] for k in ordered_ids],
-        [meta_rows[k][K.OUTCOME] for k in ordered_ids],
+    step_all = np.concatenate(steps_) if steps_ else np.zeros(0)
+    step_all[batch.offsets] = np.nan  # a trajectory's first turn has no step
+    return _Semantic(
+        anchor=np.concatenate(anchors) if anchors else np.zeros(0),
+        step=step_all,
+        basis=group_content[traj_of_group],
+        centred=centred[traj_of_group],
+        groups=groups,
+        run_vectors=run_vectors,
     )
-    stats = getattr(emb, "stats", None)
-    embeddings = {
-        "backend": emb.name,
-        "model": emb.model_id,
-        "dim": emb.dim,
-        "cache": (
-            {"enabled": stats.enabled, "hits": stats.hits, "misses": stats.misses, "path": stats.path}
-            if stats is not None
-            else None
-        ),
-    }
-    return DynamicsResult(per, groups, summary, outcomes, embeddings, opts)
 
 
-def _process_chunk(
+def _basis(content: bool) -> str:
+    return BASIS_CONTENT if content else BASIS_ACTION
+
+
+def _members(traj_of_group: npt.NDArray[np.int64], g: int) -> npt.NDArray[np.int64]:
+    lo = int(np.searchsorted(traj_of_group, g, side="left"))
+    hi = int(np.searchsorted(traj_of_group, g, side="right"))
+    return np.arange(lo, hi)
+
+
+def _chunk(
     chunk: Chunk,
     batch: SequenceBatch,
     traj_of_group: npt.NDArray[np.int64],
     group_ids: Sequence[str],
-    group_content: npt.NDArray[np.bool_],
-    centred: npt.NDArray[np.bool_],
-    meta_rows: dict[str, dict[str, Any]],
+    variants: Sequence[str],
     opts: DynamicsOptions,
-    drift: dict[str, dict[str, Any]],
-    anchor_series: dict[str, npt.NDArray[np.float64]],
-    step_series: dict[str, npt.NDArray[np.float64]],
-    group_entries: list[dict[str, Any]],
-) -> None:
-    """Drift of every trajectory and divergence of every group of one chunk: one angle computation for the chunk."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[tuple[int, Any, list[str], GroupDivergence]]]:
+    """One chunk of whole groups: the anchor and step angle of each of its turns (the step of a trajectory's first
+    turn is meaningless and replaced by the caller) and each group's divergence, from one angle computation."""
     v = chunk.vectors
     zero = np.einsum("ij,ij->i", v, v) < 0.5
     t_lo = int(np.searchsorted(traj_of_group, chunk.groups[0], side="left"))
     t_hi = int(np.searchsorted(traj_of_group, chunk.groups[-1], side="right"))
     offsets = batch.offsets[t_lo:t_hi] - chunk.start
     lengths = batch.lengths[t_lo:t_hi]
-    rows = np.arange(v.shape[0])
-    anchor_all = angles_at(v, rows, np.repeat(offsets, lengths), zero)
-    step_all = consecutive_angles(v, zero)  # across trajectory boundaries too; those are never read
+    anchor = angles_at(v, np.arange(v.shape[0]), np.repeat(offsets, lengths), zero)
+    step = np.concatenate([[np.nan], consecutive_angles(v, zero)]) if v.shape[0] else np.zeros(0)
     # every group's pair curves and saturation samples, gathered into one angle call
     plans = []
     curve_i: list[npt.NDArray[np.int64]] = []
@@ -430,9 +472,9 @@ def _process_chunk(
         members = _members(traj_of_group, int(g))
         starts = [int(batch.offsets[m]) - chunk.start for m in members]
         lens = [int(batch.lengths[m]) for m in members]
-        variants = [str(meta_rows[batch.ids[int(m)]][K.VARIANT]) for m in members]
+        group_variants = [variants[int(m)] for m in members]
         stream = group_hash(group_ids[int(g)], opts.seed)
-        replicate, perturbed = pairs_of_group(lens, variants, stream=stream)
+        replicate, perturbed = pairs_of_group(lens, group_variants, stream=stream)
         spans = []
         for a, b in (*replicate, *perturbed):
             n = min(lens[a], lens[b])
@@ -442,23 +484,24 @@ def _process_chunk(
         si, sj = saturation_pairs(starts, lens, stream=stream)
         curve_i.append(si)
         curve_j.append(sj)
-        plans.append((g, members, lens, variants, replicate, perturbed, spans, si.shape[0]))
+        plans.append((int(g), members, lens, group_variants, replicate, perturbed, spans, si.shape[0]))
     values = (
         angles_at(v, np.concatenate(curve_i), np.concatenate(curve_j), zero)
         if curve_i
         else np.zeros(0, dtype=np.float64)
     )
+    found = []
     cursor = 0
-    for g, members, lens, variants, replicate, perturbed, spans, n_sat in plans:
+    for g, members, lens, group_variants, replicate, perturbed, spans, n_sat in plans:
         curves = []
         for n in spans:
             curves.append(values[cursor : cursor + n])
             cursor += n
         sat = values[cursor : cursor + n_sat]
         cursor += n_sat
-        result = divergence_from_curves(
+        divergence = divergence_from_curves(
             lens,
-            variants,
+            group_variants,
             replicate,
             perturbed,
             curves[: len(replicate)],
@@ -466,174 +509,112 @@ def _process_chunk(
             sat,
             resolution=opts.resolution,
         )
-        basis = BASIS_CONTENT if group_content[g] else BASIS_ACTION
-        for m in members:
-            local = int(m) - t_lo
-            lo, n = int(offsets[local]), int(lengths[local])
-            anchor = anchor_all[lo : lo + n]
-            step = step_all[lo : lo + max(n - 1, 0)]
-            key = batch.ids[int(m)]
-            anchor_series[key], step_series[key] = anchor, step
-            drift[key] = {
-                "basis": basis,
-                "centred": bool(centred[g]),
-                "anchor": np.round(anchor, SERIES_DECIMALS).tolist(),
-                "step": np.round(step, SERIES_DECIMALS).tolist(),
-                **drift_summary(anchor, step),
-            }
-        head = meta_rows[batch.ids[int(members[0])]]
-        group_entries.append(
-            {
-                "group": head[GROUP],
-                "task_id": head[K.TASK_ID],
-                "model": head[K.MODEL],
-                "agent": head[K.AGENT],
-                "trajectories": len(members),
-                "variants": {x: variants.count(x) for x in sorted(set(variants))},
-                "basis": basis,
-                "centred": bool(centred[g]),
-                **result.to_dict(),
-                "_gid": group_ids[int(g)],
-                "_delta": result.delta_lambda,
-                "_rep_lambda": result.replicate_lambda,
-            }
-        )
-
-
-def _members(traj_of_group: npt.NDArray[np.int64], g: int) -> npt.NDArray[np.int64]:
-    lo = int(np.searchsorted(traj_of_group, g, side="left"))
-    hi = int(np.searchsorted(traj_of_group, g, side="right"))
-    return np.arange(lo, hi)
-
-
-def _empty_row(group: str | None, opts: DynamicsOptions) -> dict[str, Any]:
-    return {
-        "turns": 0,
-        "group": group,
-        "distinct_actions": 0,
-        "action_entropy": None,
-        "action_entropy_plugin": None,
-        "entropy_window": opts.window,
-        "windowed_entropy": [],
-        "lz_complexity": None,
-        "lz_z": None,
-        "lz_p": None,
-        "laminarity": None,
-        "laminarity_z": None,
-        "laminarity_p": None,
-        "shuffles": opts.shuffles,
-        "loop": {
-            "detected": False,
-            "period": None,
-            "onset_turn": None,
-            "repeats": None,
-            "p_value": None,
-            "final_run": 0,
-        },
-        "state_action_repeats": [],
-        "state_basis": "status",
-        "drift": None,
-        "regime": None,
-        "regime_reason": None,
-        "clawbench_constraint_index": None,
-    }
+        found.append((g, members, group_variants, divergence))
+    return anchor, step, found
 
 
 def _trend_z(
-    anchors: dict[str, npt.NDArray[np.float64]],
-    steps_: dict[str, npt.NDArray[np.float64]],
-    drift: dict[str, dict[str, Any]],
-) -> None:
-    """Mann–Kendall z of every anchor (t ≥ 1) and step series, vectorised by series length."""
-    for name, source, cut in (("anchor_trend_z", anchors, 1), ("step_trend_z", steps_, 0)):
-        by_length: dict[int, list[str]] = {}
-        for key, values in source.items():
-            by_length.setdefault(values.shape[0] - cut, []).append(key)
-        for m, keys in by_length.items():
-            if m < 4:
-                for key in keys:
-                    drift[key][name] = None
-                continue
-            z = mann_kendall_z(np.stack([source[k][cut:] for k in keys]))
-            for key, value in zip(keys, z.tolist(), strict=True):
-                drift[key][name] = value if math.isfinite(value) else None
+    anchor: npt.NDArray[np.float64], step: npt.NDArray[np.float64], batch: SequenceBatch
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Mann–Kendall z (:func:`trajdyn.analyzer.stats.mann_kendall_z`) of every trajectory's anchor series over
+    t ≥ 1 and of its step series, the series of one length stacked into one call; NaN below 4 points."""
+    out = []
+    for per_turn in (anchor, step):
+        z = np.full(len(batch.ids), np.nan)
+        m = batch.lengths - 1  # both series start at turn 1
+        for length in np.unique(m[m >= 4]):
+            rows = np.flatnonzero(m == length)
+            index = batch.offsets[rows][:, None] + 1 + np.arange(int(length))[None, :]
+            z[rows] = mann_kendall_z(per_turn[index])
+        out.append(z)
+    return out[0], out[1]
 
 
-def _sensitivity(
-    entries: list[dict[str, Any]],
-    meta_rows: dict[str, dict[str, Any]],
-    per: dict[str, dict[str, Any]],
-    ids: Sequence[str],
-    run_vectors: npt.NDArray[np.float64],
-    opts: DynamicsOptions,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Group entries with outcomes and ClawBench C(q) added, and the summary across groups."""
-    position = {key: i for i, key in enumerate(ids)}
-    # pass^k per (group, variant): every trajectory of the group counts, turns or not
-    by_gid: dict[str, list[str]] = {}
-    for key, row in meta_rows.items():
-        by_gid.setdefault(_gid_of(row), []).append(key)
-    rewards = [row[K.REWARD] for row in meta_rows.values()]
-    finite = [r for r in rewards if r is not None and math.isfinite(r)]
-    binary = not finite or all(r in (0.0, 1.0) for r in finite)
-    tasks: list[str] = []
-    task_vectors: list[npt.NDArray[np.float64]] = []
-    task_models: list[list[str | None]] = []
-    task_members: dict[str, list[str]] = {}
-    for entry in entries:
-        members = [k for k in by_gid.get(entry["_gid"], []) if k in position]
-        task_members.setdefault(str(entry["group"]), []).extend(members)
-    for task, members in task_members.items():
-        tasks.append(task)
-        task_vectors.append(run_vectors[[position[k] for k in members]] if members else np.zeros((0, 1)))
-        task_models.append([meta_rows[k][K.MODEL] for k in members])
-    cq = cq_scores(tasks, task_vectors, task_models)
-    pass_cells: list[list[float]] = []
-    out: list[dict[str, Any]] = []
-    for entry in entries:
-        everyone = by_gid.get(entry["_gid"], [])
-        cells = []
-        if binary:
-            by_variant: dict[str, list[bool]] = {}
-            for key in everyone:
-                ok = is_success(meta_rows[key][K.REWARD], meta_rows[key][K.OUTCOME])
-                if ok is not None:
-                    by_variant.setdefault(str(meta_rows[key][K.VARIANT]), []).append(ok)
-            for variant, results in sorted(by_variant.items()):
-                values = pass_hat_k(sum(results), len(results))
-                cells.append({"variant": variant, "runs": len(results), "successes": sum(results), "pass_k": values})
-                pass_cells.append(values)
-        entry = {k: v for k, v in entry.items() if not k.startswith("_")} | {
-            "outcomes": cells or None,
-            "regimes": _regime_counts([per[k]["regime"] for k in everyone if k in per]),
-            "clawbench": cq.get(str(entry["group"])),
+def _drift_column(
+    semantic: _Semantic,
+    batch: SequenceBatch,
+    anchor_z: npt.NDArray[np.float64],
+    step_z: npt.NDArray[np.float64],
+) -> pl.Series:
+    """The ``drift`` struct of every trajectory of the batch (:mod:`._drift`)."""
+    summaries = [
+        drift_summary(semantic.anchor[lo : lo + n], semantic.step[lo + 1 : lo + n])
+        for lo, n in zip(batch.offsets.tolist(), batch.lengths.tolist(), strict=True)
+    ]
+    lengths = batch.lengths.astype(np.int64)
+    step_lengths = np.maximum(lengths - 1, 0)
+    first = np.zeros(batch.flat.shape[0], dtype=bool)
+    first[batch.offsets] = True
+    fields = pl.DataFrame(
+        {
+            "basis": pl.Series("basis", [_basis(b) for b in semantic.basis.tolist()], dtype=pl.Utf8),
+            "centred": semantic.centred,
+            "anchor": list_column("anchor", semantic.anchor, lengths),
+            "step": list_column("step", semantic.step[~first], step_lengths),
+            **{
+                key: pl.Series(key, [s[key] for s in summaries], dtype=pl.Float64)
+                for key in ("final", "max", "mean", "path_length", "tortuosity")
+            },
+            "anchor_trend_z": _nullable(anchor_z, "anchor_trend_z"),
+            "step_trend_z": _nullable(step_z, "step_trend_z"),
         }
-        out.append(entry)
-    deltas = [e["_delta"] for e in entries]
-    rep = [e["_rep_lambda"] for e in entries]
-    top_k = max((len(c) for c in pass_cells), default=0)
-    summary = {
-        "groups": len(entries),
-        "with_replicates": sum(1 for e in out if (e["replicates"] or {}).get("pairs")),
-        "with_perturbation": sum(1 for e in out if e["perturbation"] is not None),
-        "replicate_lambda": bootstrap_mean(rep, seed=opts.seed),
-        "delta_lambda": bootstrap_mean(deltas, seed=opts.seed),
-        "pass_k": [
-            {
-                "k": k,
-                "value": float(np.mean([c[k - 1] for c in pass_cells if len(c) >= k])),
-                "cells": sum(1 for c in pass_cells if len(c) >= k),
-            }
-            for k in range(1, top_k + 1)
-        ],
-        "regimes": _regime_counts([row["regime"] for row in per.values()]),
+    )
+    return fields.select(pl.struct(pl.all()).alias("drift"))["drift"].cast(DRIFT_TYPE)
+
+
+def _regimes(with_turns: pl.DataFrame, opts: DynamicsOptions) -> list[tuple[str, str]]:
+    """``(regime, reason)`` of every trajectory with turns (:func:`classify_regime`)."""
+    columns = ("turns", "loop", "action_entropy", "laminarity", "laminarity_p", "laminarity_z")
+    trends = with_turns.select(
+        pl.col("drift").struct.field("anchor_trend_z"), pl.col("drift").struct.field("step_trend_z")
+    )
+    rows = zip(
+        with_turns.select(columns).iter_rows(named=True),
+        trends.iter_rows(named=True),
+        strict=True,
+    )
+    return [
+        classify_regime({**row, "drift": drift}, alpha=opts.alpha, z_crit=opts.z_crit, min_turns=opts.min_turns)
+        for row, drift in rows
+    ]
+
+
+def _empty_rows(ids: list[str], groups: list[str | None], opts: DynamicsOptions) -> pl.DataFrame:
+    """The rows of trajectories without turns: degenerate, nothing to measure."""
+    regime, reason = classify_regime({"turns": 0}, min_turns=opts.min_turns)
+    n = len(ids)
+    empty_loop = {"detected": False, "period": None, "onset_turn": None, "repeats": None, "p_value": None}
+    values: dict[str, Any] = {
+        **dict.fromkeys(TRAJECTORY_SCHEMA, [None] * n),
+        K.TRAJECTORY_ID: ids,
+        "turns": [0] * n,
+        "group": groups,
+        "distinct_actions": [0] * n,
+        "entropy_window": [opts.window] * n,
+        "windowed_entropy": [[]] * n,
+        "shuffles": [opts.shuffles] * n,
+        "loop": [{**empty_loop, "final_run": 0}] * n,
+        "state_action_repeats": [[]] * n,
+        "state_basis": ["status"] * n,
+        "regime": [regime] * n,
+        "regime_reason": [reason] * n,
     }
-    return out, summary
+    return pl.DataFrame(values, schema=TRAJECTORY_SCHEMA)
 
 
-def _gid_of(row: dict[str, Any]) -> str:
-    return "\x1f".join(str(v) if v is not None else "" for v in (row[GROUP], row[K.MODEL], row[K.AGENT]))
-
-
-def _regime_counts(regimes: Sequence[str | None]) -> dict[str, int]:
-    return {r: n for r in REGIMES if (n := sum(1 for x in regimes if x == r))}
+def _turn_frame(
+    table: pl.DataFrame, batch: SequenceBatch, semantic: _Semantic, window_entropy: npt.NDArray[np.float64]
+) -> pl.DataFrame:
+    """One row per turn (:data:`TURN_SCHEMA`), sorted by trajectory id and turn (``table`` holds each trajectory's
+    turns in order, trajectories in group order: the rows are reordered trajectory by trajectory)."""
+    by_id = np.argsort(np.array(batch.ids, dtype=object), kind="stable") if batch.ids else np.zeros(0, dtype=np.int64)
+    lengths = batch.lengths[by_id]
+    shift = batch.offsets[by_id] - np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(by_id) else by_id
+    rows = np.arange(int(lengths.sum())) + np.repeat(shift, lengths)
+    frame = table.select(K.TRAJECTORY_ID, TURN, K.ACTION).with_columns(
+        _nullable(semantic.anchor, "anchor"),
+        _nullable(semantic.step, "step"),
+        _nullable(window_entropy, "window_entropy"),
+    )
+    ordered: pl.DataFrame = frame[rows]
+    return ordered.cast(TURN_SCHEMA)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """ClawBench's constraint indices, kept as named variants so that users of that tool can compare numbers.
 
 Source: openclaw/clawbench ``clawbench/dynamics.py`` (per trajectory) and
-``scripts/posterior/2_compute_constraint_index.py`` (per task); ``seeds/000_*``. ClawBench's documents and code
+``scripts/posterior/2_compute_constraint_index.py`` (per task); ``docs/metrics/dynamics.md`` (ClawBench variants).
+ClawBench's documents and code
 define "constraint index" in two different ways; both are here, each under its own name.
 
 ``clawbench_constraint_index`` (per trajectory, ``dynamics.py``)

@@ -1,5 +1,7 @@
 """Lempel–Ziv (LZ76) complexity of the action sequence, and its z-score against shuffled copies.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md``.
+
 Definition: ``c(n)`` is the number of phrases of the LZ76 parsing (Lempel & Ziv 1976, *On the complexity of finite
 sequences*; the parsing of Kaspar & Schuster 1987): each phrase is the shortest substring, starting where the
 previous one ended, that does not occur starting at an earlier position (overlaps allowed); a last phrase that
@@ -24,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations, shuffle_z
+from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, shuffled_chunks
+from trajdyn.analyzer.stats import null_z_score, permutation_p_value
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -167,15 +170,10 @@ def batch_lz(
         value[group.rows] = normalised_lz(observed, group.n, distinct[group.rows])
         if shuffles < 2:
             continue
-        perms = permutations(group.n, shuffles, seed)
-        per_chunk = max(1, (1 << 21) // (shuffles * group.n))
-        compact = group.local.astype(np.int16 if group.n < 32768 else np.int64)
-        for s0 in range(0, len(group.rows), per_chunk):
-            local = compact[s0 : s0 + per_chunk]
-            shuffled = local[:, perms].reshape(-1, group.n)
-            null = lz76_counts(shuffled).reshape(len(local), shuffles).astype(np.float64)
-            obs = observed[s0 : s0 + per_chunk].astype(np.float64)
-            rows = group.rows[s0 : s0 + per_chunk]
-            z[rows] = shuffle_z(obs, null)
-            p_low[rows] = (1.0 + (null <= obs[:, None]).sum(axis=1)) / (shuffles + 1.0)
+        for part, (shuffled,) in shuffled_chunks(group, shuffles, seed, group.local):
+            null = lz76_counts(shuffled).reshape(-1, shuffles).astype(np.float64)
+            obs = observed[part].astype(np.float64)
+            rows = group.rows[part]
+            z[rows] = null_z_score(obs, null)
+            p_low[rows] = permutation_p_value((null <= obs[:, None]).sum(axis=1), shuffles)
     return value, z, p_low

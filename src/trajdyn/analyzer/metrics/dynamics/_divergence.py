@@ -1,5 +1,7 @@
 """Sensitivity of a task: how fast two runs diverge, with and without a reworded prompt; outcome consistency.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Per task).
+
 A *group* is one task under one agent/model: the trajectories sharing ``trajdyn.perturbation.group`` (else
 ``trajdyn.task.id``) and the same model and agent name. Within it, trajectories with the same
 ``trajdyn.perturbation.variant`` (missing = ``original``) are *replicates* (the same prompt run again); two
@@ -42,7 +44,6 @@ groups: the mean over (group, variant) cells with at least k runs — the τ-ben
 
 from __future__ import annotations
 
-import functools
 import math
 import zlib
 from collections.abc import Sequence
@@ -53,6 +54,7 @@ import numpy as np
 
 from trajdyn import conventions as C
 from trajdyn.analyzer.metrics.dynamics._drift import HALF_PI, angles
+from trajdyn.analyzer.stats import mean_interval, theil_sen_slope
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -70,7 +72,6 @@ __all__ = [
     "pairs_of_group",
     "pass_hat_k",
     "saturation_pairs",
-    "theil_sen_slope",
 ]
 
 RESOLUTION: Final = 1e-3
@@ -79,36 +80,6 @@ SATURATION_SAMPLES: Final = 256
 MAX_PAIRS: Final = 500
 BOOTSTRAP: Final = 2000
 MIN_GROUPS: Final = 5
-
-
-MAX_SLOPE_PAIRS: Final = 45_000
-"""Above this many point pairs (windows of more than 300 turns) the Theil–Sen median is taken over this many pairs
-drawn with a fixed generator, so that very long runs cost O(1) memory."""
-
-
-@functools.lru_cache(maxsize=64)
-def _pairs(n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    if n * (n - 1) // 2 <= MAX_SLOPE_PAIRS:
-        i, j = np.triu_indices(n, k=1)
-        return i.astype(np.int64), j.astype(np.int64)
-    rng = np.random.default_rng(n)
-    a = rng.integers(0, n, MAX_SLOPE_PAIRS)
-    b = rng.integers(0, n - 1, MAX_SLOPE_PAIRS)
-    b = b + (b >= a)  # a pair of distinct points
-    return np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-
-
-def theil_sen_slope(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:
-    """Median of the pairwise slopes ``(y_j − y_i) / (x_j − x_i)`` over i < j with x_j ≠ x_i; NaN without any.
-
-    Exact up to 300 points; beyond, the median over :data:`MAX_SLOPE_PAIRS` pairs drawn with a fixed generator.
-    """
-    i, j = _pairs(len(x))
-    dx = x[j] - x[i]
-    ok = dx != 0
-    if not ok.any():
-        return math.nan
-    return float(np.median((y[j] - y[i])[ok] / dx[ok]))
 
 
 def pair_lambda(theta: npt.NDArray[np.float64], floor: float, ceiling: float) -> tuple[float, str | None]:
@@ -128,7 +99,8 @@ def pair_lambda(theta: npt.NDArray[np.float64], floor: float, ceiling: float) ->
 
 @dataclass
 class GroupDivergence:
-    """Everything the report says about one group's pairs (JSON-ready via :meth:`to_dict`)."""
+    """One group's replicate and perturbation divergence (the ``replicates`` / ``perturbation`` structs of the
+    per-task frame; :meth:`to_dict` gives them as plain values)."""
 
     noise_floor: float
     saturation_angle: float
@@ -282,7 +254,7 @@ def divergence_from_curves(
         band = np.full(width, -np.inf)
         for c in replicate_curves:
             band[: c.shape[0]] = np.maximum(band[: c.shape[0]], c)
-        out.replicate = {**describe(replicate_pairs, replicate_curves), "band": np.round(band, 6).tolist()}
+        out.replicate = {**describe(replicate_pairs, replicate_curves), "band": band.tolist()}
         lam = out.replicate["lambda"]
         out.replicate_lambda = lam if lam is not None else math.nan
     else:
@@ -361,19 +333,16 @@ def divergence_of_group(
     )
 
 
-def bootstrap_mean(values: Sequence[float], *, seed: int = 0, resamples: int = BOOTSTRAP) -> dict[str, Any]:
-    """``{mean, ci, n, too_little_data}``: mean of the finite values with a percentile bootstrap 95 % CI."""
-    finite = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
-    n = int(finite.shape[0])
-    if n == 0:
-        return {"mean": None, "ci": None, "n": 0, "too_little_data": True}
-    mean = float(finite.mean())
-    if n < 2:
-        return {"mean": mean, "ci": None, "n": n, "too_little_data": True}
-    rng = np.random.default_rng(seed)
-    draws = finite[rng.integers(0, n, (resamples, n))].mean(axis=1)
-    lo, hi = np.percentile(draws, [2.5, 97.5])
-    return {"mean": mean, "ci": [float(lo), float(hi)], "n": n, "too_little_data": n < MIN_GROUPS}
+def bootstrap_mean(values: Sequence[float | None], *, seed: int = 0, resamples: int = BOOTSTRAP) -> dict[str, Any]:
+    """``{mean, ci, n, too_little_data}`` of the per-group values (the report's summary across tasks).
+
+    The mean of the finite values with a percentile bootstrap 95 % CI that resamples groups
+    (:func:`trajdyn.analyzer.stats.mean_interval`, the 2.5th and 97.5th percentiles of ``resamples`` resample means);
+    ``too_little_data`` below :data:`MIN_GROUPS` groups.
+    """
+    est = mean_interval(values, seed=seed, resamples=resamples)
+    ci = None if est.low is None or est.high is None else [est.low, est.high]
+    return {"mean": est.mean, "ci": ci, "n": est.n, "too_little_data": est.n < MIN_GROUPS}
 
 
 def pass_hat_k(successes: int, runs: int) -> list[float]:

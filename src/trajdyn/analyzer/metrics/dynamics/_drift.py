@@ -1,9 +1,11 @@
 """Semantic drift of a trajectory in embedding space: angles, not cosine distances.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Semantic drift).
+
 Each turn has a unit vector e_t (:mod:`trajdyn.analyzer.embeddings`: of the turn's text, or of its action string
 when the trajectory's group lacks captured content — the ``basis``). Angles are geodesic distances on the unit
 sphere, ``θ(u, v) = arccos(u·v)``, computed as ``2·atan2(|u − v|, |u + v|)`` (exact, and well conditioned near 0
-and π, unlike arccos); ``1 − cos`` is not used because it is quadratic for small offsets (METHODS §2). A zero vector (a text
+and π, unlike arccos); ``1 − cos`` is not used because it is quadratic for small offsets. A zero vector (a text
 without a token) is at π/2 from everything and at 0 from another zero vector.
 
 **Mean-centring** (embedding anisotropy: all sentences of a model share a common direction, Ethayarajh 2019; Mu &
@@ -26,7 +28,8 @@ tortuosity         path_length / final (≥ 1: the sphere's triangle inequality)
                    came back to where it started, or never moved)
 anchor_trend_z     Mann–Kendall z of the anchor series over t ≥ 1 (Mann 1945; Kendall 1975; tie-corrected variance,
                    continuity correction, lag-1 autocorrelation correction of Hamed & Rao 1998 — see
-                   :func:`mann_kendall_z`): positive = keeps drifting away; null with fewer than 4 points
+                   :func:`trajdyn.analyzer.stats.mann_kendall_z`): positive = keeps drifting away; null with fewer
+                   than 4 points
 step_trend_z       Mann–Kendall z of the step series: negative = steps shrink (settling)
 =================  ================================================================================================
 """
@@ -52,7 +55,6 @@ __all__ = [
     "consecutive_angles",
     "drift_summary",
     "group_sums",
-    "mann_kendall_z",
 ]
 
 MIN_CENTRE_TURNS: Final = 100
@@ -202,52 +204,6 @@ def centred_chunks(
             yield Chunk(np.arange(first, g), lo, dense)
 
     return generate(), centred
-
-
-def mann_kendall_z(series: npt.NDArray[np.float64], *, autocorrelation: bool = True) -> npt.NDArray[np.float64]:
-    """Mann–Kendall trend z of each row of ``series`` ``(T, m)``; NaN when m < 4.
-
-    ``S = Σ_{i<j} sign(x_j − x_i)``, variance ``(m(m−1)(2m+5) − Σ_ties t(t−1)(2t+5)) / 18``, continuity-corrected
-    ``z = (S − sign S) / sqrt(var)``. With ``autocorrelation`` the variance is multiplied by ``1 + 2(m−3)r₁/m`` when
-    the lag-1 autocorrelation r₁ of the ranks of the detrended series (least-squares trend) is positive (Hamed & Rao
-    1998, first lag only): consecutive step sizes share a turn and may be positively correlated, which makes the
-    plain test over-reject.
-    """
-    t, m = series.shape
-    if m < 4:
-        return np.full(t, np.nan)
-    out = np.empty(t)
-    per_chunk = max(1, (1 << 21) // (m * m))
-    upper = np.triu(np.ones((m, m), dtype=bool), k=1)
-    position = np.arange(m, dtype=np.float64)
-    for s0 in range(0, t, per_chunk):
-        x = np.round(series[s0 : s0 + per_chunk], 12)
-        rows = x.shape[0]
-        later, earlier = x[:, None, :], x[:, :, None]  # [r, i, j] compares x_j with x_i
-        total = np.count_nonzero((later > earlier) & upper, axis=(1, 2)) - np.count_nonzero(
-            (later < earlier) & upper, axis=(1, 2)
-        )
-        ordered = np.sort(x, axis=1)
-        boundary = np.ones(ordered.shape, dtype=bool)
-        boundary[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-        run_id = (np.cumsum(boundary, axis=1) - 1) + (np.arange(rows) * m)[:, None]
-        ties = np.bincount(run_id.ravel(), minlength=rows * m).reshape(rows, m).astype(np.float64)
-        correction = (ties * (ties - 1) * (2 * ties + 5)).sum(axis=1)
-        variance = (m * (m - 1) * (2 * m + 5) - correction) / 18.0
-        if autocorrelation:
-            centred_t = position - position.mean()
-            slope = (x * centred_t).sum(axis=1) / (centred_t * centred_t).sum()
-            residual = x - slope[:, None] * position[None, :]
-            ranks = residual.argsort(axis=1).argsort(axis=1).astype(np.float64)
-            ranks -= ranks.mean(axis=1, keepdims=True)
-            denom = (ranks * ranks).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                r1 = np.where(denom > 0, (ranks[:, 1:] * ranks[:, :-1]).sum(axis=1) / denom, 0.0)
-            variance = variance * np.where(r1 > 0, 1.0 + 2.0 * (m - 3) * r1 / m, 1.0)
-        total_f = total.astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[s0 : s0 + rows] = np.where(variance > 0, (total_f - np.sign(total_f)) / np.sqrt(variance), np.nan)
-    return out
 
 
 def drift_summary(anchor: npt.NDArray[np.float64], step: npt.NDArray[np.float64]) -> dict[str, float | None]:

@@ -1,5 +1,7 @@
 """Action entropy: Miller–Madow corrected, normalised, over the whole trajectory and over sliding windows.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md``.
+
 Definitions (natural logarithms; N symbols, m̂ distinct ones among them, counts c_a):
 
 - plug-in entropy ``Ĥ = ln N − (1/N) Σ_a c_a ln c_a``;
@@ -10,7 +12,7 @@ Definitions (natural logarithms; N symbols, m̂ distinct ones among them, counts
   correction may push a near-uniform sequence slightly above 1). One symbol only → 0; N < 2 → undefined (null).
 
 The windowed series applies the same estimator to every window of ``W`` consecutive turns (a stride of one turn),
-normalised by ``ln min(|A|, W)``; one fixed W across everything compared (METHODS §2). A trajectory with fewer than
+normalised by ``ln min(|A|, W)``; one fixed W across everything compared. A trajectory with fewer than
 W turns has an empty series.
 """
 
@@ -23,13 +25,14 @@ import polars as pl
 from numpy.lib.stride_tricks import sliding_window_view
 
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.metrics.dynamics._schema import list_column
 from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, encode
 from trajdyn.analyzer.metrics.dynamics._turns import TURN
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["action_entropy", "entropy_of_windows", "miller_madow_entropy"]
+__all__ = ["action_entropy", "batch_entropy", "entropy_of_windows", "miller_madow_entropy", "windowed_series"]
 
 
 def entropy_of_windows(windows: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
@@ -75,23 +78,34 @@ def miller_madow_entropy(
 
 def batch_entropy(
     batch: SequenceBatch, window: int, alphabet_size: int | None = None
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], list[list[float]]]:
-    """Per trajectory of ``batch``: normalised MM entropy, plug-in entropy, distinct actions, windowed series."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Per trajectory of ``batch``: normalised MM entropy, plug-in entropy, distinct actions; and per turn (aligned
+    with ``batch.flat``) the normalised MM entropy of the window of ``window`` turns starting there (NaN where fewer
+    than ``window`` turns are left)."""
     t = len(batch.ids)
     size = alphabet_size if alphabet_size is not None else len(batch.alphabet)
     mm = np.full(t, np.nan)
     pi = np.full(t, np.nan)
     distinct = np.zeros(t, dtype=np.int64)
-    series: list[list[float]] = [[] for _ in range(t)]
+    per_turn = np.full(batch.flat.shape[0], np.nan)
     for group in batch.groups():
         h_mm, h_pi, m = miller_madow_entropy(group.local, size)
         mm[group.rows], pi[group.rows], distinct[group.rows] = h_mm, h_pi, m
         if group.n >= window:
             views = sliding_window_view(group.local, window, axis=1)
             w_mm, _, _ = miller_madow_entropy(views, size)
-            for row, values in zip(group.rows, np.round(w_mm, 6).tolist(), strict=True):
-                series[int(row)] = values
-    return mm, pi, distinct, series
+            starts = batch.offsets[group.rows][:, None] + np.arange(w_mm.shape[1])[None, :]
+            per_turn[starts] = w_mm
+    return mm, pi, distinct, per_turn
+
+
+def windowed_series(batch: SequenceBatch, per_turn: npt.NDArray[np.float64], window: int) -> pl.Series:
+    """``windowed_entropy``: per trajectory of ``batch`` the list of its window entropies (empty below ``window``
+    turns), from the per-turn values of :func:`batch_entropy`."""
+    counts = np.maximum(batch.lengths - window + 1, 0)
+    position = np.arange(batch.flat.shape[0]) - np.repeat(batch.offsets, batch.lengths)
+    starts = position < np.repeat(counts, batch.lengths)
+    return list_column("windowed_entropy", per_turn[starts], counts)
 
 
 def action_entropy(turns: pl.DataFrame, *, window: int = 10, alphabet_size: int | None = None) -> pl.DataFrame:
@@ -104,7 +118,7 @@ def action_entropy(turns: pl.DataFrame, *, window: int = 10, alphabet_size: int 
         raise ValueError(f"window must be >= 2 turns, got {window}")
     ordered = turns.sort([K.TRAJECTORY_ID, TURN], maintain_order=True)
     batch = encode(ordered, K.TRAJECTORY_ID, K.ACTION)
-    mm, pi, distinct, series = batch_entropy(batch, window, alphabet_size)
+    mm, pi, distinct, per_turn = batch_entropy(batch, window, alphabet_size)
     return pl.DataFrame(
         {
             K.TRAJECTORY_ID: batch.ids,
@@ -112,7 +126,6 @@ def action_entropy(turns: pl.DataFrame, *, window: int = 10, alphabet_size: int 
             "distinct_actions": distinct,
             "action_entropy": mm,
             "action_entropy_plugin": pi,
-            "windowed_entropy": series,
+            "windowed_entropy": windowed_series(batch, per_turn, window),
         },
-        schema_overrides={"windowed_entropy": pl.List(pl.Float64)},
     ).with_columns(pl.col("action_entropy", "action_entropy_plugin").fill_nan(None))

@@ -1,4 +1,9 @@
-"""Frame → frame views of the dynamics family: each metric on its own, and the whole analysis as two frames."""
+"""Frame → frame views of the dynamics family: each sequence metric on its own, and the analysis' main frames.
+
+:func:`dynamics` and :func:`sensitivity` each run the whole analysis (:func:`analyze_dynamics`) and return one of its
+frames; call :func:`analyze_dynamics` once when more than one is needed (the report does). Definitions:
+``docs/metrics/dynamics.md``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.metrics.dynamics._analysis import DYNAMICS_KEYS, DynamicsOptions, analyze_dynamics
+from trajdyn.analyzer.metrics.dynamics._analysis import DynamicsOptions, analyze_dynamics
 from trajdyn.analyzer.metrics.dynamics._complexity import batch_lz
 from trajdyn.analyzer.metrics.dynamics._entropy import batch_entropy
 from trajdyn.analyzer.metrics.dynamics._loops import DEFAULT_ALPHA, DEFAULT_MAX_PERIOD, batch_laminarity, batch_loops
@@ -18,17 +23,6 @@ if TYPE_CHECKING:
     from trajdyn.analyzer.embeddings import Embedder
 
 __all__ = ["dynamics", "laminarity", "lz_complexity", "sensitivity", "suffix_loop"]
-
-_LOOP_SCHEMA = pl.Struct(
-    {
-        "detected": pl.Boolean,
-        "period": pl.Int64,
-        "onset_turn": pl.Int64,
-        "repeats": pl.Int64,
-        "p_value": pl.Float64,
-        "final_run": pl.Int64,
-    }
-)
 
 
 def _batch(turns: pl.DataFrame, *, pairs: bool = False) -> SequenceBatch:
@@ -62,9 +56,8 @@ def suffix_loop(
     """Per trajectory of a turn table: ``loop`` {detected, period, onset_turn, repeats, p_value, final_run} of the
     (state, action) sequence (see ``_loops``)."""
     batch = _batch(turns, pairs=True)
-    loops = batch_loops(batch, max_period=max_period, alpha=alpha)
     return pl.DataFrame(
-        {K.TRAJECTORY_ID: batch.ids, "loop": loops}, schema={K.TRAJECTORY_ID: pl.Utf8, "loop": _LOOP_SCHEMA}
+        [pl.Series(K.TRAJECTORY_ID, batch.ids, dtype=pl.Utf8), batch_loops(batch, max_period=max_period, alpha=alpha)]
     )
 
 
@@ -75,12 +68,8 @@ def dynamics(
     embedder: Embedder | None = None,
     options: DynamicsOptions | None = None,
 ) -> pl.DataFrame:
-    """One row per trajectory: ``trajectory_id`` then the keys of :data:`DYNAMICS_KEYS` (nested values as structs)."""
-    result = analyze_dynamics(steps, trajectories, embedder=embedder, options=options)
-    rows = [{K.TRAJECTORY_ID: key, **{k: row[k] for k in DYNAMICS_KEYS}} for key, row in result.per_trajectory.items()]
-    if not rows:
-        return pl.DataFrame(schema={K.TRAJECTORY_ID: pl.Utf8})
-    return pl.DataFrame(rows, infer_schema_length=None).sort(K.TRAJECTORY_ID)
+    """One row per trajectory: ``trajectory_id`` then the keys of :data:`DYNAMICS_KEYS` (``TRAJECTORY_SCHEMA``)."""
+    return analyze_dynamics(steps, trajectories, embedder=embedder, options=options).trajectories
 
 
 def sensitivity(
@@ -90,8 +79,6 @@ def sensitivity(
     embedder: Embedder | None = None,
     options: DynamicsOptions | None = None,
 ) -> pl.DataFrame:
-    """One row per group (task × model × agent): replicate and perturbation divergence, outcomes, ClawBench C(q)."""
-    result = analyze_dynamics(steps, trajectories, embedder=embedder, options=options)
-    if not result.groups:
-        return pl.DataFrame(schema={"group": pl.Utf8})
-    return pl.DataFrame(result.groups, infer_schema_length=None)
+    """One row per group (task × model × agent, ``TASK_SCHEMA``): replicate and perturbation divergence, outcomes,
+    regimes, ClawBench C(q)."""
+    return analyze_dynamics(steps, trajectories, embedder=embedder, options=options).tasks

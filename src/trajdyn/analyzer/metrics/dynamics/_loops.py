@@ -1,12 +1,14 @@
 """Loops and stuck behaviour: a suffix-period detector, repeated (state, action) n-grams, RQA laminarity.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md``.
+
 All three read the **(state, action) sequence**: a turn's symbol is the pair of what the agent observed before acting
 (:mod:`._turns`: the fingerprint of the observation content when captured, else of its status ok / error) and the
 action it took. An agent that does the same thing in the same situation again is looping; one that answers a
 different message each time with the same kind of action (a chat agent that only replies) is not. Without captured
 content the state is the observation's status, and the sequence is essentially the action sequence.
 
-**Suffix-period loop** (METHODS §2; agents are not deterministic, so Floyd/Brent cycle detection does not apply).
+**Suffix-period loop** (agents are not deterministic, so Floyd/Brent cycle detection does not apply).
 For each period ``p ≤ P = min(max_period, n // 2)`` let ``m_p`` be the length of the longest suffix of the sequence
 with ``s_t = s_{t−p}`` throughout; the last ``S_p = m_p + p`` turns are then p-periodic, i.e. ``S_p / p``
 repetitions of a block of p symbols. A candidate needs at least two full repetitions (``S_p ≥ 2p``). Its chance
@@ -41,8 +43,10 @@ import numpy as np
 import polars as pl
 
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, permutations, shuffle_z, symbol_counts
+from trajdyn.analyzer.metrics.dynamics._schema import LOOP_TYPE, NGRAM_TYPE
+from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, shuffled_chunks, symbol_counts
 from trajdyn.analyzer.metrics.dynamics._turns import STATE, TURN
+from trajdyn.analyzer.stats import null_z_score, permutation_p_value
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -52,7 +56,7 @@ __all__ = [
     "batch_loops",
     "final_runs",
     "laminarity_of_rows",
-    "ngram_items",
+    "ngram_frame",
     "ngram_repeats",
     "state_action_ngrams",
     "suffix_loops",
@@ -116,37 +120,47 @@ def final_runs(local: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 def batch_loops(
     batch: SequenceBatch, *, max_period: int = DEFAULT_MAX_PERIOD, alpha: float = DEFAULT_ALPHA
-) -> list[dict[str, Any]]:
-    """The ``loop`` object of every trajectory of ``batch``: detected, period, onset_turn, repeats, p_value (the best
-    suffix-period candidate, nulls without one) and final_run (turns at the end that repeat one symbol)."""
-    out: list[dict[str, Any]] = [
-        {
-            "detected": False,
-            "period": None,
-            "onset_turn": None,
-            "repeats": None,
-            "p_value": None,
-            "final_run": int(n),
-        }
-        for n in batch.lengths
-    ]
+) -> pl.Series:
+    """The ``loop`` struct of every trajectory of ``batch`` (:data:`LOOP_TYPE`): detected, period, onset_turn,
+    repeats, p_value (the best suffix-period candidate; null without one) and final_run (turns at the end that
+    repeat one symbol)."""
+    t = len(batch.ids)
+    found = np.zeros(t, dtype=bool)
+    detected = np.zeros(t, dtype=bool)
+    period = np.zeros(t, dtype=np.int64)
+    onset = np.zeros(t, dtype=np.int64)
+    repeats = np.zeros(t, dtype=np.int64)
+    p_value = np.full(t, np.nan)
+    final_run = batch.lengths.astype(np.int64).copy()
     for group in batch.groups(min_length=2):
-        period, length, prob, examined = suffix_loops(group.local, max_period)
-        p_value = np.minimum(1.0, prob * max(examined, 1))
-        runs = final_runs(group.local)
-        for row, p, s, pv, run in zip(group.rows, period, length, p_value, runs, strict=True):
-            entry = out[int(row)]
-            entry["final_run"] = int(run)
-            if p == 0:
-                continue
-            entry.update(
-                detected=bool(pv <= alpha),
-                period=int(p),
-                onset_turn=int(group.n - s),
-                repeats=int(s // p),
-                p_value=float(pv),
-            )
-    return out
+        best, length, prob, examined = suffix_loops(group.local, max_period)
+        p_group = np.minimum(1.0, prob * max(examined, 1))
+        final_run[group.rows] = final_runs(group.local)
+        ok = best > 0
+        rows = group.rows[ok]
+        found[rows] = True
+        detected[rows] = p_group[ok] <= alpha
+        period[rows] = best[ok]
+        onset[rows] = group.n - length[ok]
+        repeats[rows] = length[ok] // best[ok]
+        p_value[rows] = p_group[ok]
+    columns = pl.DataFrame(
+        {
+            "_found": found,
+            "detected": detected,
+            "period": period,
+            "onset_turn": onset,
+            "repeats": repeats,
+            "p_value": p_value,
+            "final_run": final_run,
+        }
+    )
+    when_found = [pl.when(pl.col("_found")).then(pl.col(c)).alias(c) for c in ("period", "onset_turn", "repeats")]
+    return columns.select(
+        pl.struct(
+            "detected", *when_found, pl.when(pl.col("_found")).then(pl.col("p_value")).alias("p_value"), "final_run"
+        ).alias("loop")
+    )["loop"].cast(LOOP_TYPE)
 
 
 def laminarity_of_rows(local: npt.NDArray[Any], counts_at: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
@@ -176,20 +190,12 @@ def batch_laminarity(
         lam[group.rows] = observed
         if shuffles < 2:
             continue
-        perms = permutations(group.n, shuffles, seed)
-        per_chunk = max(1, (1 << 21) // (shuffles * group.n))
-        compact = group.local.astype(np.int16 if group.n < 32768 else np.int64)
-        compact_at = counts_at.astype(compact.dtype)
-        for s0 in range(0, len(group.rows), per_chunk):
-            local = compact[s0 : s0 + per_chunk]
-            at = compact_at[s0 : s0 + per_chunk]
-            null = laminarity_of_rows(local[:, perms].reshape(-1, group.n), at[:, perms].reshape(-1, group.n)).reshape(
-                len(local), shuffles
-            )
-            obs = observed[s0 : s0 + per_chunk]
-            rows = group.rows[s0 : s0 + per_chunk]
-            z[rows] = shuffle_z(obs, null)
-            p_high[rows] = (1.0 + (null >= obs[:, None] - 1e-12).sum(axis=1)) / (shuffles + 1.0)
+        for part, (local, at) in shuffled_chunks(group, shuffles, seed, group.local, counts_at):
+            null = laminarity_of_rows(local, at).reshape(-1, shuffles)
+            obs = observed[part]
+            rows = group.rows[part]
+            z[rows] = null_z_score(obs, null)
+            p_high[rows] = permutation_p_value((null >= obs[:, None] - 1e-12).sum(axis=1), shuffles)
     return lam, z, p_high
 
 
@@ -250,8 +256,9 @@ def ngram_repeats(
     return out
 
 
-def ngram_items(turns: pl.DataFrame, sizes: tuple[int, ...] = NGRAM_SIZES) -> dict[str, list[dict[str, Any]]]:
-    """``{trajectory_id: [{n, repeated, of, top}]}`` of a turn table (see :func:`state_action_ngrams`)."""
+def ngram_frame(turns: pl.DataFrame, sizes: tuple[int, ...] = NGRAM_SIZES) -> pl.DataFrame:
+    """``trajectory_id`` and ``state_action_repeats`` (``List(NGRAM_TYPE)``) of every trajectory of a turn table, in
+    trajectory id order (see :func:`state_action_ngrams`)."""
     tid = K.TRAJECTORY_ID
     base = turns.sort([tid, TURN], maintain_order=True).select(
         tid,
@@ -260,31 +267,43 @@ def ngram_items(turns: pl.DataFrame, sizes: tuple[int, ...] = NGRAM_SIZES) -> di
         pl.int_range(pl.len(), dtype=pl.Int64).over(tid).alias("_pos"),
         pl.struct(STATE, K.ACTION).hash(0).alias("_z"),
     )
-    ids = base.select(pl.col(tid).unique(maintain_order=True))[tid].to_list()
+    ids = base.select(pl.col(tid).unique(maintain_order=True))
     owner = base["_owner"].to_numpy().astype(np.int64)
     position = base["_pos"].to_numpy().astype(np.int64)
-    lengths = np.bincount(owner, minlength=len(ids)).astype(np.int64) if owner.size else np.zeros(0, dtype=np.int64)
+    lengths = np.bincount(owner, minlength=ids.height).astype(np.int64) if owner.size else np.zeros(0, dtype=np.int64)
     found = ngram_repeats(owner, position, lengths, base["_z"].to_numpy(), sizes)
-    needed = sorted(
-        {int(f["first"][i]) + k for n, f in found.items() for i in np.flatnonzero(f["count"] >= 2) for k in range(n)}
-    )
-    actions = dict(zip(needed, base[K.ACTION].gather(needed).to_list(), strict=True)) if needed else {}
-    out: dict[str, list[dict[str, Any]]] = {}
-    for i, key in enumerate(ids):
-        items = []
-        for n in sizes:
-            f = found[n]
-            top = None
-            if f["count"][i] >= 2:
-                row = int(f["first"][i])
-                top = {
-                    "actions": [actions[row + k] for k in range(n)],
-                    "count": int(f["count"][i]),
-                    "first_turn": int(position[row]),
-                }
-            items.append({"n": n, "repeated": int(f["repeated"][i]), "of": int(f["of"][i]), "top": top})
-        out[str(key)] = items
-    return out
+    actions = base[K.ACTION]
+    last = max(base.height - 1, 0)
+    items = []
+    for n in sizes:
+        f = found[n]
+        first = np.maximum(f["first"], 0)
+        columns = {
+            "_has_top": f["count"] >= 2,
+            "repeated": f["repeated"],
+            "of": f["of"],
+            "count": f["count"],
+            "first_turn": position[first] if position.size else np.zeros(ids.height, dtype=np.int64),
+            **{f"_a{k}": actions.gather(np.minimum(first + k, last)) if base.height else actions for k in range(n)},
+        }
+        top = pl.struct(pl.concat_list([f"_a{k}" for k in range(n)]).alias("actions"), "count", "first_turn")
+        items.append(
+            pl.DataFrame(columns)
+            .select(
+                pl.struct(
+                    pl.lit(n, dtype=pl.Int64).alias("n"),
+                    "repeated",
+                    "of",
+                    pl.when(pl.col("_has_top")).then(top).alias("top"),
+                )
+            )
+            .to_series()
+            .alias(f"_n{n}")
+        )
+    if not items:
+        return ids.with_columns(pl.lit([], dtype=pl.List(NGRAM_TYPE)).alias("state_action_repeats"))
+    repeats = pl.DataFrame(items).select(pl.concat_list(pl.all()).alias("state_action_repeats"))
+    return pl.concat([ids, repeats], how="horizontal").cast({"state_action_repeats": pl.List(NGRAM_TYPE)})
 
 
 def state_action_ngrams(turns: pl.DataFrame, sizes: tuple[int, ...] = NGRAM_SIZES) -> pl.DataFrame:
@@ -293,10 +312,4 @@ def state_action_ngrams(turns: pl.DataFrame, sizes: tuple[int, ...] = NGRAM_SIZE
     ``top`` is ``{actions, count, first_turn}`` of the most frequent (state, action) n-gram when it occurs twice or
     more (ties: the earliest), else null. Vectorised in numpy over all turns.
     """
-    items = ngram_items(turns, sizes)
-    top_type = pl.Struct({"actions": pl.List(pl.Utf8), "count": pl.Int64, "first_turn": pl.Int64})
-    item_type = pl.Struct({"n": pl.Int64, "repeated": pl.Int64, "of": pl.Int64, "top": top_type})
-    return pl.DataFrame(
-        {K.TRAJECTORY_ID: list(items), "state_action_repeats": list(items.values())},
-        schema={K.TRAJECTORY_ID: pl.Utf8, "state_action_repeats": pl.List(item_type)},
-    )
+    return ngram_frame(turns, sizes)

@@ -1,5 +1,7 @@
 """Regimes: one documented label per trajectory built on the dynamics numbers, and how regimes relate to reward.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Regimes).
+
 The rules, applied in this order (the first that matches wins; ``regime_reason`` says which and with what numbers):
 
 ==============  ===================================================================================================
@@ -17,25 +19,31 @@ diffusive       keeps moving away from its start: anchor-drift Mann–Kendall z 
 unknown         none of the above (no significant structure at this length)
 ==============  ===================================================================================================
 
-ClawBench (``seeds/000_*``) labels trapped / convergent / diffusive / chaotic / limit_cycle / unknown with fixed
+ClawBench (openclaw/clawbench ``clawbench/dynamics.py``) labels trapped / convergent / diffusive / chaotic / limit_cycle / unknown with fixed
 thresholds on raw values; here ``looping`` replaces ``limit_cycle`` (a tested period instead of an autocorrelation
 threshold), and sensitivity to the prompt ("chaotic") is a property of a task, reported as Δλ in ``sensitivity``.
 
 **Regimes against reward** (:func:`regime_outcomes`): for every regime (and for loop detected / not, and for repeated
 (state, action) bigrams / none) the number of trajectories with a reward, their mean reward and, when rewards are
 binary (0/1, or outcomes success/failure), the failures, the failure rate with its Jeffreys 95 % interval
-(Beta(f + ½, n − f + ½) quantiles) and the two-sided Fisher exact p-value of that category against all the others.
-``findings`` states, in words, the categories of at least 3 runs that fail more often than the rest, highest failure
-rate first, then names the smaller categories that did as "too few runs to say".
+(Beta(f + ½, n − f + ½) quantiles, :func:`trajdyn.analyzer.stats.jeffreys_interval`) and the two-sided Fisher exact
+p-value of that category against all the others (:func:`trajdyn.analyzer.stats.fisher_exact_p`). The report states
+the categories that fail more often than the rest in words (``report/_dynamics.py``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["REGIMES", "classify_regime", "fisher_exact_p", "regime_outcomes"]
+import polars as pl
+
+from trajdyn.analyzer.metrics.dynamics._schema import OUTCOME_SCHEMA
+from trajdyn.analyzer.stats import fisher_exact_p, jeffreys_interval
+
+__all__ = ["REGIMES", "RegimeOutcomes", "classify_regime", "regime_outcomes"]
 
 REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "unknown")
 MIN_TURNS: Final = 3
@@ -43,8 +51,6 @@ Z_CRIT: Final = 1.96
 LAMINAR: Final = 0.5
 LOW_ENTROPY: Final = 0.5
 MIN_TREND_TURNS: Final = 6
-MIN_FINDING: Final = 3
-"""A category with fewer runs than this is listed as "too few to say", not stated as a finding."""
 
 
 def _f(value: object) -> float | None:
@@ -113,45 +119,8 @@ def classify_regime(
     return "unknown", "no significant loop, trap or trend" + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _jeffreys(failures: int, n: int) -> list[float] | None:
-    """Jeffreys 95 % interval of a binomial proportion: Beta(f + ½, n − f + ½) quantiles (ends at 0 / 1 at the extremes)."""
-    if n == 0:
-        return None
-    from scipy.special import betaincinv
-
-    a, b = failures + 0.5, n - failures + 0.5
-    lo = 0.0 if failures == 0 else float(betaincinv(a, b, 0.025))
-    hi = 1.0 if failures == n else float(betaincinv(a, b, 0.975))
-    return [lo, hi]
-
-
-def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
-    """Two-sided Fisher exact p-value of the 2×2 table [[a, b], [c, d]]: the total probability, under the
-    hypergeometric distribution with the table's margins, of the tables no more probable than the observed one
-    (relative tolerance 1e-7, as scipy.stats.fisher_exact)."""
-    r1, r2, c1 = a + b, c + d, a + c
-    n = r1 + r2
-
-    def log_pmf(x: int) -> float:
-        return (
-            math.lgamma(r1 + 1)
-            - math.lgamma(x + 1)
-            - math.lgamma(r1 - x + 1)
-            + math.lgamma(r2 + 1)
-            - math.lgamma(c1 - x + 1)
-            - math.lgamma(r2 - c1 + x + 1)
-            - math.lgamma(n + 1)
-            + math.lgamma(c1 + 1)
-            + math.lgamma(n - c1 + 1)
-        )
-
-    observed = log_pmf(a)
-    total = 0.0
-    for x in range(max(0, c1 - r2), min(r1, c1) + 1):
-        lp = log_pmf(x)
-        if lp <= observed + 1e-7:
-            total += math.exp(lp)
-    return min(1.0, total)
+def _list(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else list(interval)
 
 
 def _fisher(fail_in: int, n_in: int, fail_out: int, n_out: int) -> float | None:
@@ -161,11 +130,17 @@ def _fisher(fail_in: int, n_in: int, fail_out: int, n_out: int) -> float | None:
 
 
 def _category(
-    label: str, members: Sequence[int], rewards: Sequence[float | None], success: Sequence[bool | None], binary: bool
+    by: str,
+    label: str,
+    members: Sequence[int],
+    rewards: Sequence[float | None],
+    success: Sequence[bool | None],
+    binary: bool,
 ) -> dict[str, Any]:
     scored = [i for i in members if rewards[i] is not None or success[i] is not None]
     values = [r for i in scored if (r := rewards[i]) is not None]
     out: dict[str, Any] = {
+        "by": by,
         "category": label,
         "trajectories": len(members),
         "with_reward": len(scored),
@@ -180,19 +155,44 @@ def _category(
         out.update(
             failures=failures,
             failure_rate=failures / len(known) if known else None,
-            failure_ci=_jeffreys(failures, len(known)),
+            failure_ci=_list(jeffreys_interval(failures, len(known))),
             rest_failure_rate=fail_out / len(others) if others else None,
             fisher_p=_fisher(failures, len(known), fail_out, len(others)),
         )
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class RegimeOutcomes:
+    """Regimes and loops against reward (:func:`regime_outcomes`).
+
+    ``reward``: ``"binary"``, ``"continuous"``, or ``None`` when no trajectory has a reward or an outcome;
+    ``failure_rate``: over all trajectories with a binary result (null otherwise); ``categories``: one row per
+    category (:data:`OUTCOME_SCHEMA`), regimes first (in :data:`REGIMES` order), then loop detected / no loop, then
+    repeated bigrams / none; a category without trajectories has no row.
+    """
+
+    reward: str | None
+    trajectories: int
+    failure_rate: float | None
+    categories: pl.DataFrame
+
+
+def _bigram_repeats(row: Mapping[str, Any]) -> int:
+    for item in row.get("state_action_repeats") or []:
+        if item.get("n") == 2:
+            return int(item.get("repeated") or 0)
+    return 0
+
+
 def regime_outcomes(
     rows: Sequence[Mapping[str, Any]],
     rewards: Sequence[float | None],
     outcomes: Sequence[str | None],
-) -> dict[str, Any]:
-    """Regimes and loops against reward over trajectories ``rows`` (dynamics rows, aligned with rewards/outcomes)."""
+) -> RegimeOutcomes:
+    """Regimes and loops against reward (module docstring) over the trajectories ``rows``: mappings with the keys
+    ``regime``, ``loop`` and ``state_action_repeats`` of the per-trajectory frame, aligned with ``rewards`` and
+    ``outcomes``."""
     from trajdyn.analyzer.metrics.dynamics._divergence import is_success
 
     finite = [r if r is not None and math.isfinite(r) else None for r in rewards]
@@ -201,79 +201,20 @@ def regime_outcomes(
     success = [is_success(r if binary_rewards else None, o) for r, o in zip(finite, outcomes, strict=True)]
     binary = (binary_rewards or not known_rewards) and any(s is not None for s in success)
     kind = "binary" if binary else ("continuous" if known_rewards else None)
-    out: dict[str, Any] = {"reward": kind, "trajectories": len(rows)}
     if kind is None:
-        out.update(by_regime=[], by_loop=[], by_repeats=[], findings=[], reason="no rewards or outcomes recorded")
-        return out
+        return RegimeOutcomes(None, len(rows), None, pl.DataFrame(schema=OUTCOME_SCHEMA))
     known = [s for s in success if s is not None]
-    out["failure_rate"] = (sum(1 for s in known if not s) / len(known)) if binary and known else None
-    by_regime = []
-    for regime in REGIMES:
-        members = [i for i, r in enumerate(rows) if r.get("regime") == regime]
-        if members:
-            by_regime.append(_category(regime, members, finite, success, binary))
+    failure_rate = (sum(1 for s in known if not s) / len(known)) if binary and known else None
+    everyone = range(len(rows))
     loops = [i for i, r in enumerate(rows) if (r.get("loop") or {}).get("detected")]
-    loop_set = set(loops)
-    no_loops = [i for i in range(len(rows)) if i not in loop_set]
-    by_loop = [
-        _category(label, members, finite, success, binary)
-        for label, members in (("loop detected", loops), ("no loop", no_loops))
-        if members
+    repeats = [i for i, r in enumerate(rows) if _bigram_repeats(r) > 0]
+    loop_set, repeat_set = set(loops), set(repeats)
+    categories = [
+        *(("regime", regime, [i for i, r in enumerate(rows) if r.get("regime") == regime]) for regime in REGIMES),
+        ("loop", "loop detected", loops),
+        ("loop", "no loop", [i for i in everyone if i not in loop_set]),
+        ("repeats", "repeated (state, action) bigrams", repeats),
+        ("repeats", "no repeated (state, action) bigram", [i for i in everyone if i not in repeat_set]),
     ]
-
-    def bigram_repeats(row: Mapping[str, Any]) -> int:
-        for item in row.get("state_action_repeats") or []:
-            if item.get("n") == 2:
-                return int(item.get("repeated") or 0)
-        return 0
-
-    repeats = [i for i, r in enumerate(rows) if bigram_repeats(r) > 0]
-    repeat_set = set(repeats)
-    no_repeats = [i for i in range(len(rows)) if i not in repeat_set]
-    by_repeats = [
-        _category(label, members, finite, success, binary)
-        for label, members in (
-            ("repeated (state, action) bigrams", repeats),
-            ("no repeated (state, action) bigram", no_repeats),
-        )
-        if members
-    ]
-    out.update(by_regime=by_regime, by_loop=by_loop, by_repeats=by_repeats)
-    out["findings"] = _findings(out, binary)
-    return out
-
-
-def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
-    items = [c for key in ("by_regime", "by_loop", "by_repeats") for c in summary[key]]
-    lines: list[str] = []
-    if binary:
-        overall = summary.get("failure_rate")
-        ranked = sorted(
-            (c for c in items if c.get("failure_rate") is not None and c["with_reward"] > 0),
-            key=lambda c: (-c["failure_rate"], c["category"]),
-        )
-        small: list[str] = []
-        for c in ranked:
-            rest = c.get("rest_failure_rate")
-            if rest is None or c["failure_rate"] <= rest:
-                continue
-            if c["with_reward"] < MIN_FINDING:
-                small.append(f"{c['category']} ({c['failures']} of {c['with_reward']} failed)")
-                continue
-            ci = c["failure_ci"]
-            p = c.get("fisher_p")
-            lines.append(
-                f"{c['category']}: {c['failures']} of {c['with_reward']} failed ({c['failure_rate']:.0%}, "
-                f"95 % CI {ci[0]:.0%}–{ci[1]:.0%}) vs {rest:.0%} of the rest"
-                + (f" (Fisher p = {p:.2g})" if p is not None else "")
-            )
-        if not lines and overall is not None:
-            lines.append(f"no regime or loop category fails more often than the rest (overall {overall:.0%} failed)")
-        if small:
-            lines.append(f"too few runs to say (< {MIN_FINDING}): " + ", ".join(small))
-    else:
-        ranked = sorted(
-            (c for c in items if c.get("mean_reward") is not None), key=lambda c: (c["mean_reward"], c["category"])
-        )
-        lines = [f"{c['category']}: mean reward {c['mean_reward']:.3g} over {c['with_reward']}" for c in ranked]
-    return lines
+    table = [_category(by, label, members, finite, success, binary) for by, label, members in categories if members]
+    return RegimeOutcomes(kind, len(rows), failure_rate, pl.DataFrame(table, schema=OUTCOME_SCHEMA))

@@ -1,5 +1,7 @@
 """Symbol sequences batched by length, and the shuffled copies the permutation tests compare against.
 
+The shuffled copies are documented in ``docs/metrics/dynamics.md`` (Shuffled copies).
+
 Every sequence kernel of the dynamics family works on a ``(T, n)`` integer matrix: the T trajectories that have
 exactly n turns, one row each, so that numpy vectorises across trajectories without padding. Within a row the
 symbols are re-coded densely (``local``: 0..k−1, k the row's number of distinct symbols) so that kernels can index
@@ -23,7 +25,7 @@ import polars as pl
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["LengthGroup", "SequenceBatch", "encode", "local_codes", "permutations", "shuffle_z", "symbol_counts"]
+__all__ = ["LengthGroup", "SequenceBatch", "encode", "local_codes", "permutations", "shuffled_chunks", "symbol_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +115,20 @@ def permutations(n: int, count: int, seed: int) -> npt.NDArray[np.int64]:
     return rng.permuted(base, axis=1)
 
 
-def shuffle_z(observed: npt.NDArray[Any], null: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``(observed − mean) / sd`` of each row's value against its row of shuffled values ``null`` ``(R, B)`` (ddof 1);
-    NaN where the shuffles all agree (sd = 0)."""
-    sd = null.std(axis=1, ddof=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sd > 0, (observed - null.mean(axis=1)) / sd, np.nan)
+def shuffled_chunks(
+    group: LengthGroup, shuffles: int, seed: int, *tables: npt.NDArray[Any]
+) -> Iterator[tuple[slice, list[npt.NDArray[Any]]]]:
+    """The shuffled copies of a length group, a chunk of its rows at a time.
+
+    ``tables`` are ``(len(group.rows), n)`` arrays aligned with the group's rows (its ``local`` codes, and anything
+    that moves with them); each chunk yields the slice of rows and every table with each row repeated under every
+    one of the ``shuffles`` permutations (:func:`permutations`), ``(rows · shuffles, n)``, compact integers. Chunks
+    hold at most 2²¹ cells.
+    """
+    perms = permutations(group.n, shuffles, seed)
+    per_chunk = max(1, (1 << 21) // (shuffles * group.n))
+    dtype = np.int16 if group.n < 32768 else np.int64
+    compact = [table.astype(dtype) for table in tables]
+    for s0 in range(0, len(group.rows), per_chunk):
+        part = slice(s0, s0 + per_chunk)
+        yield part, [table[part][:, perms].reshape(-1, group.n) for table in compact]

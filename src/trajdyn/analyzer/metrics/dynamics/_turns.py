@@ -1,5 +1,7 @@
 """The turn table: one row per agent turn, the unit every dynamics metric counts in.
 
+Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Turns, actions and states).
+
 A *turn* is an iteration of a trajectory: a propose step that is not blocked (``trajdyn.blocked`` false), in
 iteration order (``trajdyn.iteration``, then start time). A turn-based log imported with ``shape="propose"`` steps
 (an agent message or a tool call) gives one turn per agent step; an iteration-based loop one turn per iteration.

@@ -1,5 +1,5 @@
 """The playbook family (docs/metrics/playbook.md): per-entry impact and learning-key reports from the trajectory
-frames (:mod:`._impact`), the entry linter (:mod:`._lint`) and the loading of playbook files (:mod:`._entries`).
+frames (:mod:`._impact`; its statistics are those of :mod:`trajdyn.analyzer.stats`), the entry linter (:mod:`._lint`) and the loading of playbook files (:mod:`._entries`).
 
 Rendering (the report's ``playbook`` block, the lint tables) is in :mod:`trajdyn.analyzer.report`.
 """
@@ -17,14 +17,12 @@ from trajdyn.analyzer.metrics.playbook._impact import (
     RETRIES,
     SUCCESSFUL,
     PlaybookOptions,
-    benjamini_hochberg,
     learning_key_report,
     learning_key_slug,
     playbook_entries,
     playbook_entry_usage,
     playbook_sessions,
     transfer_level,
-    within_task_delta,
 )
 from trajdyn.analyzer.metrics.playbook._lint import (
     DEFAULT_BANNED_TOKENS,
@@ -62,7 +60,6 @@ __all__ = [
     "LintConfig",
     "LintResult",
     "PlaybookOptions",
-    "benjamini_hochberg",
     "learning_key_report",
     "learning_key_slug",
     "lint_entries",
@@ -75,5 +72,4 @@ __all__ = [
     "playbook_sessions",
     "stable_entry_id",
     "transfer_level",
-    "within_task_delta",
 ]

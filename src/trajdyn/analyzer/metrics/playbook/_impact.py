@@ -1,11 +1,11 @@
-"""Playbook impact and learning reports: which learned guidance actually helps (METHODS §4).
+"""Playbook impact and learning reports: which learned guidance actually helps (``docs/metrics/playbook.md``).
 
 Agents that learn keep a *playbook* of entries (cue → action). A session (= a trajectory) records playbook usage as
 events: ``trajdyn.playbook.cue_hit`` (an entry's cue matched) and ``trajdyn.playbook.adoption`` (the entry's action
 was taken, ``trajdyn.playbook.success`` true or false), plus ``trajdyn.retry`` and ``trajdyn.failure``. Its root
 carries ``trajdyn.reward``, token usage, ``trajdyn.learning_key`` and ``trajdyn.execution_mode``.
 
-References: METHODS.md §4; upstream Arc-Computer/atlas-sdk ``atlas/core/__init__.py`` (impact accumulation),
+References: ``docs/metrics/playbook.md``; upstream Arc-Computer/atlas-sdk ``atlas/core/__init__.py`` (impact accumulation),
 ``atlas/evaluation/learning_report.py`` (learning summary: adoption rate, reward/token deltas, transfer levels,
 failure avoidance, impact score, reward momentum, model breakdown) and ``atlas/learning/playbook_entries.py``
 (rubric gates, see :mod:`trajdyn.analyzer.metrics.playbook._lint`); Benjamini & Hochberg (1995), *Controlling the false
@@ -89,20 +89,19 @@ import polars as pl
 
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.stats import benjamini_hochberg, stratified_difference, welch_interval
 from trajdyn.exceptions import ConfigurationError
 
 __all__ = [
     "ENTRY_COLUMNS",
     "LEARNING_KEY_COLUMNS",
     "PlaybookOptions",
-    "benjamini_hochberg",
     "learning_key_report",
     "learning_key_slug",
     "playbook_entries",
     "playbook_entry_usage",
     "playbook_sessions",
     "transfer_level",
-    "within_task_delta",
 ]
 
 # ---- column names of the frames built here (no attribute keys) -------------------------------------------------
@@ -129,9 +128,6 @@ DEFAULT_RECENT_WINDOW: Final = 10
 DEFAULT_BASELINE_WINDOW: Final = 50
 DEFAULT_LATEST: Final = 10
 DEFAULT_PERM_STOP: Final = 100
-_PERM_BATCH: Final = 100
-_PERM_BATCH_CELLS: Final = 2_000_000
-"""Permutations are drawn in batches of at most 100 and at most this many (permutation × session) cells."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,25 +197,6 @@ def learning_key_slug(key: str, *, max_readable: int = 40) -> str:
     """
     readable = _SLUG_UNSAFE.sub("-", key).strip("-.").lower()[:max_readable].strip("-.") or "key"
     return f"{readable}-{sha256(key.encode('utf-8')).hexdigest()[:12]}"
-
-
-def benjamini_hochberg(p_values: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Benjamini–Hochberg (1995) adjusted p-values (q-values); NaN entries stay NaN and do not count in m.
-
-    q_(i) = min_{j ≥ i} m·p_(j)/j over the sorted finite p-values, capped at 1. Rejecting q ≤ α controls the false
-    discovery rate at α for independent (or positively dependent) tests.
-    """
-    p = np.asarray(p_values, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(np.isfinite(p))
-    m = finite.size
-    if m == 0:
-        return out
-    order = finite[np.argsort(p[finite], kind="stable")]
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out[order] = np.minimum(q, 1.0)
-    return out
 
 
 def _mean(values: np.ndarray[Any, np.dtype[np.float64]]) -> float | None:
@@ -343,118 +320,6 @@ def _codes(frame: pl.DataFrame, columns: list[str]) -> np.ndarray[Any, np.dtype[
 
 
 # ------------------------------------------------------------------------------------------------------------------
-# the within-task estimator
-# ------------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class WithinTaskResult:
-    """Δ̂ with its interval, permutation p-value and support (see :func:`within_task_delta`)."""
-
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    n_strata: int
-    support_fired: int
-    support_not: int
-
-
-def within_task_delta(
-    y: np.ndarray[Any, np.dtype[np.float64]],
-    fired: np.ndarray[Any, np.dtype[np.bool_]],
-    strata: np.ndarray[Any, np.dtype[np.int64]],
-    *,
-    n_boot: int = DEFAULT_N_BOOT,
-    n_perm: int = DEFAULT_N_PERM,
-    ci_level: float = DEFAULT_CI_LEVEL,
-    perm_stop: int = DEFAULT_PERM_STOP,
-    rng: np.random.Generator | None = None,
-) -> WithinTaskResult:
-    """The within-task (stratified) difference Δ̂ of ``y`` between fired and not-fired sessions.
-
-    Δ̂ = Σ_t ω_t (ȳ_{t,1} − ȳ_{t,0}) / Σ_t ω_t over the strata t having both arms, ω_t = n_{t,1} n_{t,0} /
-    (n_{t,1} + n_{t,0}) (∝ the harmonic mean of the arm counts: the inverse variance of the difference under equal
-    within-stratum variances). Sessions with a non-finite ``y`` are left out. The interval is a percentile interval of
-    a cluster bootstrap that resamples whole strata (Efron & Tibshirani 1993); the p-value permutes ``fired`` within
-    strata (arm sizes fixed), two-sided. Vectorised: the bootstrap is one multinomial draw matrix; for the
-    permutations, Δ̂ Σω = Σ_t S_{t,1} − Σ_t n_{t,1} ȳ_t (the harmonic-mean weights turn the stratified difference into
-    the sum over the fired arm, as in the Cochran–Mantel–Haenszel statistic), so each permutation is a sum of random
-    within-stratum subsets (the values with the smallest uniform keys; strata of similar size padded into one matrix,
-    one sort per batch of 100 permutations). Sequential stopping
-    (Besag & Clifford 1991): once ``perm_stop`` permutations were at least as extreme (0: never stop early), p is
-    clearly large and is estimated as exceedances / permutations drawn; otherwise p = (1 + exceedances) / (n_perm + 1).
-    """
-    gen = rng if rng is not None else np.random.default_rng(DEFAULT_SEED)
-    ok = np.isfinite(y)
-    y, fired, strata = y[ok], fired[ok], strata[ok]
-    if y.size == 0:
-        return WithinTaskResult(None, None, None, None, 0, 0, 0)
-    size = int(strata.max()) + 1
-    n1 = np.bincount(strata[fired], minlength=size)
-    n0 = np.bincount(strata[~fired], minlength=size)
-    both = (n1 > 0) & (n0 > 0)
-    n_strata = int(both.sum())
-    if n_strata == 0:
-        return WithinTaskResult(None, None, None, None, 0, 0, 0)
-    s1 = np.bincount(strata[fired], weights=y[fired], minlength=size)
-    s0 = np.bincount(strata[~fired], weights=y[~fired], minlength=size)
-    b1, b0 = n1[both].astype(np.float64), n0[both].astype(np.float64)
-    d = s1[both] / b1 - s0[both] / b0
-    w = b1 * b0 / (b1 + b0)
-    estimate = float(np.dot(w, d) / w.sum())
-
-    ci_low = ci_high = None
-    if n_strata >= 2:
-        picks = gen.integers(0, n_strata, size=(n_boot, n_strata)) + (np.arange(n_boot) * n_strata)[:, None]
-        draws = np.bincount(picks.ravel(), minlength=n_boot * n_strata).reshape(n_boot, n_strata).astype(np.float64)
-        boot = (draws @ (w * d)) / (draws @ w)
-        tail = (1.0 - ci_level) / 2.0
-        lo, hi = np.quantile(boot, [tail, 1.0 - tail])
-        ci_low, ci_high = float(lo), float(hi)
-
-    # Permutation within strata. With ω_t = n1 n0 / (n1 + n0), ω_t (ȳ_{t,1} − ȳ_{t,0}) = S_{t,1} − n_{t,1} ȳ_t
-    # (S_{t,1} the sum over the fired arm), so Δ̂ Σω = Σ_t S_{t,1} − Σ_t n_{t,1} ȳ_t: only the fired-arm sums move
-    # under a permutation. A permuted fired arm of stratum t is the n_{t,1} values with the smallest of fresh uniform
-    # keys; strata of similar size (within 25 %) are padded into one matrix (padding keys 2 > any uniform), the
-    # n_{t,1}-th smallest key of each row found by one sort.
-    sizes = (n1 + n0)[both]
-    labels = np.flatnonzero(both)
-    centre = float(np.dot(n1[both], (s1[both] + s0[both]) / sizes))
-    observed = abs(float(s1[both].sum()) - centre)
-    threshold = observed - 1e-9 * (1.0 + observed)
-    order = np.argsort(strata, kind="stable")
-    y_sorted, sorted_strata = y[order], strata[order]
-    bins = np.floor(np.log(sizes) / np.log(1.25)).astype(np.int64)
-    groups: list[tuple[Any, Any, Any, Any]] = []
-    for bin_id in np.unique(bins):
-        members = labels[bins == bin_id]
-        lengths = (n1 + n0)[members]
-        width = int(lengths.max())
-        starts = np.searchsorted(sorted_strata, members)
-        cols = np.arange(width)[None, :]
-        pad = cols >= lengths[:, None]
-        matrix = np.where(pad, 0.0, y_sorted[np.minimum(starts[:, None] + cols, y_sorted.size - 1)])
-        groups.append((matrix, pad, n1[members] - 1, np.arange(members.size)))
-    cells = sum(g[0].size for g in groups)
-    batch = max(1, min(n_perm, _PERM_BATCH, _PERM_BATCH_CELLS // max(cells, 1)))
-    exceed = 0
-    done = 0
-    while done < n_perm:
-        b = min(batch, n_perm - done)
-        total = np.zeros(b)
-        for matrix, pad, kth, rows in groups:
-            keys = gen.random((b, *matrix.shape))
-            keys[:, pad] = 2.0
-            cut = np.sort(keys, axis=2)[:, rows, kth]
-            total += np.einsum("brj,rj->b", keys <= cut[:, :, None], matrix)
-        exceed += int(np.count_nonzero(np.abs(total - centre) >= threshold))
-        done += b
-        if perm_stop and exceed >= perm_stop and done < n_perm:
-            break  # Besag–Clifford: p is clearly large; exceed / done estimates it
-    p_value = (1 + exceed) / (n_perm + 1) if done >= n_perm else exceed / done
-    return WithinTaskResult(estimate, ci_low, ci_high, p_value, n_strata, int(n1[both].sum()), int(n0[both].sum()))
-
-
-# ------------------------------------------------------------------------------------------------------------------
 # per entry
 # ------------------------------------------------------------------------------------------------------------------
 ENTRY_COLUMNS: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
@@ -559,7 +424,7 @@ def playbook_entries(
         r1, r0 = reward[fired], reward[not_fired]
         reward_fired, reward_not = _mean(r1), _mean(r0)
         tokens_fired, tokens_not = _mean(tokens[fired]), _mean(tokens[not_fired])
-        within = within_task_delta(
+        within = stratified_difference(
             reward[eligible],
             fired[eligible],
             strata[eligible],
@@ -598,10 +463,10 @@ def playbook_entries(
                 "ci_high": within.ci_high,
                 "p_value": within.p_value,
                 "n_tasks_both_arms": within.n_strata,
-                "support_fired": within.support_fired,
-                "support_not": within.support_not,
-                "low_support": within.support_fired < opts.min_support
-                or within.support_not < opts.min_support
+                "support_fired": within.support_treated,
+                "support_not": within.support_control,
+                "low_support": within.support_treated < opts.min_support
+                or within.support_control < opts.min_support
                 or within.n_strata < 2,
                 "distinct_tasks": distinct,
                 "transfer": distinct > 1,
@@ -663,30 +528,6 @@ LEARNING_KEY_COLUMNS: Final = (
 """Columns of :func:`learning_key_report`, in order."""
 
 
-def _welch(
-    m1: np.ndarray[Any, np.dtype[np.float64]],
-    v1: np.ndarray[Any, np.dtype[np.float64]],
-    n1: np.ndarray[Any, np.dtype[np.float64]],
-    m0: np.ndarray[Any, np.dtype[np.float64]],
-    v0: np.ndarray[Any, np.dtype[np.float64]],
-    n0: np.ndarray[Any, np.dtype[np.float64]],
-    level: float,
-) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]:
-    """Welch–Satterthwaite t interval of m1 − m0 (NaN where an arm has fewer than 2 sessions)."""
-    from scipy import stats
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a, b = v1 / n1, v0 / n0
-        se = np.sqrt(a + b)
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n0 - 1))
-        df = np.where(se == 0, np.inf, df)
-        t = stats.t.ppf(0.5 + level / 2.0, df)
-        half = t * se
-    bad = (n1 < 2) | (n0 < 2)
-    diff = m1 - m0
-    return np.where(bad, np.nan, diff - half), np.where(bad, np.nan, diff + half)
-
-
 def learning_key_report(
     trajectories: pl.DataFrame,
     events: pl.DataFrame | None,
@@ -733,7 +574,7 @@ def learning_key_report(
     )
     if momentum.height:
         cols = {c: momentum[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in momentum.columns if c != key}
-        lo, hi = _welch(
+        lo, hi = welch_interval(
             cols["recent_mean"],
             cols["_recent_var"],
             cols["recent_n"],

@@ -1,6 +1,7 @@
-"""Regression trends across sequential runs (METHODS §5): catch a system getting worse without crying wolf.
+"""Regression trends across sequential runs (``docs/metrics/trends.md``): catch a system getting worse without crying
+wolf.
 
-References: METHODS.md §5; the PinchBench RunTrendAnalyzer proposal (``seeds/002_*``, pinchbench/skill
+References: ``docs/metrics/trends.md``; the PinchBench RunTrendAnalyzer proposal (pinchbench/skill
 ``scripts/lib_trend.py``); Matteson & James (2014), *A nonparametric approach for multiple change point analysis of
 multivariate data*, JASA 109(505); Daly et al. (2020), *The use of change point detection to identify software
 performance regressions in a continuous integration system*, ICPE '20 (MongoDB); Mann (1945) and Kendall (1975) for
@@ -16,7 +17,7 @@ Why not the source tool's rule: an OLS slope below a fixed −0.5 %/run confuses
 caught a 2σ drop at n = 20 in simulation) and a t-test after choosing the split point raises 18–34 % false alarms.
 Here a change must be significant (E-divisive permutation test or exact Mann–Kendall, α = 0.05) *and* at least
 ``min_effect`` large; below 5 runs no series test runs and the last run is compared with the previous one, task by
-task, with a bootstrap CI.
+task, with a bootstrap CI. The statistics are those of :mod:`trajdyn.analyzer.stats` (``docs/metrics/statistics.md``).
 """
 
 from __future__ import annotations
@@ -40,21 +41,6 @@ from trajdyn.analyzer.metrics.trends._records import (
     resolve_group_by,
 )
 from trajdyn.analyzer.metrics.trends._series import SERIES_KEYS, VERDICTS, Settings, analyze_series
-from trajdyn.analyzer.metrics.trends._stats import (
-    ChangePoint,
-    Comparison,
-    MannKendall,
-    SenSlope,
-    benjamini_hochberg,
-    e_divisive,
-    e_divisive_statistic,
-    lag1_autocorrelation,
-    mann_kendall,
-    mean_difference,
-    median_shift,
-    ols_slope,
-    sen_slope,
-)
 
 __all__ = [
     "GROUP_BY_KEYS",
@@ -63,24 +49,11 @@ __all__ = [
     "SERIES_KEYS",
     "TASK_KEYS",
     "VERDICTS",
-    "ChangePoint",
-    "Comparison",
-    "MannKendall",
-    "SenSlope",
     "Settings",
     "analyze_series",
-    "benjamini_hochberg",
-    "e_divisive",
-    "e_divisive_statistic",
     "empty_records",
-    "lag1_autocorrelation",
-    "mann_kendall",
-    "mean_difference",
-    "median_shift",
-    "ols_slope",
     "records_from_results",
     "records_from_trajectories",
     "resolve_group_by",
-    "sen_slope",
     "trends",
 ]

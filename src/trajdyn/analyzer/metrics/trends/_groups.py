@@ -1,4 +1,4 @@
-"""Records → one trend analysis per group (and per task within it): :func:`trends`."""
+"""Records → one trend analysis per group (and per task within it): :func:`trends` (``docs/metrics/trends.md``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from trajdyn.analyzer.metrics.trends._series import (
     Settings,
     analyze_series,
 )
-from trajdyn.analyzer.metrics.trends._stats import Comparison, benjamini_hochberg, mean_difference, ols_slope
+from trajdyn.analyzer.stats import Comparison, benjamini_hochberg, mean_difference, ols_slope
 
 __all__ = ["GROUP_KEYS", "PINCHBENCH_THRESHOLD", "PINCHBENCH_WINDOW", "TASK_KEYS", "trends"]
 

@@ -1,5 +1,7 @@
 """The trends input: a records frame, one row per (run, task record), built from spans or benchmark result files.
 
+Definitions mirrored in ``docs/metrics/trends.md`` (Inputs).
+
 A *run* is one evaluation of a system over a set of tasks: from spans, the trajectories that share
 ``trajdyn.run.id``; from a benchmark result file, the file. A *record* is one scored attempt within a run: a
 trajectory, or one task entry of a result file. Records are grouped by a key the user chooses (``group_by``).

@@ -1,4 +1,8 @@
-"""One series → one trend analysis and its verdict (METHODS §5): the decision procedure of the trends family."""
+"""One series → one trend analysis and its verdict: the decision procedure of the trends family.
+
+Definitions in :func:`analyze_series` and ``docs/metrics/trends.md``; the statistics are those of
+:mod:`trajdyn.analyzer.stats`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from trajdyn.analyzer.metrics.trends._stats import (
+from trajdyn.analyzer.stats import (
     PERMUTATIONS,
     SEED,
     Comparison,
@@ -73,7 +77,7 @@ SERIES_KEYS: Final = (
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """The knobs of the decision procedure (defaults of METHODS §5).
+    """The knobs of the decision procedure (defaults in ``docs/metrics/trends.md``).
 
     ``min_effect``: the practical gate in percentage points (2 → a score change of 0.02 on the 0–1 scale; for cost
     and tokens 2 % of the level before the change). ``alpha``: significance level of every test. ``permutations``:

@@ -1,0 +1,400 @@
+"""The sweeps family: per-constant sensitivity, cliffs and a validated proposal from parameter sweeps
+(docs/metrics/sweeps.md; methods: ../shared/METHODS.md §6).
+
+Input: the sweep frames of :class:`trajdyn.analyzer.io.SweepData` (points: a score of a constant at a value,
+replicates optional; constants: counts and the file's own claims; pairs: two-constant grids). Output: JSON-ready
+dicts, one per (source, constant) and one per (source, pair). Definitions:
+
+- **mean** ``m_v`` of a value: the mean of its train scores (every score when no split is given). Values are ordered
+  by number when every value is a number, else as swept.
+- **noise** σ: with replicates (any value scored ≥ 2 times), the pooled within-value SD, and ``SE_v = σ/√n_v``;
+  without, the robust scale of the curve's pseudo-residuals (:func:`trajdyn.analyzer.stats.pseudo_residual_sd`),
+  ``SE_v = σ`` (each point is one mean). Fewer than 3 values and no replicates: no noise, ``insufficient-data``.
+- **spread** ``max m − min m``; **sensitive** when ``spread ≥ min_effect`` and
+  ``spread / √(SE_max² + SE_min²)`` exceeds the two-sided Student t quantile at ``alpha`` Bonferroni-corrected
+  over the ``k(k−1)/2`` value pairs (with σ = 0: when spread > 0); else ``within-noise``. The t quantile has the
+  noise estimate's degrees of freedom: ``Σ(n_v − 1)`` from replicates, ``0.37·(k − 2)`` from the curve (the MAD's
+  efficiency), so a short curve without replicates needs a large effect.
+- **cliff** between adjacent values ``i, i+1``: ``Δ_i = s·(m_i − m_{i+1})`` (``s = +1`` when the objective is
+  maximised), the harmful fall of the score as the constant grows; ``z_i = Δ_i/√(SE_i² + SE_{i+1}²)``. A cliff when
+  ``z_i`` exceeds the one-sided t quantile (same degrees of freedom) at ``alpha/(k−1)`` (Bonferroni over the gaps; with σ = 0 any
+  Δ > 0), ``Δ_i ≥ cliff_min_drop`` and ``Δ_i ≥ cliff_gap_ratio ×`` the median ``|m_i − m_{i+1}|``. A rise is
+  never a cliff. ``largest_drop`` reports the largest Δ with its z whether or not it is a cliff.
+- **best value**: the argmax of ``s·m`` (the first in sweep order on ties); **proposal**: the best value against the
+  default (when known) with the train delta and its z; **validation**: when validation scores exist for both, the
+  delta's Welch interval at ``1 − alpha``; accepted when its lower bound exceeds ``min_effect`` and the best value
+  is not next to a cliff.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from trajdyn import conventions as C
+from trajdyn.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from trajdyn.analyzer.io import SweepData
+
+__all__ = ["SENSITIVITY_LABELS", "SweepSettings", "analyze_sweeps"]
+
+SENSITIVITY_LABELS: Final = ("sensitive", "within-noise", "insufficient-data")
+_VALIDATION: Final = C.SPLITS[1]
+_MAD_EFFICIENCY: Final = 0.37
+"""Asymptotic efficiency of the MAD against the SD for normal data: the curve's noise estimate from ``k − 2``
+pseudo-residuals is worth about ``0.37 (k − 2)`` degrees of freedom, used for its t quantiles."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSettings:
+    """Settings of the sweeps family (docs/metrics/sweeps.md); see the module docstring for their roles."""
+
+    objective: str = C.OBJECTIVE_MAXIMIZE
+    alpha: float = 0.05
+    min_effect: float = 0.01
+    cliff_min_drop: float = 0.05
+    cliff_gap_ratio: float = 3.0
+    defaults: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.objective not in C.OBJECTIVES:
+            raise ConfigurationError(f"expected sweeps objective in {C.OBJECTIVES}, got {self.objective!r}")
+        if not 0 < self.alpha < 1:
+            raise ConfigurationError(f"expected sweeps alpha in (0, 1), got {self.alpha!r}")
+        for name in ("min_effect", "cliff_min_drop", "cliff_gap_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ConfigurationError(f"expected sweeps option {name} to be a finite number >= 0, got {value!r}")
+
+
+def _number(value: str) -> float | None:
+    try:
+        x = float(value)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _isf(p: float, dof: float | None) -> float:
+    """The upper ``p`` quantile of the z statistic: Student t with the noise estimate's degrees of freedom (normal
+    when they are unknown or the noise is from replicates with many)."""
+    from scipy.stats import norm, t
+
+    return float(norm.isf(p)) if dof is None else float(t.isf(p, dof))
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+@dataclass(slots=True)
+class _Curve:
+    values: list[str]
+    x: list[float]
+    numeric: bool
+    means: list[float]
+    ns: list[int]
+    se: list[float] | None
+    noise: float | None
+    noise_source: str | None
+    dof: float | None = None
+
+
+def _curve(scores: Mapping[str, list[float]], order: Mapping[str, int]) -> _Curve:
+    values = list(scores)
+    nums = [_number(v) for v in values]
+    numeric = all(n is not None for n in nums) and len({n for n in nums}) == len(nums)
+    if numeric:
+        values.sort(key=lambda v: float(v))
+    else:
+        values.sort(key=lambda v: order[v])
+    means = [math.fsum(scores[v]) / len(scores[v]) for v in values]
+    ns = [len(scores[v]) for v in values]
+    x = [float(v) for v in values] if numeric else [float(i) for i in range(len(values))]
+    if any(n >= 2 for n in ns):
+        ss = math.fsum(math.fsum((s - m) ** 2 for s in scores[v]) for v, m in zip(values, means, strict=True))
+        dof = sum(n - 1 for n in ns)
+        noise = math.sqrt(ss / dof)
+        return _Curve(values, x, numeric, means, ns, [noise / math.sqrt(n) for n in ns], noise, "replicates", dof)
+    from trajdyn.analyzer.stats import pseudo_residual_sd
+
+    sd = pseudo_residual_sd(x, means)
+    se = None if sd is None else [sd] * len(values)
+    return _Curve(values, x, numeric, means, ns, se, sd, "curve", _MAD_EFFICIENCY * (len(values) - 2))
+
+
+def _z(delta: float, se_a: float, se_b: float) -> float | None:
+    se = math.sqrt(se_a * se_a + se_b * se_b)
+    return delta / se if se > 0 else None
+
+
+def _cliffs(c: _Curve, sign: float, s: SweepSettings) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    k = len(c.values)
+    if k < 2:
+        return [], None
+    gaps = [abs(c.means[i] - c.means[i + 1]) for i in range(k - 1)]
+    median_gap = (
+        sorted(gaps)[(k - 2) // 2]
+        if (k - 1) % 2
+        else 0.5 * (sorted(gaps)[(k - 1) // 2 - 1] + sorted(gaps)[(k - 1) // 2])
+    )
+    z_star = _isf(s.alpha / (k - 1), c.dof)
+    out: list[dict[str, Any]] = []
+    largest: dict[str, Any] | None = None
+    for i in range(k - 1):
+        delta = sign * (c.means[i] - c.means[i + 1])
+        if delta <= 0:
+            continue
+        z = _z(delta, c.se[i], c.se[i + 1]) if c.se is not None else None
+        significant = c.se is not None and (z is None or z > z_star)
+        practical = delta >= s.cliff_min_drop
+        abrupt = delta >= s.cliff_gap_ratio * median_gap
+        cliff = significant and practical and abrupt
+        why = [
+            *([] if c.se is not None else ["no noise estimate"]),
+            *(
+                []
+                if significant or c.se is None
+                else [f"z {z:.2f} <= {z_star:.2f}" if z is not None else "z undefined"]
+            ),
+            *([] if practical else [f"drop {delta:.4g} < cliff_min_drop {s.cliff_min_drop:.4g}"]),
+            *([] if abrupt else [f"drop {delta:.4g} < {s.cliff_gap_ratio:g} x median gap {median_gap:.4g}"]),
+        ]
+        entry = {"from": c.values[i], "to": c.values[i + 1], "delta": delta, "z": _round(z), "position": i}
+        if cliff:
+            out.append(entry)
+        if largest is None or delta > largest["delta"]:
+            largest = {**entry, "z_threshold": z_star, "cliff": cliff, "why_not": "; ".join(why) or None}
+    return out, largest
+
+
+def _distance(c: _Curve, best: int, cliffs: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Grid steps (and value units when numeric) from the best value to the nearest side of the nearest cliff."""
+    nearest: dict[str, Any] | None = None
+    for cl in cliffs:
+        i = int(cl["position"])
+        steps, edge = (i - best, i) if best <= i else (best - (i + 1), i + 1)
+        units = abs(c.x[best] - c.x[edge]) if c.numeric else None
+        if nearest is None or steps < nearest["steps"]:
+            nearest = {"steps": steps, "value_units": units, "cliff_from": cl["from"], "cliff_to": cl["to"]}
+    return nearest
+
+
+def _validation(
+    val: Mapping[str, list[float]], best: str, default: str | None, sign: float, s: SweepSettings
+) -> dict[str, Any] | None:
+    if default is None or best == default:
+        return None
+    a, b = val.get(best) or [], val.get(default) or []
+    if len(a) < 2 or len(b) < 2:
+        return None
+    import numpy as np
+
+    from trajdyn.analyzer.stats import welch_interval
+
+    ma, mb = float(np.mean(a)), float(np.mean(b))
+    lo, hi = welch_interval(ma, float(np.var(a, ddof=1)), len(a), mb, float(np.var(b, ddof=1)), len(b), 1 - s.alpha)
+    low, high = float(lo), float(hi)
+    if sign < 0:
+        low, high = -high, -low
+    return {
+        "delta": sign * (ma - mb),
+        "ci": [low, high],
+        "confidence": 1 - s.alpha,
+        "n_best": len(a),
+        "n_default": len(b),
+    }
+
+
+def _constant(
+    source: str,
+    name: str,
+    train: Mapping[str, list[float]],
+    val: Mapping[str, list[float]],
+    order: Mapping[str, int],
+    meta: Mapping[str, Any],
+    default: str | None,
+    s: SweepSettings,
+) -> dict[str, Any]:
+    sign = 1.0 if s.objective == C.OBJECTIVE_MAXIMIZE else -1.0
+    c = _curve(train, order)
+    k = len(c.values)
+    cliffs, largest = _cliffs(c, sign, s)
+    best = max(range(k), key=lambda i: (sign * c.means[i], -i)) if k else None
+    spread = (max(c.means) - min(c.means)) if k else None
+    if c.se is None or spread is None:
+        sensitivity, why = "insufficient-data", f"{k} value(s) and no replicates: no noise estimate (need >= 3 values)"
+    else:
+        hi, lo = c.means.index(max(c.means)), c.means.index(min(c.means))
+        z = _z(spread, c.se[hi], c.se[lo])
+        pairs = k * (k - 1) // 2
+        z_star = _isf(s.alpha / (2 * pairs), c.dof) if pairs else math.inf
+        beyond_noise = spread > 0 and (z is None or z > z_star)
+        if beyond_noise and spread >= s.min_effect:
+            sensitivity, why = "sensitive", f"spread {spread:.4g} >= min_effect and z {_fmt_z(z)} > {z_star:.2f}"
+        elif beyond_noise:
+            sensitivity, why = "within-noise", f"spread {spread:.4g} beyond noise but < min_effect {s.min_effect:.4g}"
+        else:
+            sensitivity, why = "within-noise", f"spread {spread:.4g}, z {_fmt_z(z)} <= {z_star:.2f}"
+    best_value = c.values[best] if best is not None else None
+    best_score = c.means[best] if best is not None else None
+    distance = _distance(c, best, cliffs) if best is not None else None
+    train_delta: float | None = None
+    train_z: float | None = None
+    if default is not None and default in c.values and best is not None:
+        d = c.values.index(default)
+        train_delta = sign * (c.means[best] - c.means[d])
+        train_z = _z(train_delta, c.se[best], c.se[d]) if c.se is not None and best != d else None
+    validation = _validation(val, best_value, default, sign, s) if best_value is not None else None
+    decision, reason = _decide(best_value, default, train_delta, validation, distance, s)
+    proposal = _proposal(name, default, best_value, train_delta, train_z, validation, decision, reason)
+    return {
+        "source": source,
+        "name": name,
+        "default": default,
+        "best_value": best_value,
+        "best_score": best_score,
+        "sensitivity": sensitivity,
+        "sensitivity_reason": why,
+        "noise": c.noise,
+        "noise_source": c.noise_source,
+        "spread": spread,
+        "values": c.values,
+        "means": c.means,
+        "cliffs": [{k2: v for k2, v in cl.items() if k2 != "position"} for cl in cliffs],
+        "largest_drop": None if largest is None else {k2: v for k2, v in largest.items() if k2 != "position"},
+        "cliff_distance": distance,
+        "train_delta": train_delta,
+        "train_z": _round(train_z),
+        "validation": validation,
+        "decision": decision,
+        "reason": reason,
+        "n_values": k,
+        "n_points": meta.get("n_points_ok"),
+        "n_points_total": meta.get("n_points_total"),
+        "n_errors": meta.get("n_errors"),
+        "n_degenerate": meta.get("n_degenerate"),
+        "reported": {
+            "best_value": meta.get("reported_best_value"),
+            "best_score": meta.get("reported_best_score"),
+            "cliffs": json.loads(meta["reported_cliffs"]) if meta.get("reported_cliffs") else [],
+        },
+        "proposal": proposal,
+    }
+
+
+def _fmt_z(z: float | None) -> str:
+    return "inf (noise 0)" if z is None else f"{z:.2f}"
+
+
+def _decide(
+    best: str | None,
+    default: str | None,
+    train_delta: float | None,
+    validation: Mapping[str, Any] | None,
+    distance: Mapping[str, Any] | None,
+    s: SweepSettings,
+) -> tuple[str, str]:
+    if best is None:
+        return "reject", "no scored value"
+    if default is None:
+        return "no-default", "the default value is not known: nothing to compare the best value with"
+    if best == default:
+        return "keep-default", "the default is already the best value on the sweep"
+    if distance is not None and distance["steps"] == 0:
+        return "reject", f"the best value is next to a cliff ({distance['cliff_from']} -> {distance['cliff_to']})"
+    if validation is None:
+        return "not-validated", "no validation scores for the best value and the default: not accepted"
+    low = validation["ci"][0]
+    if low > s.min_effect:
+        return "accept", f"validation delta CI lower bound {low:+.4g} > min_effect {s.min_effect:.4g}"
+    return "reject", f"validation delta CI lower bound {low:+.4g} <= min_effect {s.min_effect:.4g}"
+
+
+def _proposal(
+    name: str,
+    default: str | None,
+    best: str | None,
+    train_delta: float | None,
+    train_z: float | None,
+    validation: Mapping[str, Any] | None,
+    decision: str,
+    reason: str,
+) -> str:
+    parts = []
+    if train_delta is not None:
+        parts.append(f"train {train_delta:+.4g}" + (f", z {train_z:.2f}" if train_z is not None else ""))
+    if validation is not None:
+        lo, hi = validation["ci"]
+        parts.append(f"validation {validation['delta']:+.4g} [{lo:+.4g}, {hi:+.4g}]")
+    detail = f" ({'; '.join(parts)})" if parts else ""
+    return f"{name}: {default if default is not None else '?'} -> {best}{detail} {decision.upper()}: {reason}"
+
+
+def _pairs(pairs: pl.DataFrame, s: SweepSettings) -> list[dict[str, Any]]:
+    import polars as pl
+
+    if pairs.height == 0:
+        return []
+    sign = 1.0 if s.objective == C.OBJECTIVE_MAXIMIZE else -1.0
+    cells = (
+        pairs.group_by("source", "pair", "constant_a", "constant_b", "value_a", "value_b", maintain_order=True)
+        .agg(pl.col("score").mean().alias("mean"), pl.len().alias("n"))
+        .sort("source", "pair", maintain_order=True)
+    )
+    out: list[dict[str, Any]] = []
+    for (source, pair), grid in cells.group_by("source", "pair", maintain_order=True):
+        rows = grid.to_dicts()
+        best = max(rows, key=lambda r: sign * r["mean"])
+        worst = min(rows, key=lambda r: sign * r["mean"])
+        out.append(
+            {
+                "source": source,
+                "name": pair,
+                "constant_a": rows[0]["constant_a"],
+                "constant_b": rows[0]["constant_b"],
+                "n_points": int(grid["n"].sum()),
+                "n_cells": len(rows),
+                "best": {"value_a": best["value_a"], "value_b": best["value_b"], "score": best["mean"]},
+                "worst": {"value_a": worst["value_a"], "value_b": worst["value_b"], "score": worst["mean"]},
+                "spread": abs(best["mean"] - worst["mean"]),
+            }
+        )
+    return out
+
+
+def analyze_sweeps(data: SweepData, settings: SweepSettings | None = None) -> dict[str, Any] | None:
+    """The ``sweeps`` block (``constants`` and ``pairwise``), or ``None`` when the data holds no sweep."""
+    import polars as pl
+
+    s = settings or SweepSettings()
+    if data.points.height == 0 and data.pairs.height == 0:
+        return None
+    defaults = dict(s.defaults)
+    meta = {(r["source"], r["constant"]): r for r in data.constants.iter_rows(named=True)}
+    pts = data.points.with_columns(pl.col("split").fill_null("train"))
+    constants: list[dict[str, Any]] = []
+    for (source, name), group in pts.group_by("source", "constant", maintain_order=True):
+        order: dict[str, int] = {}
+        train: dict[str, list[float]] = {}
+        val: dict[str, list[float]] = {}
+        for value, o, score, split in group.select("value", "order", "score", "split").iter_rows():
+            order.setdefault(value, o if o is not None else len(order))
+            (val if split == _VALIDATION else train).setdefault(value, []).append(score)
+        row = meta.get((source, name), {})
+        default = defaults.get(str(name), row.get("default"))
+        constants.append(_constant(str(source), str(name), train, val, order, row, default, s))
+    return {
+        "objective": s.objective,
+        "alpha": s.alpha,
+        "min_effect": s.min_effect,
+        "cliff_min_drop": s.cliff_min_drop,
+        "constants": constants,
+        "pairwise": _pairs(data.pairs, s),
+    }

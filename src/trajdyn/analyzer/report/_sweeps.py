@@ -1,0 +1,248 @@
+"""The ``sweeps`` report section: per-constant sensitivity, cliffs and proposals from parameter sweeps
+(docs/metrics/sweeps.md).
+
+Options: :class:`SweepsOptions` (set by ``trajdyn-analyze --sweep-objective / --sweep-min-effect /
+--sweep-cliff-drop / --sweep-default NAME=VALUE``). Present when the inputs hold a sweep summary (popoto's
+``sweep_*.json``); otherwise left out of the report. Nothing is ever written back to the user's constants: the
+proposal is text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from trajdyn import conventions as C
+from trajdyn.analyzer.report._escape import markdown_cell, markdown_code, markdown_text, terminal_text
+from trajdyn.analyzer.report._format import fmt_num
+from trajdyn.analyzer.report._model import Report, ReportContext, ReportSection, SectionResult
+from trajdyn.analyzer.report._sparkline import sparkline
+from trajdyn.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+__all__ = ["SweepsOptions", "SweepsSection"]
+
+_HEADERS: Final = (
+    "constant",
+    "best",
+    "best score",
+    "curve",
+    "sensitivity",
+    "noise",
+    "spread",
+    "cliffs",
+    "largest drop (z)",
+    "ok / errors / degenerate",
+    "decision",
+)
+_STYLE: Final = {"sensitive": "bold", "within-noise": "", "insufficient-data": "dim"}
+
+
+@dataclass(frozen=True, slots=True)
+class SweepsOptions:
+    """Options of the ``sweeps`` section (docs/metrics/sweeps.md).
+
+    ``objective``: whether the sweep's score is maximised (nDCG, the default) or minimised; ``alpha``: the
+    family-wise level of the cliff and sensitivity tests; ``min_effect``: the smallest difference worth acting on, in
+    score units; ``cliff_min_drop``: the smallest drop that is a cliff; ``cliff_gap_ratio``: a cliff's drop must be
+    this many median gaps; ``defaults``: constant name → its current default (canonical string), the value a
+    proposal is compared with (a sweep summary does not record it).
+    """
+
+    objective: str = C.OBJECTIVE_MAXIMIZE
+    alpha: float = 0.05
+    min_effect: float = 0.01
+    cliff_min_drop: float = 0.05
+    cliff_gap_ratio: float = 3.0
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.defaults, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.defaults.items()
+        ):
+            raise ConfigurationError(f"expected sweeps option defaults to map names to strings, got {self.defaults!r}")
+        self.settings()  # its own checks
+
+    def settings(self) -> Any:
+        """The :class:`~trajdyn.analyzer.metrics.sweeps.SweepSettings` of these options."""
+        from trajdyn.analyzer.metrics.sweeps import SweepSettings
+
+        return SweepSettings(
+            objective=self.objective,
+            alpha=self.alpha,
+            min_effect=self.min_effect,
+            cliff_min_drop=self.cliff_min_drop,
+            cliff_gap_ratio=self.cliff_gap_ratio,
+            defaults=tuple(sorted(self.defaults.items())),
+        )
+
+
+def _num(value: object) -> str:
+    return fmt_num(value) if isinstance(value, int | float) and not isinstance(value, bool) else "–"
+
+
+def _count(value: object) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
+
+
+def _largest(c: Mapping[str, Any]) -> str:
+    ld = c.get("largest_drop")
+    if not isinstance(ld, Mapping):
+        return "–"
+    z = ld.get("z")
+    z_text = f"z {z:.2f}" if isinstance(z, int | float) else "z ∞ (noise 0)" if ld.get("cliff") else "z –"
+    return f"{ld['from']}→{ld['to']} {ld['delta']:.4g} ({z_text})"
+
+
+def _row(c: Mapping[str, Any]) -> tuple[str, ...]:
+    means = [m for m in c.get("means") or [] if isinstance(m, int | float)]
+    cliffs = c.get("cliffs") or []
+    return (
+        str(c["name"]),
+        str(c.get("best_value") if c.get("best_value") is not None else "–"),
+        _num(c.get("best_score")),
+        sparkline(means),
+        str(c["sensitivity"]),
+        _num(c.get("noise")),
+        _num(c.get("spread")),
+        ", ".join(f"{x['from']}→{x['to']}" for x in cliffs) or "none",
+        _largest(c),
+        f"{_count(c.get('n_points'))} / {_count(c.get('n_errors'))} / {_count(c.get('n_degenerate'))}",
+        str(c.get("decision")),
+    )
+
+
+def _notes(c: Mapping[str, Any]) -> list[str]:
+    """Lines worth reading under the table: cliffs, drops that are not cliffs, disagreements with the file."""
+    out: list[str] = []
+    ld = c.get("largest_drop")
+    near = isinstance(ld, Mapping) and float(ld["delta"]) >= 0.5 * float(c.get("_cliff_min_drop") or 0.05)
+    if isinstance(ld, Mapping) and near and not ld.get("cliff") and isinstance(ld.get("z"), int | float):
+        out.append(
+            f"{c['name']}: the drop {ld['from']}→{ld['to']} of {ld['delta']:.4g} is not a cliff: {ld['why_not']} "
+            f"(threshold z {ld['z_threshold']:.2f})"
+        )
+    reported = c.get("reported") or {}
+    rep_cliffs = reported.get("cliffs") if isinstance(reported, Mapping) else None
+    if rep_cliffs:
+        ours = {(x["from"], x["to"]) for x in c.get("cliffs") or []}
+        for rc in rep_cliffs:
+            pair = (fmt_num(rc[0]), fmt_num(rc[1])) if isinstance(rc, list) and len(rc) >= 2 else None
+            if pair is not None and not any(
+                pair == (fmt_num(float(a)), fmt_num(float(b))) for a, b in ours if _isnum(a, b)
+            ):
+                out.append(
+                    f"{c['name']}: the file reports a cliff {rc[0]}→{rc[1]} (|Δ| ≥ 0.15, rises included) that is not a harmful drop here"
+                )
+    return out
+
+
+def _isnum(a: str, b: str) -> bool:
+    try:
+        return math.isfinite(float(a)) and math.isfinite(float(b))
+    except ValueError:
+        return False
+
+
+class SweepsSection(ReportSection):
+    """Sensitivity, cliffs and validated proposals per swept constant (docs/metrics/sweeps.md)."""
+
+    name: ClassVar[str] = "sweeps"
+    scope = "report"
+
+    def options_types(self) -> tuple[type[Any], ...]:
+        return (SweepsOptions,)
+
+    def compute(self, ctx: ReportContext) -> SectionResult:
+        if ctx.sweeps is None:
+            return SectionResult(block=None)
+        from trajdyn.analyzer.metrics.sweeps import analyze_sweeps
+
+        block = analyze_sweeps(ctx.sweeps, ctx.options.get(SweepsOptions).settings())
+        return SectionResult(block=block)
+
+    def _block(self, report: Report) -> dict[str, Any] | None:
+        block = report.blocks.get(self.name)
+        return block if isinstance(block, dict) else None
+
+    def _by_source(self, block: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for c in block.get("constants") or []:
+            if isinstance(c, dict):
+                out.setdefault(str(c.get("source")), []).append({**c, "_cliff_min_drop": block.get("cliff_min_drop")})
+        return out
+
+    def to_markdown(self, report: Report, *, max_detail: int) -> list[str]:
+        block = self._block(report)
+        if block is None:
+            return []
+        lines = [
+            "## Sweeps",
+            "",
+            f"Objective {markdown_code(block.get('objective'))}; cliffs and sensitivity at family-wise α "
+            f"{fmt_num(block.get('alpha'))}, min effect {fmt_num(block.get('min_effect'))}, cliff drop ≥ "
+            f"{fmt_num(block.get('cliff_min_drop'))}. Noise from replicates when present, else from the curve "
+            "(robust scale of its pseudo-residuals). A rise is never a cliff. Proposals are text only.",
+            "",
+        ]
+        for source, constants in self._by_source(block).items():
+            lines += [f"### {markdown_text(source, block_start=True)}", ""]
+            lines += ["| " + " | ".join(_HEADERS) + " |", "|" + "|".join("---" for _ in _HEADERS) + "|"]
+            lines += ["| " + " | ".join(markdown_cell(x) for x in _row(c)) + " |" for c in constants]
+            lines.append("")
+            notes = [n for c in constants for n in _notes(c)]
+            proposals = [c["proposal"] for c in constants if c.get("sensitivity") == "sensitive"]
+            for note in notes[:max_detail]:
+                lines.append(f"- {markdown_text(note)}")
+            if notes:
+                lines.append("")
+            if proposals:
+                lines += ["Proposals (sensitive constants):", "", "```text"]
+                lines += [markdown_text(p).replace("```", "'''") for p in proposals[:max_detail]]
+                lines += ["```", ""]
+        pairs = [p for p in block.get("pairwise") or [] if isinstance(p, dict)]
+        if pairs:
+            lines += [
+                "### Pairwise interactions",
+                "",
+                "| pair | cells | points | best | worst | spread |",
+                "|---|---|---|---|---|---|",
+            ]
+            for p in pairs:
+                best, worst = p["best"], p["worst"]
+                cells = (
+                    str(p["name"]),
+                    str(p["n_cells"]),
+                    str(p["n_points"]),
+                    f"{best['value_a']}, {best['value_b']}: {fmt_num(best['score'])}",
+                    f"{worst['value_a']}, {worst['value_b']}: {fmt_num(worst['score'])}",
+                    fmt_num(p["spread"]),
+                )
+                lines.append("| " + " | ".join(markdown_cell(c) for c in cells) + " |")
+            lines.append("")
+        return lines
+
+    def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
+        from rich.table import Table
+
+        block = self._block(report)
+        if block is None:
+            return []
+        keep = [0, 1, 3, 4, 7, 8, 10] if width < 140 else list(range(len(_HEADERS)))
+        out: list[RenderableType] = []
+        for source, constants in self._by_source(block).items():
+            table = Table(title=terminal_text(f"Sweeps — {source}"), expand=False)
+            for i in keep:
+                table.add_column(_HEADERS[i], overflow="fold")
+            for c in constants:
+                cells = _row(c)
+                style = _STYLE.get(str(c.get("sensitivity")), "")
+                table.add_row(*(terminal_text(cells[i], style=style if i == 4 else "") for i in keep))
+            out.append(table)
+            for note in [n for c in constants for n in _notes(c)][:max_detail]:
+                out.append(terminal_text(note))
+        return out
