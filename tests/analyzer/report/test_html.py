@@ -342,6 +342,37 @@ def test_one_trajectory_s_loop_and_stuck_regime_are_findings() -> None:
     assert _findings(_dynamics_report(1, {})).strip() == "Nothing flagged."
 
 
+@pytest.mark.parametrize("name", ["pinchbench-all-runs-fusion", "popoto-sweep_20260325_151421"])
+def test_fusion_and_sweeps_draw_their_estimates_and_cliffs(name: str) -> None:
+    from tests.golden._cases import CASES, PROFILES_DIR, inputs
+    from trajdyn.analyzer import FusionOptions
+
+    if EXTERNAL_DIR is None:
+        pytest.skip("../shared/external is absent (clone outside CI); set TRAJDYN_SHARED_DIR to run real-data tests")
+    (case,) = [c for c in CASES if c.name == name]
+    with inputs(case) as (paths, _):
+        profile = case.options.get("profile")
+        options = [FusionOptions(profile=PROFILES_DIR / profile)] if profile else []
+        report = analyze(paths, progress=False, options=options)
+    page = render_html(report)
+    parsed = check_page(page)
+    text = parsed.plain
+    if "fusion" in name:
+        block = report.blocks["fusion"]
+        assert isinstance(block, dict)
+        heads = [m["headline"] for g in block["groups"] for m in g["metrics"] if m["metric"] == "score"]
+        assert len(heads) == 6 and all(visible(h) in text for h in heads)  # every group's score sentence
+        assert "Target mass without benchmark tasks 16 of 16" in text
+        assert page.count("<svg") == 4  # score, then tokens and cost over the groups (no proportion here)
+    else:
+        block = report.blocks["sweeps"]
+        assert isinstance(block, dict)
+        cliffs = [(c["name"], x) for c in block["constants"] for x in c["cliffs"]]
+        assert cliffs and all(f"{n}: cliff {x['from']} → {x['to']}" in text for n, x in cliffs)
+        assert "Sensitive constants 2 of 24" in text and "12 of 24 constants drawn" in text
+        assert page.count('fill="#c0392b"') >= len(cliffs)  # the values a cliff falls into, in red
+
+
 def test_the_notebook_fragment_is_the_same_report(mixed: Report) -> None:
     fragment = mixed._repr_html_()
     assert fragment.startswith('<div class="trajdyn"><style>')

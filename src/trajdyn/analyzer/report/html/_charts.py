@@ -416,3 +416,34 @@ def trend(
     spec = _base(title, width=360, height=150)
     spec["layer"] = layers
     return spec
+
+
+def value_curve(points: Sequence[Mapping[str, Any]], *, title: str, y_title: str) -> Spec:
+    """A score against the values of one swept constant, in the given order (``{x, y, cliff}`` rows: ``x`` the value
+    as text, ``cliff`` true where the score falls off a cliff into that value: drawn red)."""
+    labels = distinct_labels([p["x"] for p in points])
+    data = [
+        {"x": label, "y": p["y"], "mark": "cliff" if p.get("cliff") else "value"}
+        for p, label in zip(points, labels, strict=True)
+    ]
+    x = {"field": "x", "type": "ordinal", "sort": None, "title": "value", "axis": {"labelAngle": 0}}
+    y = _q("y", y_title, scale={"zero": False})
+    spec = _base(title, width=220, height=120)
+    spec["data"] = {"values": data}
+    spec["layer"] = [
+        {"mark": {"type": "line", "color": BLUE}, "encoding": {"x": x, "y": y}},
+        {
+            "mark": {"type": "point", "filled": True, "size": 40},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {
+                    "field": "mark",
+                    "type": "nominal",
+                    "scale": {"domain": ["cliff", "value"], "range": [BAD, BLUE]},
+                    "legend": None,
+                },
+            },
+        },
+    ]
+    return spec

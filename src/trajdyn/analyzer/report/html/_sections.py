@@ -1,7 +1,7 @@
 """Which HTML part draws which section: the built-in parts by section name, and a plain view for any other.
 
 :meth:`trajdyn.analyzer.report.ReportSection.to_html` calls :func:`builtin_part` unless a section overrides it. A
-section added later (fusion, sweeps, a plug-in) overrides ``to_html`` to draw its own charts; until it does,
+section without a part here (a plug-in) overrides ``to_html`` to draw its own charts; until it does,
 :func:`generic_part` shows its block's numbers as tables (everything is in the JSON report too).
 """
 
@@ -15,9 +15,11 @@ from trajdyn.analyzer.report._model import Report
 from trajdyn.analyzer.report.html._common import capped_table, short_label
 from trajdyn.analyzer.report.html._dynamics import dynamics_part, sensitivity_part
 from trajdyn.analyzer.report.html._exploration import exploration_part
+from trajdyn.analyzer.report.html._fusion import fusion_part
 from trajdyn.analyzer.report.html._markup import Markup, el, join
 from trajdyn.analyzer.report.html._part import HtmlContext, HtmlPart
 from trajdyn.analyzer.report.html._playbook import playbook_part
+from trajdyn.analyzer.report.html._sweeps import sweeps_part
 from trajdyn.analyzer.report.html._trends import trends_part
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ BUILTIN_PARTS: Final[Mapping[str, PartFn]] = {
     "sensitivity": sensitivity_part,
     "playbook": playbook_part,
     "trends": trends_part,
+    "fusion": fusion_part,
+    "sweeps": sweeps_part,
 }
 MAX_COLUMNS: Final = 8
 
