@@ -74,7 +74,8 @@ def test_strict_exits_1_and_writes_nothing(tmp_path: Path, capsys: pytest.Captur
         (["autoresearch", "{tmp}/missing.jsonl"], "no such file"),
         (["auto", "{tmp}/hello.txt"], "not a log format"),
         (["autoresearch", "{tmp}/hello.txt", "--menu", "{tmp}/missing.json"], "no such menu file"),
-        (["autoresearch", "{tmp}/hello.txt", "-o", "{tmp}/no/such/dir/out.jsonl"], "cannot write"),
+        (["autoresearch", "{tmp}/log.jsonl", "-o", "{tmp}/no/such/dir/out.jsonl"], "cannot write"),
+        (["autoresearch", "{tmp}/hello.txt"], "not in the autoresearch format"),
         ([], "required"),
     ],
 )
@@ -82,6 +83,7 @@ def test_usage_errors_exit_2_with_one_line(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "hello.txt").write_text("hello\n")
+    _bad_log(tmp_path)
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == EXIT_USAGE
     err = capsys.readouterr().err.strip()
     assert message in err and "Traceback" not in err
@@ -100,3 +102,25 @@ def test_console_entry_point_runs_as_a_subprocess(external: Path, tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert len(out.read_text().splitlines()) == 1
     assert "76 spans" in proc.stderr
+
+
+def test_a_file_of_another_format_is_refused_not_written_empty(external: Path, tmp_path: Path) -> None:
+    out = tmp_path / "spans.jsonl"
+    for given, says in (
+        (external / "autoresearch-trajectory.jsonl", "not in the tau-bench format (it looks like autoresearch)"),
+        (external / "jaeger-model-example_trace.json", "not in the tau-bench format (no format trajdyn imports"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "trajdyn.cli.importer", "tau-bench", str(given), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == EXIT_USAGE, proc.stderr
+        assert says in proc.stderr and str(given) in proc.stderr
+        assert not out.exists()
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]\n", encoding="utf-8")
+    assert main(["tau-bench", str(empty), "-o", str(out)]) == EXIT_USAGE
+    assert not out.exists()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from trajdyn.analyzer.io import RESULT_SCHEMA, read_results, split_inputs
+from trajdyn.analyzer.io import RESULT_SCHEMA, read_results, route
 from trajdyn.formats import detect_format
 from trajdyn.formats.pinchbench import parse_result, sniff
 
@@ -173,13 +174,14 @@ def test_result_files_are_found_inside_directories_and_globs(tmp_path: Path) -> 
     b = write_run(tmp_path / "runs" / "b" / "0002_main.json", pinchbench_run("0002", {"t": 0.5}))
     spans = tmp_path / "runs" / "spans.jsonl"
     spans.write_text("", encoding="utf-8")
-    others, results = split_inputs([str(tmp_path / "runs")])
-    assert results == [str(a), str(b)] and others == [str(spans)]
-    others, results = split_inputs([str(tmp_path / "runs" / "*" / "*.json"), str(spans), "-"])
-    assert results == [str(a), str(b)] and others == [str(spans), "-"]
-    plain = tmp_path / "plain"
-    plain.mkdir()
-    assert split_inputs([str(plain)]) == ([str(plain)], [])  # no result file: the directory stays as it is
+    with ExitStack() as stack:
+        routed = route([str(tmp_path / "runs")], stack)
+        assert routed.results == [str(a), str(b)] and routed.spans == [str(spans)]
+        routed = route([str(tmp_path / "runs" / "*" / "*.json"), str(spans)], stack)
+        assert routed.results == [str(a), str(b)] and routed.spans == [str(spans)]
+        plain = tmp_path / "plain"
+        plain.mkdir()
+        assert route([str(plain)], stack).spans == [str(plain)]  # no result file: the directory stays as it is
 
 
 def test_directory_labels_disambiguate_equal_names(tmp_path: Path) -> None:

@@ -112,8 +112,15 @@ def test_span_and_result_formats_share_one_registry_in_detection_order() -> None
         "autoresearch",
         "autoresearch-tsv",
         "tau-bench",
+        "trail",
+        "trail-annotations",
+        "mast-annotations",
+        "mast-hyperagent",
+        "mast-ag2",
+        "mast-metagpt",
+        "whowhen",
     ]
-    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results", "sweeps", "spans", "spans", "spans", "spans"]
+    assert [FORMATS[n].kind for n in FORMATS] == ["results", "results", "sweeps"] + ["spans"] * 11
 
 
 def test_detection_can_be_limited_to_one_kind(external: Path) -> None:
@@ -207,7 +214,7 @@ def test_the_formats_need_neither_polars_nor_the_opentelemetry_sdk(external: Pat
         import trajdyn.formats
         from trajdyn.formats import FORMATS, convert, detect_format, read_result, write_jsonl
         log = Path({str(external / "autoresearch-trajectory.jsonl")!r})
-        assert detect_format(log) == "autoresearch" and len(FORMATS) == 7
+        assert detect_format(log) == "autoresearch" and len(FORMATS) == 14
         assert write_jsonl(convert(log).requests, Path({str(tmp_path / "out.jsonl")!r})) > 0
         name, records, problems = read_result({str(external / "pinchbench/results/0005_main.json")!r})
         assert name == "pinchbench" and len(records) == 52 and not problems

@@ -85,6 +85,13 @@ CASES: tuple[Case, ...] = (
     Case("otlp-proto-example-trace", ("otlp-proto-example-trace.json",)),
     Case("otlp-spec-file-exporter-example", ("otlp-spec-file-exporter-example.jsonl",)),
     Case("tau-bench-gpt-4o-airline", ("tau-bench-gpt-4o-airline.json",)),
+    # expert-labelled agent traces (issue 18): one small file of each reader
+    Case("labeled-trail-gaia", ("labeled/trail/traces_gaia/0242ca2533fac5b8b604a9060b3e15d6.json",)),
+    Case("labeled-trail-swe", ("labeled/trail/traces_swe/da17836ad8ecb77066313bdcbf25547a.json",)),
+    Case("labeled-mast-hyperagent", ("labeled/mast_masft/HyperAgent/pylint-dev__pylint-6506_human.json",)),
+    Case("labeled-mast-ag2", ("labeled/mast_masft/AG2/094b6ef4-9501-550d-b9f8-4d5330d07e34_human.json",)),
+    Case("labeled-mast-metagpt", ("labeled/mast_masft/metagpt/run_12.json",)),
+    Case("labeled-whowhen", ("labeled/whowhen/Algorithm-Generated/47.json",)),
     # foreign span containers and conventions (issue 15)
     *(
         Case(Path(name).stem, (name,))

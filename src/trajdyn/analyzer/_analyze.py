@@ -11,6 +11,7 @@ the trajectory model and builds the report (docs/analyzer-api.md, docs/architect
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from trajdyn.analyzer.report import (
     load_previous_report,
 )
 from trajdyn.exceptions import InputError
-from trajdyn.formats import FORMATS, FormatKind, convert, detect_format, load_menu
+from trajdyn.formats import FORMATS, FormatKind, convert, load_menu
 
 if TYPE_CHECKING:
     import polars as pl
@@ -46,10 +47,6 @@ class _Input:
     path: str
     spans: int
     errors: int
-
-
-def _is_plain_file(raw: str) -> bool:
-    return raw != "-" and not any(ch in raw for ch in "*?[") and Path(raw).is_file()
 
 
 def _apply_menu(trajectories: pl.DataFrame, menu: Sequence[str]) -> pl.DataFrame:
@@ -100,7 +97,7 @@ def analyze(
     one raises :class:`~trajdyn.analyzer.InputParseError`. An unknown format or an unreadable menu raises
     :class:`~trajdyn.exceptions.InputError`.
     """
-    from trajdyn.analyzer.io import InputParseError, SpanDocuments, read_results, read_spans, split_inputs
+    from trajdyn.analyzer.io import Foreign, InputParseError, SpanDocuments, read_results, read_spans, route
     from trajdyn.analyzer.model import events, steps, trajectories
 
     raw = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
@@ -110,40 +107,31 @@ def analyze(
     check_options(report_options, sections or ())
     kind = _format_kind(fmt)
     previous = load_previous_report(compare_to) if compare_to is not None else None
-
-    walk_problems: list[InputProblem] = []
-    result_files: list[str] = []
-    if kind is None:
-        raw, result_files = split_inputs(raw, walk_problems)
-    elif kind in ("results", "sweeps"):
-        result_files = [item for item in raw if _is_plain_file(item)]
-        raw = [item for item in raw if not _is_plain_file(item)]
-    results: ResultData | None = None
-    if result_files:
-        results = read_results(result_files, fmt if kind in ("results", "sweeps") else None)
-        if strict and results.errors:
-            raise InputParseError(results.errors[0])
     menu_path = Path(menu) if menu is not None else None
     menu_names = load_menu(menu_path) if menu_path is not None else None
 
-    to_read: list[Input] = []
-    imported: list[str] = []
-    import_errors: list[InputProblem] = []
-    for item in raw:
-        name = None
-        if kind in (None, "spans") and _is_plain_file(item):
-            name = fmt if kind == "spans" else detect_format(item, kind="spans")
-        if name is None:
-            to_read.append(item)
-            continue
-        converted = convert(Path(item), name, menu=menu_path)
-        problems = [replace(e, path=item) for e in converted.errors]  # the path as the user gave it
-        if strict and problems:
-            raise InputParseError(problems[0])
-        import_errors.extend(problems)
-        to_read.append(SpanDocuments(item, converted.requests))  # straight to frames: no text, no temporary file
-        imported.append(item)
-    data = read_spans(to_read, strict=strict, progress=progress)
+    with ExitStack() as stack:  # owns the temporary copy of a foreign log piped in on stdin
+        routed = route(raw, stack, fmt=fmt, kind=kind)
+        results: ResultData | None = None
+        if routed.results:
+            results = read_results(routed.results, fmt if kind in ("results", "sweeps") else None)
+            if strict and results.errors:
+                raise InputParseError(results.errors[0])
+        to_read: list[Input] = []
+        imported: list[str] = []
+        import_errors: list[InputProblem] = []
+        for item in routed.spans:
+            if not isinstance(item, Foreign):
+                to_read.append(item)
+                continue
+            converted = convert(item.path, item.format, menu=menu_path, name=item.name)
+            problems = [replace(e, path=item.name) for e in converted.errors]  # the path as the user gave it
+            if strict and problems:
+                raise InputParseError(problems[0])
+            import_errors.extend(problems)
+            to_read.append(SpanDocuments(item.name, converted.requests))  # straight to frames: no temporary file
+            imported.append(item.name)
+        data = read_spans(to_read, strict=strict, progress=progress)
 
     per_input_import = {item: sum(1 for e in import_errors if e.path == item) for item in imported}
     inputs = [_Input(i.path, i.spans, i.errors + per_input_import.get(i.path, 0)) for i in data.inputs]
@@ -156,13 +144,19 @@ def analyze(
         traj = _apply_menu(traj, menu_names)
     step_frame, event_frame = steps(data), events(data)
     read_errors = data.errors
+    notes = list(routed.notes)
+    if traj.is_empty() and step_frame.is_empty() and not data.span_frame.is_empty():
+        from trajdyn.analyzer.foreign import no_run_note
+
+        notes.append(no_run_note(data.span_frame))  # what was found and what a run needs, instead of empty tables
     del data  # the spans frame is not needed any more: free it before the metrics allocate theirs
     return build_report(
         step_frame,
         traj,
         events=event_frame,
         inputs=inputs,
-        errors=[*walk_problems, *import_errors, *read_errors, *result_errors],
+        errors=[*routed.problems, *import_errors, *read_errors, *result_errors],
+        notes=notes,
         options=report_options,
         sections=sections,
         generated_at=generated_at,

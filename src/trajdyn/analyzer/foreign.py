@@ -581,3 +581,30 @@ def _observe_rows(spans: pl.DataFrame, turns: pl.DataFrame, mapped: pl.DataFrame
         ),
         on=_ROW,
     ).drop(_ROW)
+
+
+def no_run_note(spans: pl.DataFrame, *, shown: int = 5) -> str:
+    """One line saying what ``spans`` hold (span count, services, operation names by frequency) and what a run
+    needs, for spans in which neither trajdyn's own attributes nor a foreign convention recognised an agent run
+    (docs/conventions.md, "Foreign conventions")."""
+
+    def top(column: pl.Expr) -> str:
+        counts = (
+            spans.select(column.alias("v"))
+            .drop_nulls()
+            .group_by("v")
+            .len()
+            .sort(["len", "v"], descending=[True, False])
+        )
+        names = [f"{v} ×{n}" for v, n in counts.head(shown).iter_rows()]
+        more = f" and {counts.height - shown} more" if counts.height > shown else ""
+        return (", ".join(names) + more) or "none named"
+
+    operation = _col(spans, C.GEN_AI_OPERATION_NAME, pl.Utf8()).fill_null(pl.col(K.NAME))
+    services = top(pl.col(K.SERVICE_NAME)) if K.SERVICE_NAME in spans.columns else "none named"
+    return (
+        f"{spans.height} span(s) but no agent run recognised: services {services}; operations {top(operation)}. "
+        "A run needs trajdyn's SDK attributes (trajdyn.phase), or GenAI spans (gen_ai.operation.name invoke_agent "
+        "with execute_tool turns), OpenInference spans (openinference.span.kind AGENT/CHAIN with TOOL), or "
+        "OpenLLMetry spans (traceloop.span.kind workflow/agent with tool); see docs/conventions.md"
+    )

@@ -31,6 +31,8 @@ EXIT_USAGE: Final = 2
 EXIT_REGRESSION: Final = 3
 """``--fail-on-regression`` and at least one group of the ``trends`` section has the verdict ``regression``."""
 MAX_ERRORS_SHOWN: Final = 20
+STDOUT: Final = "-"
+"""The file name that means standard output, for every output option."""
 
 
 def fail(message: str, code: int, stderr: TextIO) -> int:
@@ -53,7 +55,7 @@ def print_problems(problems: Sequence[object], stderr: TextIO, *, what: str = "i
 
 @dataclass(frozen=True, slots=True)
 class Targets:
-    """Where to write: ``--json FILE`` (``-``: stdout), ``--markdown FILE``, ``--html FILE``, ``--out DIR``; none:
+    """Where to write: ``--json FILE``, ``--markdown FILE``, ``--html FILE`` (``-``: stdout), ``--out DIR``; none:
     the terminal."""
 
     json: str | None = None
@@ -104,7 +106,14 @@ class Document:
 
 
 def emit(document: Document, targets: Targets, *, stdout: TextIO, stderr: TextIO) -> int | None:
-    """Write ``document`` to ``targets`` (or render it on the terminal); an exit code when writing failed, else None."""
+    """Write ``document`` to ``targets`` (or render it on the terminal); an exit code when writing failed, else None.
+
+    ``-`` is standard output for ``--json``, ``--markdown`` and ``--html`` alike (one of them at a time).
+    """
+    if targets.json == STDOUT and targets.markdown == STDOUT:
+        return fail("--json - and --markdown - both ask for stdout: send one of them to a file", EXIT_USAGE, stderr)
+    if targets.html == STDOUT and STDOUT in (targets.json, targets.markdown):
+        return fail("--html - and another output both ask for stdout: send one of them to a file", EXIT_USAGE, stderr)
     try:
         if targets.out is not None:
             out = Path(targets.out)
@@ -116,13 +125,17 @@ def emit(document: Document, targets: Targets, *, stdout: TextIO, stderr: TextIO
             if document.html_text is not None:
                 (out / f"{document.stem}.html").write_text(document.html(), encoding="utf-8")
         if targets.json is not None:
-            if targets.json == "-":
+            if targets.json == STDOUT:
                 stdout.write(document.json() + "\n")
             else:
                 Path(targets.json).write_text(document.json() + "\n", encoding="utf-8")
-        if targets.markdown is not None:
+        if targets.markdown == STDOUT:
+            stdout.write(document.markdown())
+        elif targets.markdown is not None:
             Path(targets.markdown).write_text(document.markdown(), encoding="utf-8")
-        if targets.html is not None:
+        if targets.html == STDOUT:
+            stdout.write(document.html())
+        elif targets.html is not None:
             Path(targets.html).write_text(document.html(), encoding="utf-8")
     except OSError as exc:
         return fail(f"cannot write the {document.what}: {exc}", EXIT_USAGE, stderr)

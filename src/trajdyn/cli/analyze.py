@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="span files (.jsonl, .json, .gz), directories, globs or - (stdin); optional with --playbook (lint only)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report to FILE (- for stdout: JSON only)")
-    parser.add_argument("--markdown", metavar="FILE", help="write the Markdown report to FILE")
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="write the Markdown report to FILE (- for stdout: Markdown only)"
+    )
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -103,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--html",
         metavar="FILE",
-        help="write the HTML report to FILE: one offline page with charts (needs the html extra)",
+        help="write the HTML report to FILE (- for stdout: HTML only): one offline page with charts (needs the html "
+        "extra)",
     )
     parser.add_argument(
         "--html-detail",

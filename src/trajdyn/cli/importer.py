@@ -1,7 +1,8 @@
 """``trajdyn-import FORMAT INPUT -o spans.jsonl [--menu FILE] [--strict] [--quiet]``: a thin CLI over :func:`trajdyn.formats.convert` (docs/importers.md).
 
 Exit codes (as ``trajdyn-analyze``): 0 converted (skipped rows are reported on stderr), 1 some rows were bad
-and ``--strict`` was given (nothing is written), 2 usage error (unknown format, unreadable input or menu).
+and ``--strict`` was given (nothing is written), 2 usage error (unknown format, unreadable input or menu, or an
+input that gives no trajectory: not of that format, or empty; nothing is written).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Final
 
 from trajdyn.analyzer.report import plain_text
 from trajdyn.exceptions import InputError
-from trajdyn.formats import FORMATS, convert, write_jsonl
+from trajdyn.formats import FORMATS, convert, detect_format, write_jsonl
 
 EXIT_OK: Final = 0
 EXIT_INPUT_ERRORS: Final = 1
@@ -44,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _nothing_imported(path: Path, fmt: str) -> str:
+    """Why ``path`` gave no trajectory as ``fmt``: it is another format (named when detected), or none is in it."""
+    if detect_format(path, kind="spans") == fmt:
+        return f"{path}: no {fmt} trajectory in it (nothing written)"
+    found = detect_format(path)
+    what = f"it looks like {found}" if found is not None else "no format trajdyn imports recognises it"
+    return f"{path}: not in the {fmt} format ({what}); nothing written"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = _parser()
@@ -66,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         for error in result.errors:
             print(plain_text(f"{_PROG}: {error}"), file=sys.stderr)
+    if not result.requests:  # nothing to write: never an empty output and exit 0
+        print(plain_text(f"{_PROG}: {_nothing_imported(args.input, result.format)}"), file=sys.stderr)
+        return EXIT_USAGE
     if args.strict and result.errors:
         print(f"{_PROG}: {len(result.errors)} bad row(s); nothing written (--strict)", file=sys.stderr)
         return EXIT_INPUT_ERRORS

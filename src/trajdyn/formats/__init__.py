@@ -44,6 +44,7 @@ from trajdyn.formats._registry import (
     read_result,
     read_sweep,
     register_format,
+    sniff_format,
     unregister_format,
 )
 
@@ -69,6 +70,7 @@ __all__ = [
     "read_result",
     "read_sweep",
     "register_format",
+    "sniff_format",
     "unregister_format",
     "write_jsonl",
 ]

@@ -336,14 +336,17 @@ class _TrajectoryWriter:
 
 
 def build_requests(
-    trajectories: Sequence[ImportedTrajectory], *, source: Path, format_name: str
+    trajectories: Sequence[ImportedTrajectory], *, source: Path, format_name: str, source_name: str | None = None
 ) -> list[dict[str, Any]]:
-    """One OTLP/JSON request per trajectory, in conventions v1 (see the module docstring for the layout)."""
+    """One OTLP/JSON request per trajectory, in conventions v1 (see the module docstring for the layout).
+
+    ``source_name``: how the source is named in the spans (default: its path), e.g. ``<stdin>`` for a spooled copy.
+    """
     ids = W.IdSource(f"{format_name}\x00{source_seed(source)}")
     version = _scope_version()
     resource: dict[str, W.AttrValue | None] = {
         W.SERVICE_NAME_KEY: W.IMPORT_SERVICE_NAME,
-        W.IMPORT_SOURCE_KEY: str(source),
+        W.IMPORT_SOURCE_KEY: str(source) if source_name is None else source_name,
         W.IMPORT_FORMAT_KEY: format_name,
     }
     out: list[dict[str, Any]] = []

@@ -41,6 +41,7 @@ __all__ = [
     "read_result",
     "read_sweep",
     "register_format",
+    "sniff_format",
     "unregister_format",
 ]
 
@@ -52,6 +53,13 @@ BUILTIN: Final = (
     "trajdyn.formats.autoresearch:FORMAT",
     "trajdyn.formats.autoresearch_tsv:FORMAT",
     "trajdyn.formats.tau_bench:FORMAT",
+    "trajdyn.formats.trail:FORMAT",
+    "trajdyn.formats.expert_labels:TRAIL_ANNOTATIONS_FORMAT",
+    "trajdyn.formats.expert_labels:MAST_ANNOTATIONS_FORMAT",
+    "trajdyn.formats.mast:HYPERAGENT_FORMAT",
+    "trajdyn.formats.mast:AG2_FORMAT",
+    "trajdyn.formats.mast:METAGPT_FORMAT",
+    "trajdyn.formats.whowhen:FORMAT",
 )
 """The built-in formats, in detection order (result and sweep formats first: such a file is never read as a log)."""
 
@@ -91,7 +99,12 @@ def detect_format(path: str | Path, *, kind: FormatKind | None = None) -> str | 
     ``kind`` limits the candidates to span formats (``"spans"``) or result formats (``"results"``). Never raises: an
     unreadable or empty file, or a sniffer that fails, gives no match.
     """
-    head = read_head(Path(path))
+    return sniff_format(read_head(Path(path)), kind=kind)
+
+
+def sniff_format(head: bytes, *, kind: FormatKind | None = None) -> str | None:
+    """The name of the format whose sniffer recognises ``head`` (the first bytes of an input, decompressed), or
+    ``None``; as :func:`detect_format` for bytes already read (stdin). Never raises."""
     if not head.strip():
         return None
     for name, fmt in _of_kind(kind).items():
@@ -112,11 +125,12 @@ def _lookup(fmt: str, kind: FormatKind) -> Format:
     return found
 
 
-def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None) -> ImportResult:
+def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None, name: str | None = None) -> ImportResult:
     """Convert a foreign log into conventions-v1 OTLP/JSON requests (one per trajectory).
 
     ``fmt`` is the name of a span format, or ``None`` to detect it from the content; ``menu`` a knob menu file
-    that overrides one embedded in the log. Bad rows are skipped and reported in ``ImportResult.errors``;
+    that overrides one embedded in the log; ``name`` how the source is named (default: ``path``; ``<stdin>`` for a
+    spooled copy of standard input). Bad rows are skipped and reported in ``ImportResult.errors``;
     an unreadable file, an unknown format or a bad menu raises :class:`~trajdyn.exceptions.InputError`.
     """
     path = Path(path)
@@ -130,9 +144,9 @@ def convert(path: Path, fmt: str | None = None, *, menu: Path | None = None) -> 
     assert isinstance(found, SpanFormat)
     menu_names = load_menu(menu) if menu is not None else None
     trajectories, errors = found.parse(path, menu_names)
-    requests = build_requests(trajectories, source=path, format_name=found.name)
+    requests = build_requests(trajectories, source=path, format_name=found.name, source_name=name)
     errors = [InputProblem(e.path, e.line, scrub_secrets(e.message)) for e in errors]  # messages may quote a row
-    return ImportResult(requests=requests, errors=errors, format=found.name, source=str(path))
+    return ImportResult(requests=requests, errors=errors, format=found.name, source=str(path) if name is None else name)
 
 
 def read_result(

@@ -185,6 +185,42 @@ def test_regime_rules_in_order() -> None:
     assert classify_regime(diff)[0] == "diffusive"
     regime, reason = classify_regime({**base, "loop": {"final_run": 1}})
     assert regime == "unknown" and "entropy 0.90" in reason
+    # nothing repeats: said as such, with what the loop test could not have found at this length
+    none = [{"n": 1, "repeated": 0, "of": 11}]
+    regime, reason = classify_regime({**base, "turns": 11, "loop": {"final_run": 1}, "state_action_repeats": none})
+    assert regime == "non_repeating" and "period 1 needs ≥ 19" in reason and "period 2" not in reason
+    some = [{"n": 1, "repeated": 4, "of": 20}]
+    regime, reason = classify_regime({**base, "loop": {"final_run": 1}, "state_action_repeats": some})
+    assert regime == "unknown" and reason.startswith("4 of 20 turns repeat") and "cannot reach" not in reason
+
+
+def test_min_loop_turns_is_the_shortest_length_where_the_detector_can_fire() -> None:
+    import polars as pl
+
+    from trajdyn.analyzer.metrics.dynamics import suffix_loop
+    from trajdyn.analyzer.metrics.dynamics._regime import min_loop_turns
+
+    for period in (1, 2, 3):
+        n = min_loop_turns(period, 0.01)
+        # the most favourable sequence: distinct symbols, then the block repeated as long as it pays
+        best = []
+        for length in (n - 1, n):
+            found = False
+            for r in range(2, length // period + 1):
+                seq = [f"x{i}" for i in range(length - r * period)] + [f"b{u}" for u in range(period)] * r
+                frame = pl.DataFrame(
+                    {
+                        "trajectory_id": ["t"] * length,
+                        "turn": list(range(length)),
+                        "action": seq,
+                        "state": [0] * length,
+                    },
+                    schema={"trajectory_id": pl.Utf8, "turn": pl.Int64, "action": pl.Utf8, "state": pl.UInt64},
+                )
+                loop = suffix_loop(frame)["loop"][0]
+                found = found or bool(loop["detected"] and loop["period"] == period)
+            best.append(found)
+        assert best == [False, True], (period, n)
 
 
 def test_clawbench_constraint_index_is_the_eigenvalue_participation_ratio() -> None:
@@ -335,3 +371,20 @@ def test_cli_flags_and_a_missing_embeddings_extra(
     monkeypatch.setattr(embeddings.importlib.util, "find_spec", no_sentence_transformers)
     assert main([str(spans), "--embeddings", "minilm", "--json", str(out)]) == EXIT_USAGE
     assert "pip install 'trajdyn[embeddings]'" in capsys.readouterr().err
+
+
+def test_regime_outcomes_put_each_category_next_to_its_length() -> None:
+    # long "unknown" runs fail, short "non_repeating" runs succeed: the finding must say the runs are longer
+    rows = [{"regime": "unknown", "turns": 30}] * 6 + [{"regime": "non_repeating", "turns": 8}] * 10
+    outcomes = [C.OUTCOME_FAILURE] * 6 + [C.OUTCOME_SUCCESS] * 8 + [C.OUTCOME_FAILURE] * 2
+    typed = regime_outcomes(rows, [None] * 16, outcomes)
+    frame = typed.categories.filter(pl.col("by") == "regime").sort("category")
+    assert frame.select("category", "mean_turns", "rest_mean_turns").rows() == [
+        ("non_repeating", 8.0, 30.0),
+        ("unknown", 30.0, 8.0),
+    ]
+    out = outcomes_json(typed)
+    unknown = next(c for c in out["by_regime"] if c["category"] == "unknown")
+    assert unknown["mean_turns"] == 30 and unknown["rest_mean_turns"] == 8
+    finding = next(f for f in out["findings"] if f.startswith("unknown"))
+    assert "average 30 turns vs 8" in finding and "compare at equal length" in finding

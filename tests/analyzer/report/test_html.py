@@ -506,6 +506,14 @@ def test_cli_writes_the_page_with_html_and_out(
     assert main(["--html", str(page), "--playbook", str(tmp_path / "none.yaml")]) == EXIT_USAGE
     assert "--html needs a PATH" in capsys.readouterr().err
     assert main([source, "--html-detail", "-1"]) == EXIT_USAGE
+    capsys.readouterr()
+    # - is stdout for --html as for the other outputs: the page alone, the same bytes as the file
+    assert main([source, "--html", "-", "--shuffles", "0", "--no-progress"]) == EXIT_OK
+    stamp = re.compile(r"generated \S+")  # the run's time
+    assert stamp.sub("", capsys.readouterr().out) == stamp.sub("", page.read_text(encoding="utf-8"))
+    assert main([source, "--html", "-", "--json", "-", "--shuffles", "0", "--no-progress"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--html - and another output both ask for stdout" in captured.err
 
 
 _BLOCK_VL = textwrap.dedent(

@@ -9,23 +9,28 @@ from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._decode import normalize_id
 from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._read import InputSummary, SpanData, read_spans
-from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results, split_inputs
-from trajdyn.analyzer.io._sources import SpanDocuments
+from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results
+from trajdyn.analyzer.io._route import STDIN_NAME, Foreign, Routed, route
+from trajdyn.analyzer.io._sources import SpanDocuments, SpanStream
 from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
 
 __all__ = [
     "RESULT_SCHEMA",
+    "STDIN_NAME",
+    "Foreign",
     "InputParseError",
     "InputProblem",
     "InputSummary",
     "ResultData",
     "ResultInput",
+    "Routed",
     "SpanData",
     "SpanDocuments",
+    "SpanStream",
     "SweepData",
     "normalize_id",
     "read_results",
     "read_spans",
     "read_sweeps",
-    "split_inputs",
+    "route",
 ]

@@ -4,12 +4,11 @@ Span formats turn foreign *trajectory* logs into spans; a benchmark result file 
 (a score per task), so its result format (:class:`trajdyn.formats.ResultFormat`) reads it into records that are
 collected here into a records frame, one row per (run, task), and never become spans. ``trajdyn-analyze`` detects
 these files by content (:func:`trajdyn.formats.detect_format` with ``kind="results"``), also inside directories and
-globs (:func:`split_inputs`), so they can be mixed with span dumps on one command line (docs/analyzer-api.md).
+globs (:func:`trajdyn.analyzer.io.route`), so they can be mixed with span dumps on one command line (docs/analyzer-api.md).
 """
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Final
 import polars as pl
 
 from trajdyn._problems import InputProblem
-from trajdyn.analyzer.io._sources import walk_directory
 from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
 from trajdyn.formats import FORMATS, detect_format, read_result
 
@@ -27,10 +25,8 @@ __all__ = [
     "ResultData",
     "ResultInput",
     "read_results",
-    "split_inputs",
 ]
 
-_GLOB_CHARS: Final = frozenset("*?[")
 
 RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "path": pl.Utf8(),
@@ -80,58 +76,6 @@ def _summary_kind(path: str | Path) -> str | None:
     name = detect_format(path)
     found = FORMATS.get(name) if name is not None else None
     return found.kind if found is not None and found.kind != "spans" else None
-
-
-def _is_result(path: str | Path) -> bool:
-    return _summary_kind(path) is not None
-
-
-def _members(item: str, problems: list[InputProblem] | None = None) -> list[Path] | None:
-    """The files a directory or glob input stands for (as the span reader expands them); None for anything else.
-
-    ``problems`` collects what the directory walk could not read (an unreadable subdirectory …).
-    """
-    path = Path(item)
-    if path.is_dir():
-        found, walk_problems = walk_directory(path)
-        if problems is not None:
-            problems.extend(walk_problems)
-        return [Path(s.name) for s in found]
-    if not path.exists() and _GLOB_CHARS & set(item):
-        return sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())  # noqa: PTH207
-    return None
-
-
-def split_inputs(items: Sequence[str], problems: list[InputProblem] | None = None) -> tuple[list[str], list[str]]:
-    """Split inputs into (the others, result files), keeping order.
-
-    A plain file is a result file when a result format recognises it (:func:`trajdyn.formats.detect_format`). A directory or glob that contains result
-    files is replaced by its members: the result files go to the second list, the others to the first, one by one;
-    a directory or glob without any stays as it is. ``-`` (stdin), pipes and missing paths stay in the first list.
-    ``problems``: where a replaced directory's unreadable parts are reported (the span reader never sees them).
-    """
-    others: list[str] = []
-    results: list[str] = []
-    for item in items:
-        if item == "-":
-            others.append(item)
-            continue
-        path = Path(item)
-        if path.is_file():
-            (results if _is_result(path) else others).append(item)
-            continue
-        walk_problems: list[InputProblem] = []
-        members = _members(item, walk_problems)
-        found = [m for m in members or [] if _is_result(m)]
-        if not found:
-            others.append(item)
-            continue
-        if problems is not None:
-            problems.extend(walk_problems)
-        chosen = set(found)
-        results.extend(str(m) for m in found)
-        others.extend(str(m) for m in members or [] if m not in chosen)
-    return others, results
 
 
 def _dir_labels(paths: Sequence[str]) -> dict[str, str]:

@@ -31,7 +31,17 @@ from trajdyn._problems import InputProblem
 from trajdyn.analyzer.io._decode import Job, Part
 from trajdyn.analyzer.io._documents import BOM, LAYOUT_LINES, looks_like_document, parses_alone
 
-__all__ = ["STDIN", "Input", "Source", "SpanDocuments", "batched_jobs", "expand", "parts", "walk_directory"]
+__all__ = [
+    "STDIN",
+    "Input",
+    "Source",
+    "SpanDocuments",
+    "SpanStream",
+    "batched_jobs",
+    "expand",
+    "parts",
+    "walk_directory",
+]
 
 STDIN: Final = "-"
 DIRECTORY_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".gz")
@@ -61,8 +71,18 @@ class SpanDocuments:
     documents: Sequence[Mapping[str, Any]]
 
 
-Input: TypeAlias = str | Path | SpanDocuments
-"""One input of :func:`~trajdyn.analyzer.read_spans`: a path, a directory, a glob, ``-``, or documents in memory."""
+@dataclass(frozen=True, slots=True)
+class SpanStream:
+    """A binary stream of OTLP/JSON (plain or gzip) read once, front to back, reported as ``name``: stdin whose
+    first bytes were already read to detect its format, put back in front (:func:`trajdyn.analyzer.io.route`)."""
+
+    name: str
+    stream: _Readable
+
+
+Input: TypeAlias = str | Path | SpanDocuments | SpanStream
+"""One input of :func:`~trajdyn.analyzer.read_spans`: a path, a directory, a glob, ``-``, documents in memory, or a
+stream."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +95,7 @@ class Source:
     path: str | None
     size: int | None
     documents: tuple[Mapping[str, Any], ...] | None = None
+    stream: _Readable | None = None
 
 
 def os_problem(exc: OSError) -> str:
@@ -101,8 +122,11 @@ def _sort_key(path: str) -> tuple[str, ...]:
     return tuple(path.split(os.sep))  # noqa: PTH206 (the order of sorted pathlib paths, without building them)
 
 
-def walk_directory(path: str | Path) -> tuple[list[Source], list[InputProblem]]:
+def walk_directory(path: str | Path, *, every_file: bool = False) -> tuple[list[Source], list[InputProblem]]:
     """The regular files with a :data:`DIRECTORY_SUFFIXES` suffix under ``path``, sorted by path, and the problems.
+
+    ``every_file``: every regular file whatever its name, but hidden ones (a name starting with ``.``), for
+    detection by content; a pipe or device is then reported only when its name has a span-file suffix.
 
     A subdirectory that cannot be listed, a dangling symbolic link or a symbolic-link loop is a problem (never
     skipped silently); symbolic links to directories are not followed (as ``Path.rglob``); a FIFO or device with a
@@ -128,7 +152,8 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[InputProblem]]:
                 if not entry.is_symlink():
                     stack.append(entry.path)
                 continue
-            if not entry.name.lower().endswith(DIRECTORY_SUFFIXES):
+            suffixed = entry.name.lower().endswith(DIRECTORY_SUFFIXES)
+            if not suffixed and (not every_file or entry.name.startswith(".")):
                 continue
             try:
                 st = entry.stat()
@@ -138,7 +163,7 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[InputProblem]]:
                 continue
             if stat.S_ISREG(st.st_mode):
                 found.append(Source(entry.path, entry.path, st.st_size))
-            else:
+            elif suffixed:
                 problems.append(
                     InputProblem(entry.path, 0, "not a regular file (a pipe or device): skipped in a directory")
                 )
@@ -149,12 +174,15 @@ def walk_directory(path: str | Path) -> tuple[list[Source], list[InputProblem]]:
 
 def expand(inputs: Input | Sequence[Input]) -> tuple[list[Source], list[InputProblem]]:
     """Expand the inputs in order; a missing path or a glob that matches nothing is an :class:`InputProblem`."""
-    items: Sequence[Input] = [inputs] if isinstance(inputs, str | Path | SpanDocuments) else inputs
+    items: Sequence[Input] = [inputs] if isinstance(inputs, str | Path | SpanDocuments | SpanStream) else inputs
     sources: list[Source] = []
     errors: list[InputProblem] = []
     for item in items:
         if isinstance(item, SpanDocuments):
             sources.append(Source(item.name, None, None, tuple(item.documents)))
+            continue
+        if isinstance(item, SpanStream):
+            sources.append(Source(item.name, None, None, stream=item.stream))
             continue
         text = str(item)
         if isinstance(item, str) and item == STDIN:
@@ -358,7 +386,7 @@ def parts(source: Source, index: int, chunk_bytes: int) -> Iterator[Part]:
         yield Part(index, name, documents=source.documents)
         return
     if source.path is None:
-        yield from _sniffed(sys.stdin.buffer, index, name, chunk_bytes)
+        yield from _sniffed(sys.stdin.buffer if source.stream is None else source.stream, index, name, chunk_bytes)
         return
     try:
         fh = open(source.path, "rb")  # noqa: SIM115 (closed below)

@@ -110,6 +110,7 @@ def build_report(
     generated_at: datetime | str | None = None,
     previous: Mapping[str, Any] | None = None,
     results: pl.DataFrame | None = None,
+    notes: Sequence[str] = (),
     sweeps: SweepData | None = None,
 ) -> Report:
     """Build the report from the model frames (:func:`trajdyn.analyzer.steps` / ``trajectories`` / ``events``).
@@ -121,7 +122,8 @@ def build_report(
     ``previous``: an earlier report to compare with (see :func:`load_previous_report`), handed to the sections.
     ``results``: records of benchmark result files (:func:`trajdyn.analyzer.read_results`), handed to the sections;
     ``sweeps``: the frames of parameter-sweep summaries (:class:`trajdyn.analyzer.io.SweepData`), likewise.
-    A report-scope section that returns no block (``None``) is left out.
+    A report-scope section that returns no block (``None``) is left out. ``notes``: what the reader should know
+    about the inputs that is no problem with them (:attr:`Report.notes`).
     """
     opts = ReportOptions.of(options)
     chosen = tuple(registered_sections() if sections is None else sections)
@@ -163,4 +165,5 @@ def build_report(
         blocks=blocks,
         sections=chosen,
         problems=tuple(errors),
+        notes=tuple(notes),
     )

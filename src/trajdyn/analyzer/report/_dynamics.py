@@ -98,7 +98,7 @@ def trajectory_blocks(frame: pl.DataFrame) -> dict[str, dict[str, JSONValue]]:
 
 
 def _categories(categories: pl.DataFrame, by: str, binary: bool) -> list[dict[str, Any]]:
-    keep = ["category", "trajectories", "with_reward", "mean_reward"]
+    keep = ["category", "trajectories", "with_reward", "mean_reward", "mean_turns", "rest_mean_turns"]
     if binary:
         keep += ["failures", "failure_rate", "failure_ci", "rest_failure_rate", "fisher_p"]
     return [{k: row[k] for k in keep} for row in categories.iter_rows(named=True) if row["by"] == by]
@@ -119,9 +119,19 @@ def outcomes_json(outcomes: RegimeOutcomes) -> dict[str, Any]:
     return out
 
 
+def _length_note(c: Mapping[str, Any]) -> str:
+    """How long the category's runs are against the rest's: a failure difference may be length, not the regime."""
+    mine, rest = c.get("mean_turns"), c.get("rest_mean_turns")
+    if mine is None or rest is None:
+        return ""
+    return f"; its runs average {mine:.0f} turns vs {rest:.0f}" + (
+        " (longer runs fail more often whatever their regime: compare at equal length)" if mine > rest else ""
+    )
+
+
 def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
     """The categories of at least :data:`MIN_FINDING` runs that fail more often than the rest, highest failure rate
-    first, then the smaller ones that did as "too few runs to say"; with continuous rewards, the mean reward of every
+    first, each with its runs' mean turn count against the rest's (:func:`_length_note`), then the smaller ones that did as "too few runs to say"; with continuous rewards, the mean reward of every
     category, lowest first."""
     items = [c for key in ("by_regime", "by_loop", "by_repeats") for c in summary[key]]
     lines: list[str] = []
@@ -145,6 +155,7 @@ def _findings(summary: Mapping[str, Any], binary: bool) -> list[str]:
                 f"{c['category']}: {c['failures']} of {c['with_reward']} failed ({c['failure_rate']:.0%}, "
                 f"95 % CI {ci[0]:.0%}–{ci[1]:.0%}) vs {rest:.0%} of the rest"
                 + (f" (Fisher p = {p:.2g})" if p is not None else "")
+                + _length_note(c)
             )
         if not lines and overall is not None:
             lines.append(f"no regime or loop category fails more often than the rest (overall {overall:.0%} failed)")
@@ -278,6 +289,25 @@ def _repeats_text(items: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "–"
 
 
+def _repetition_short(rep: Mapping[str, Any] | None) -> str:
+    if not rep:
+        return "–"
+    return fmt_num(rep["score"], 2) + (" flag" if rep["flagged"] else "")
+
+
+def _repetition_text(rep: Mapping[str, Any] | None, turns: int) -> str:
+    if not rep:
+        return "–"
+    listed = ", ".join(str(t) for t in rep["repeat_turns"])
+    more = " …" if rep["near_repeats"] > len(rep["repeat_turns"]) else ""
+    return (
+        f"{fmt_num(rep['score'], 3)} ({'flagged' if rep['flagged'] else 'not flagged'} at ≥ "
+        f"{fmt_num(rep['threshold'], 3)}): {rep['near_repeats']} of {turns} turns near-repeat an earlier call "
+        f"[{rep['basis']}]; loop share {fmt_num(rep['loop_share'], 2)}, trapped share "
+        f"{fmt_num(rep['trapped_share'], 2)}" + (f"; repeat turns {listed}{more}" if listed else "")
+    )
+
+
 def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
     drift = block.get("drift") or {}
     windowed = block.get("windowed_entropy") or []
@@ -305,6 +335,7 @@ def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
             f"p = {fmt_num(block['laminarity_p'], 2)})",
         ),
         (f"repeated (state, action) n-grams [{block['state_basis']}]", _repeats_text(block["state_action_repeats"])),
+        ("repetition score", _repetition_text(block.get("repetition"), block["turns"])),
     ]
     if drift:
         rows += [
@@ -325,7 +356,19 @@ def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-_SUMMARY = ("trajectory", "turns", "regime", "entropy", "LZ z", "loop", "LAM", "drift", "tortuosity", "entropy/window")
+_SUMMARY = (
+    "trajectory",
+    "turns",
+    "regime",
+    "entropy",
+    "LZ z",
+    "loop",
+    "repetition",
+    "LAM",
+    "drift",
+    "tortuosity",
+    "entropy/window",
+)
 
 
 def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple[str, ...]:
@@ -338,11 +381,17 @@ def _summary_row(entry: Mapping[str, JSONValue], block: dict[str, Any]) -> tuple
         fmt_num(block["action_entropy"], 2),
         fmt_num(block["lz_z"], 2),
         f"p{loop['period']}@{loop['onset_turn']}" if loop.get("detected") else "–",
+        _repetition_short(block.get("repetition")),
         fmt_num(block["laminarity"], 2),
         _deg(drift.get("final"), 2),
         fmt_num(drift.get("tortuosity"), 2),
         sparkline(block.get("windowed_entropy") or [], lo=0.0, hi=1.0, width=20),
     )
+
+
+def _has_tasks(block: Mapping[str, Any]) -> bool:
+    """Whether the sensitivity block has any task to show (an empty summary is said in one line, not as tables)."""
+    return bool((block.get("summary") or {}).get("groups"))
 
 
 class DynamicsSection(ReportSection):
@@ -378,8 +427,8 @@ class DynamicsSection(ReportSection):
             section=self.name,
             title="Dynamics",
             headers=_SUMMARY,
-            keep=[0, 1, 2, 3, 5, 7] if width < 100 else range(len(_SUMMARY)),
-            left=(0, 2, 5, 9),
+            keep=[0, 1, 2, 3, 5, 6, 8] if width < 100 else range(len(_SUMMARY)),
+            left=(0, 2, 5, 10),
             summary=_summary_row,
             details=_details,
             max_detail=max_detail,
@@ -545,6 +594,8 @@ class SensitivitySection(ReportSection):
         lines = ["## Sensitivity and regimes", ""]
         if not block:
             return [*lines, "No trajectories.", ""]
+        if not _has_tasks(block):
+            return [*lines, "No tasks: no trajectory with turns to compare.", ""]
         lines += ["| | |", "|---|---|"]
         lines += [f"| {md_cell(a)} | {md_cell(b)} |" for a, b in self._summary_lines(block)]
         lines.append("")
@@ -574,6 +625,8 @@ class SensitivitySection(ReportSection):
         block = self._block(report)
         if not block:
             return ["[bold]Sensitivity[/bold]: no trajectories."]
+        if not _has_tasks(block):
+            return ["[bold]Sensitivity[/bold]: no tasks: no trajectory with turns to compare."]
         out: list[RenderableType] = []
         summary = Table(title="Sensitivity and regimes", show_header=False, expand=False)
         summary.add_column("what", style="bold", overflow="fold")

@@ -34,6 +34,10 @@ def render_markdown(report: Report, *, max_detail: int = 20, max_errors: int = 2
         if len(report.errors) > max_errors:
             lines.append(f"- … and {len(report.errors) - max_errors} more (see the JSON report)")
         lines.append("")
+    if report.notes:
+        lines += ["## Notes", ""]
+        lines += [f"- {markdown_text(note)}" for note in report.notes]
+        lines.append("")
     for section in report.sections:
         lines += section.to_markdown(report, max_detail=max_detail)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -106,16 +106,23 @@ class Report:
     sections: tuple[ReportSection, ...] = ()
     problems: tuple[InputProblem, ...] = ()
     schema: str = C.REPORT_SCHEMA
+    notes: tuple[str, ...] = ()
+    """What the reader should know about the inputs that is no problem with them: files skipped on purpose (the
+    SDK's sidecar, files of no known format in a directory), spans in which no agent run was recognised. In the
+    JSON only when there are any (``notes``, after ``errors``)."""
 
     def to_dict(self) -> dict[str, JSONValue]:
-        """The JSON structure: ``schema, generated_at, inputs, errors, trajectories`` then the top-level blocks."""
+        """The JSON structure: ``schema, generated_at, inputs, errors, (notes,) trajectories`` then the top-level
+        blocks."""
         out: dict[str, JSONValue] = {
             "schema": self.schema,
             "generated_at": self.generated_at,
             "inputs": list(self.inputs),
             "errors": list(self.errors),
-            "trajectories": list(self.trajectories),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        out["trajectories"] = list(self.trajectories)
         out.update(self.blocks)
         return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from trajdyn.analyzer.report._escape import terminal_text
+from trajdyn.analyzer.report._escape import terminal_markup, terminal_text
 from trajdyn.analyzer.report._model import Report
 from trajdyn.exceptions import MissingExtraError
 
@@ -33,6 +33,8 @@ def render_terminal(
         f"[bold]trajdyn report[/bold] — {len(report.inputs)} input(s), {spans} spans, "
         f"{len(report.trajectories)} trajectories, {len(report.errors)} input error(s)"
     )
+    for note in report.notes:
+        con.print(f"[dim]note:[/dim] {terminal_markup(note)}")
     if report.errors:
         table = Table(
             expand=True, title=f"Input errors (first {min(max_errors, len(report.errors))} of {len(report.errors)})"

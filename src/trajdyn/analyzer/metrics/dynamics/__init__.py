@@ -8,7 +8,10 @@ Each trajectory's turns (:func:`turns`) are treated as a discrete dynamical syst
   al. 2007);
 - the **semantic trajectory** — turn embeddings (:mod:`trajdyn.analyzer.embeddings`), anchor drift, step size and
   tortuosity as angles on the mean-centred unit sphere, with Mann–Kendall trends (:mod:`._drift`);
-- a **regime** by documented rules (:mod:`._regime`): degenerate, trapped, looping, convergent, diffusive, unknown;
+- a **repetition score** (:mod:`._repetition`): the share of turns that near-repeat an earlier call (same action,
+  overlapping arguments), or that sit in a significant loop or a final trapped run, with its flag threshold;
+- a **regime** by documented rules (:mod:`._regime`): degenerate, trapped, looping, convergent, diffusive,
+  non_repeating, unknown;
 - per task, the **sensitivity**: replicate noise floor and divergence rate (Theil–Sen of ln θ_t; Theil 1950,
   Sen 1968), Δλ under prompt perturbation with a task-bootstrap CI, divergence time, excess-divergence area, and
   pass^k (:mod:`._divergence`);
@@ -36,6 +39,7 @@ from trajdyn.analyzer.metrics.dynamics._entropy import action_entropy
 from trajdyn.analyzer.metrics.dynamics._frames import dynamics, laminarity, lz_complexity, sensitivity, suffix_loop
 from trajdyn.analyzer.metrics.dynamics._loops import state_action_ngrams
 from trajdyn.analyzer.metrics.dynamics._regime import REGIMES, RegimeOutcomes, classify_regime, regime_outcomes
+from trajdyn.analyzer.metrics.dynamics._repetition import near_repeats, repetition
 from trajdyn.analyzer.metrics.dynamics._schema import (
     DYNAMICS_KEYS,
     OUTCOME_SCHEMA,
@@ -69,8 +73,10 @@ __all__ = [
     "laminarity",
     "lz76_counts",
     "lz_complexity",
+    "near_repeats",
     "pass_hat_k",
     "regime_outcomes",
+    "repetition",
     "sensitivity",
     "state_action_ngrams",
     "suffix_loop",

@@ -54,7 +54,14 @@ from trajdyn.analyzer.metrics.dynamics._regime import (
     classify_regime,
     regime_outcomes,
 )
-from trajdyn.analyzer.metrics.dynamics._schema import DRIFT_TYPE, TRAJECTORY_SCHEMA, TURN_SCHEMA, list_column
+from trajdyn.analyzer.metrics.dynamics._repetition import repetition
+from trajdyn.analyzer.metrics.dynamics._schema import (
+    DRIFT_TYPE,
+    REPETITION_TYPE,
+    TRAJECTORY_SCHEMA,
+    TURN_SCHEMA,
+    list_column,
+)
 from trajdyn.analyzer.metrics.dynamics._sequences import SequenceBatch, encode
 from trajdyn.analyzer.metrics.dynamics._tasks import GROUP, SensitivitySummary, TaskGroup, TaskInput, sensitivity
 from trajdyn.analyzer.metrics.dynamics._turns import (
@@ -255,6 +262,7 @@ def analyze_dynamics(
     pool.shutdown(wait=False)  # the thread ends after this one task; nulls.result() below waits for it
     loops = batch_loops(pairs, max_period=opts.max_period, alpha=opts.alpha)
     ngrams = ngram_frame(table)
+    repeats = repetition(table, dict(zip(batch.ids, loops.to_list(), strict=True)), min_turns=opts.min_turns)
     state_content = table.group_by(tid, maintain_order=True).agg(pl.col(STATE_CONTENT).any())
     claw = _constraint_indices(table, batch)
 
@@ -286,6 +294,7 @@ def analyze_dynamics(
             "laminarity_p": _nullable(lam_p, "laminarity_p"),
             "shuffles": np.full(len(batch.ids), opts.shuffles, dtype=np.int64),
             "loop": loops,
+            "repetition": pl.Series("repetition", [repeats.get(k) for k in batch.ids], dtype=REPETITION_TYPE),
             "drift": drift,
             "clawbench_constraint_index": _nullable(claw, "clawbench_constraint_index"),
         },
@@ -318,7 +327,7 @@ def analyze_dynamics(
     outcome_of = dict(zip(meta[tid].to_list(), meta[K.OUTCOME].to_list(), strict=True))
     ordered = per[tid].to_list()  # trajectories with turns first (in group order), then the others
     outcomes = regime_outcomes(
-        list(per.select("regime", "loop", "state_action_repeats").iter_rows(named=True)),
+        list(per.select("regime", "turns", "loop", "state_action_repeats").iter_rows(named=True)),
         [reward_of[k] for k in ordered],
         [outcome_of[k] for k in ordered],
     )
@@ -564,7 +573,7 @@ def _drift_column(
 
 def _regimes(with_turns: pl.DataFrame, opts: DynamicsOptions) -> list[tuple[str, str]]:
     """``(regime, reason)`` of every trajectory with turns (:func:`classify_regime`)."""
-    columns = ("turns", "loop", "action_entropy", "laminarity", "laminarity_p", "laminarity_z")
+    columns = ("turns", "loop", "state_action_repeats", "action_entropy", "laminarity", "laminarity_p", "laminarity_z")
     trends = with_turns.select(
         pl.col("drift").struct.field("anchor_trend_z"), pl.col("drift").struct.field("step_trend_z")
     )

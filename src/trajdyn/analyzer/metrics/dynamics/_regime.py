@@ -2,6 +2,9 @@
 
 Definitions below, mirrored in ``docs/metrics/dynamics.md`` (Regimes).
 
+``non_repeating`` and ``unknown`` say what was observed, not a claim: their reason adds what the loop test could not
+have detected at that length (:func:`min_loop_turns`: e.g. a period-1 loop needs at least 19 turns to reach p ≤ 0.01).
+
 The rules, applied in this order (the first that matches wins; ``regime_reason`` says which and with what numbers):
 
 ==============  ===================================================================================================
@@ -16,7 +19,8 @@ trapped         stuck doing the same thing in the same situation — on the (sta
 looping         a significant suffix loop of period ≥ 2 (p ≤ alpha, :mod:`._loops`)
 convergent      the steps shrink: step-size Mann–Kendall z ≤ −z_crit (default 1.96), at least 6 turns
 diffusive       keeps moving away from its start: anchor-drift Mann–Kendall z ≥ z_crit and the steps do not shrink
-unknown         none of the above (no significant structure at this length)
+non_repeating   none of the above, and no (state, action) pair occurs twice: nothing to loop on or be trapped in
+unknown         none of the above, though some (state, action) pairs repeat: no significant structure at this length
 ==============  ===================================================================================================
 
 ClawBench (openclaw/clawbench ``clawbench/dynamics.py``) labels trapped / convergent / diffusive / chaotic / limit_cycle / unknown with fixed
@@ -27,12 +31,16 @@ threshold), and sensitivity to the prompt ("chaotic") is a property of a task, r
 (state, action) bigrams / none) the number of trajectories with a reward, their mean reward and, when rewards are
 binary (0/1, or outcomes success/failure), the failures, the failure rate with its Jeffreys 95 % interval
 (Beta(f + ½, n − f + ½) quantiles, :func:`trajdyn.analyzer.stats.jeffreys_interval`) and the two-sided Fisher exact
-p-value of that category against all the others (:func:`trajdyn.analyzer.stats.fisher_exact_p`). The report states
-the categories that fail more often than the rest in words (``report/_dynamics.py``).
+p-value of that category against all the others (:func:`trajdyn.analyzer.stats.fisher_exact_p`). Every category
+carries ``mean_turns`` and ``rest_mean_turns``, its runs' mean turn count next to the rest's: failure follows length
+(on τ-bench every such association vanished once length was accounted for, docs/validation.md). The report states
+the categories that fail more often than the rest in words, each with those mean turn counts
+(``report/_dynamics.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,12 +48,13 @@ from typing import Any, Final
 
 import polars as pl
 
+from trajdyn.analyzer.metrics.dynamics._loops import DEFAULT_MAX_PERIOD
 from trajdyn.analyzer.metrics.dynamics._schema import OUTCOME_SCHEMA
 from trajdyn.analyzer.stats import fisher_exact_p, jeffreys_interval
 
-__all__ = ["REGIMES", "RegimeOutcomes", "classify_regime", "regime_outcomes"]
+__all__ = ["REGIMES", "RegimeOutcomes", "classify_regime", "min_loop_turns", "regime_outcomes"]
 
-REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "unknown")
+REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "non_repeating", "unknown")
 MIN_TURNS: Final = 3
 Z_CRIT: Final = 1.96
 LAMINAR: Final = 0.5
@@ -116,7 +125,49 @@ def classify_regime(
         parts.append(f"entropy {entropy:.2f}")
     if anchor_z is not None:
         parts.append(f"drift trend z = {anchor_z:.1f}")
-    return "unknown", "no significant loop, trap or trend" + (f" ({', '.join(parts)})" if parts else "")
+    power = _power_text(n, alpha)
+    repeated = _repeated_pairs(row)
+    if repeated == 0:
+        return "non_repeating", f"no (state, action) pair occurs twice in {n} turns: nothing to loop on{power}"
+    return "unknown", (
+        f"{repeated} of {n} turns repeat an earlier (state, action) pair, but no loop, trap or trend is significant"
+        + (f" ({', '.join(parts)})" if parts else "")
+        + power
+    )
+
+
+def _repeated_pairs(row: Mapping[str, Any]) -> int | None:
+    """Turns whose (state, action) pair occurred before (the 1-gram entry of ``state_action_repeats``)."""
+    for item in row.get("state_action_repeats") or []:
+        if item.get("n") == 1:
+            return int(item.get("repeated") or 0)
+    return None
+
+
+@functools.cache
+def min_loop_turns(period: int, alpha: float, max_period: int = DEFAULT_MAX_PERIOD) -> int:
+    """The fewest turns in which a suffix loop of ``period`` can reach p ≤ ``alpha`` at all.
+
+    With r ≥ 2 repetitions of a block of ``period`` symbols, each block symbol occurs at least r times in n turns, so
+    every offset's term of the loop's chance probability is at least period·(r/n)^r; with the Bonferroni factor
+    min(max_period, n // 2) (:mod:`._loops`) the p-value is at least min(max_period, n // 2)·(period·(r/n)^r)^period.
+    Below the returned length no sequence, however repetitive, makes the test significant (checked against the
+    detector in the tests: at that length the most favourable sequence is detected).
+    """
+    for n in range(2 * period, 10_000):
+        tests = max(1, min(max_period, n // 2))
+        if any(tests * (period * (r / n) ** r) ** period <= alpha for r in range(2, n // period + 1)):
+            return n
+    return 10_000
+
+
+def _power_text(n: int, alpha: float) -> str:
+    """What the loop test could not have found at this length (``""`` when every period up to 2 was detectable)."""
+    short = [q for q in (1, 2) if n < min_loop_turns(q, alpha)]
+    if not short:
+        return ""
+    needs = ", ".join(f"period {q} needs ≥ {min_loop_turns(q, alpha)}" for q in short)
+    return f"; at {n} turns the loop test cannot reach p ≤ {alpha:g} for every period ({needs})"
 
 
 def _list(interval: tuple[float, float] | None) -> list[float] | None:
@@ -136,20 +187,25 @@ def _category(
     rewards: Sequence[float | None],
     success: Sequence[bool | None],
     binary: bool,
+    turns: Sequence[int],
 ) -> dict[str, Any]:
     scored = [i for i in members if rewards[i] is not None or success[i] is not None]
     values = [r for i in scored if (r := rewards[i]) is not None]
+    member_set = set(members)
+    rest = [t for i, t in enumerate(turns) if i not in member_set]
     out: dict[str, Any] = {
         "by": by,
         "category": label,
         "trajectories": len(members),
         "with_reward": len(scored),
         "mean_reward": sum(values) / len(values) if values else None,
+        # failure follows length: every category is reported with its runs' mean length next to the rest's
+        "mean_turns": sum(turns[i] for i in members) / len(members) if turns and members else None,
+        "rest_mean_turns": sum(rest) / len(rest) if rest else None,
     }
     if binary:
         known = [i for i in scored if success[i] is not None]
         failures = sum(1 for i in known if not success[i])
-        member_set = set(members)
         others = [i for i, s in enumerate(success) if s is not None and i not in member_set]
         fail_out = sum(1 for i in others if not success[i])
         out.update(
@@ -191,7 +247,7 @@ def regime_outcomes(
     outcomes: Sequence[str | None],
 ) -> RegimeOutcomes:
     """Regimes and loops against reward (module docstring) over the trajectories ``rows``: mappings with the keys
-    ``regime``, ``loop`` and ``state_action_repeats`` of the per-trajectory frame, aligned with ``rewards`` and
+    ``regime``, ``turns``, ``loop`` and ``state_action_repeats`` of the per-trajectory frame, aligned with ``rewards`` and
     ``outcomes``."""
     from trajdyn.analyzer.metrics.dynamics._divergence import is_success
 
@@ -216,5 +272,8 @@ def regime_outcomes(
         ("repeats", "repeated (state, action) bigrams", repeats),
         ("repeats", "no repeated (state, action) bigram", [i for i in everyone if i not in repeat_set]),
     ]
-    table = [_category(by, label, members, finite, success, binary) for by, label, members in categories if members]
+    turns = [int(r.get("turns") or 0) for r in rows]
+    table = [
+        _category(by, label, members, finite, success, binary, turns) for by, label, members in categories if members
+    ]
     return RegimeOutcomes(kind, len(rows), failure_rate, pl.DataFrame(table, schema=OUTCOME_SCHEMA))

@@ -23,6 +23,7 @@ __all__ = [
     "NGRAM_TYPE",
     "OUTCOME_SCHEMA",
     "PERTURBATION_TYPE",
+    "REPETITION_TYPE",
     "REPLICATES_TYPE",
     "TASK_SCHEMA",
     "TRAJECTORY_SCHEMA",
@@ -47,6 +48,21 @@ LOOP_TYPE: Final = pl.Struct(
 TOP_TYPE: Final = pl.Struct({"actions": pl.List(pl.Utf8()), "count": pl.Int64(), "first_turn": pl.Int64()})
 NGRAM_TYPE: Final = pl.Struct({"n": pl.Int64(), "repeated": pl.Int64(), "of": pl.Int64(), "top": TOP_TYPE})
 """One item of ``state_action_repeats`` (:mod:`._loops`, repeated (state, action) n-grams)."""
+
+REPETITION_TYPE: Final = pl.Struct(
+    {
+        "score": pl.Float64(),
+        "flagged": pl.Boolean(),
+        "threshold": pl.Float64(),
+        "basis": pl.Utf8(),
+        "near_repeats": pl.Int64(),
+        "near_repeat_share": pl.Float64(),
+        "loop_share": pl.Float64(),
+        "trapped_share": pl.Float64(),
+        "repeat_turns": pl.List(pl.Int64()),
+    }
+)
+"""``repetition`` (:mod:`._repetition`, the repetition score and its flag): null for a trajectory without turns."""
 
 DRIFT_TYPE: Final = pl.Struct(
     {
@@ -84,6 +100,7 @@ TRAJECTORY_SCHEMA: Final[Schema] = {
     "loop": LOOP_TYPE,
     "state_action_repeats": pl.List(NGRAM_TYPE),
     "state_basis": pl.Utf8(),
+    "repetition": REPETITION_TYPE,
     "drift": DRIFT_TYPE,
     "regime": pl.Utf8(),
     "regime_reason": pl.Utf8(),
@@ -91,7 +108,7 @@ TRAJECTORY_SCHEMA: Final[Schema] = {
 }
 """Per trajectory (``DynamicsResult.trajectories``, sorted by trajectory id): ``turns``, ``group``,
 ``distinct_actions``, the entropies (:mod:`._entropy`), LZ76 (:mod:`._complexity`), laminarity, ``loop`` and
-``state_action_repeats`` (:mod:`._loops`), ``drift`` (:mod:`._drift`), ``regime`` (:mod:`._regime`) and the ClawBench
+``state_action_repeats`` (:mod:`._loops`), ``repetition`` (:mod:`._repetition`), ``drift`` (:mod:`._drift`), ``regime`` (:mod:`._regime`) and the ClawBench
 index (:mod:`._clawbench`); ``entropy_window`` and ``shuffles`` repeat the options the numbers depend on."""
 
 DYNAMICS_KEYS: Final = tuple(TRAJECTORY_SCHEMA)[1:]
@@ -182,6 +199,8 @@ OUTCOME_SCHEMA: Final[Schema] = {
     "trajectories": pl.Int64(),
     "with_reward": pl.Int64(),
     "mean_reward": pl.Float64(),
+    "mean_turns": pl.Float64(),
+    "rest_mean_turns": pl.Float64(),
     "failures": pl.Int64(),
     "failure_rate": pl.Float64(),
     "failure_ci": pl.List(pl.Float64()),
@@ -189,7 +208,8 @@ OUTCOME_SCHEMA: Final[Schema] = {
     "fisher_p": pl.Float64(),
 }
 """Per outcome category (``RegimeOutcomes.categories``, :mod:`._regime`): ``by`` is ``regime``, ``loop`` or
-``repeats``; the failure columns are null unless the rewards are binary."""
+``repeats``; ``mean_turns`` / ``rest_mean_turns`` are the mean turn counts of the category's runs and of all the
+others (null without any); the failure columns are null unless the rewards are binary."""
 
 
 def list_column(name: str, flat: npt.NDArray[np.float64], lengths: npt.NDArray[np.int64]) -> pl.Series:
