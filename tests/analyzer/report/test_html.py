@@ -207,6 +207,13 @@ def test_the_markup_builder_refuses_live_html() -> None:
     assert el("p", "<b>x</b>", title='"q"') == '<p title="&quot;q&quot;">&lt;b&gt;x&lt;/b&gt;</p>'
 
 
+def test_the_page_orders_the_regimes_the_metric_knows() -> None:
+    from trajdyn.analyzer.metrics.dynamics import REGIMES
+    from trajdyn.analyzer.report.html._dynamics import REGIMES as SHOWN
+
+    assert SHOWN == REGIMES
+
+
 def test_html_options_are_checked() -> None:
     from trajdyn.cli.analyze import HTML_DETAIL_DEFAULT, build_parser, html_options
 

@@ -39,7 +39,9 @@ from trajdyn.analyzer.report.html._part import Finding, Headline, HtmlContext, H
 __all__ = ["dynamics_part", "loop_segment", "sensitivity_part"]
 
 FEW: Final = 8
-REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "unknown")
+REGIMES: Final = ("degenerate", "trapped", "looping", "convergent", "diffusive", "non_repeating", "unknown")
+"""The regimes in display order: the metric's (``metrics.dynamics.REGIMES``, which imports polars; a test checks the
+two agree)."""
 
 
 def _deg(value: object) -> str:
