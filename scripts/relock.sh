@@ -3,8 +3,9 @@
 # installing from the new locks (scripts/test.sh). Review `git diff locks/` and the test results before committing.
 # Usage: scripts/relock.sh [PACKAGE ...]    with packages: upgrade only those (uv's --upgrade-package), else all.
 #
-# locks/test.txt: every extra (analyze, embeddings), the dev and e2e dependency groups; torch from /opt/wheels.
-# locks/analyze.txt: the analyze extra, constrained to the versions of locks/test.txt (the two never disagree).
+# locks/test.txt: every extra (analyze, embeddings, html), the dev and e2e dependency groups; torch from /opt/wheels.
+# locks/analyze.txt: the analyze and html extras (what scripts/main.sh needs: it writes the HTML report too),
+# constrained to the versions of locks/test.txt (the two never disagree).
 # Both are for CPython 3.11 on this project's machines (x86_64 Linux), with the hashes of every file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ fi
 common=(--python-version 3.11 --generate-hashes --quiet)
 "$uv" pip compile pyproject.toml --extra all --group dev --group e2e --find-links /opt/wheels \
   "${common[@]}" "${upgrade[@]}" -o locks/test.txt
-"$uv" pip compile pyproject.toml --extra analyze -c locks/test.txt "${common[@]}" "${upgrade[@]}" -o locks/analyze.txt
+"$uv" pip compile pyproject.toml --extra analyze --extra html -c locks/test.txt "${common[@]}" "${upgrade[@]}" -o locks/analyze.txt
 if grep -qE '^nvidia-|^torch==[0-9.]+ ' locks/test.txt; then
   echo "relock: locks/test.txt took a CUDA torch; keep torch at the CPU wheel in /opt/wheels" >&2
   exit 1

@@ -43,3 +43,12 @@ def external() -> Path:
     if EXTERNAL_DIR is None:
         pytest.skip("../shared/external is absent (clone outside CI); set TRAJDYN_SHARED_DIR to run real-data tests")
     return EXTERNAL_DIR
+
+
+SUMMARY_LINES: list[str] = []
+"""Lines a test wants a person to see after the run (e.g. where the HTML report's screenshots are)."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in SUMMARY_LINES:
+        terminalreporter.write_line(line)

@@ -148,3 +148,19 @@ def write_spans(path: Path, sessions: Sequence[Session], *, steps: int = 1, sour
         )
     write_jsonl(build_requests(trajectories, source=source or path, format_name="test"), path)
     return path
+
+
+def write_playbook_entry(path: Path, entry_id: str, handle: str) -> Path:
+    """A playbook file of one well-formed entry with the given id and runtime handle (for the linter, in reports)."""
+    import json
+
+    entry = {
+        "id": entry_id,
+        "cue": {"type": "keyword", "pattern": "latency"},
+        "action": {"imperative": "Compare the latency dashboard with the last deploy", "runtime_handle": handle},
+        "expected_effect": "Finds regressions before paging anyone",
+        "scope": {"category": "reinforcement", "constraints": "Only for service alerts"},
+        "provenance": {"session_id": 12},
+    }
+    path.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    return path

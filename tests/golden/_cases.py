@@ -19,6 +19,7 @@ from tests.analyzer._dumps import contract_spans, lines_of, seeded_spans, write_
 from tests.conftest import EXTERNAL_DIR
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "reports"
+HTML_GOLDEN_DIR = Path(__file__).resolve().parent / "html"
 GENERATED_AT = "2000-01-01T00:00:00Z"
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "examples" / "profiles"
 """The fusion cases' target profiles (examples of the docs)."""
@@ -162,6 +163,16 @@ def inputs(case: Case) -> Iterator[tuple[list[str], dict[str, str]]]:
 
 def render(case: Case) -> tuple[str, str]:
     """The case's report as (JSON text, Markdown text), normalised (fixed ``generated_at``, no absolute paths)."""
+    json_text, md_text, _ = render_all(case, html=False)
+    return json_text, md_text
+
+
+def render_all(case: Case, *, html: bool = True) -> tuple[str, str, str]:
+    """(JSON text, Markdown text, outline of the HTML page or ``""``) of one analysis of the case, normalised.
+
+    The outline (:func:`tests.analyzer.report._html.outline`) is the page's structure and text without the charts' SVG (whose
+    bytes belong to the chart renderer); it is ``""`` without ``vl-convert-python``.
+    """
     from trajdyn.analyzer import analyze
     from trajdyn.analyzer.report import render_markdown, report_to_json
 
@@ -175,15 +186,27 @@ def render(case: Case) -> tuple[str, str]:
             profile = PROFILES_DIR / options.pop("profile")
             options["options"] = [FusionOptions(profile=profile)]
         report = analyze(paths, generated_at=GENERATED_AT, progress=False, **options)
-        texts = [report_to_json(report) + "\n", render_markdown(report)]
+        texts = [report_to_json(report) + "\n", render_markdown(report), ""]
+        if html:
+            from trajdyn.analyzer.report.html import html_available, render_html
+
+            if html_available():
+                from tests.analyzer.report._html import outline
+
+                texts[2] = outline(render_html(report))
     out = []
     for text in texts:
         for old, new in replacements.items():
             text = text.replace(old, new)
         out.append(text)
-    return out[0], out[1]
+    return out[0], out[1], out[2]
 
 
 def golden_paths(case: Case) -> tuple[Path, Path]:
     """Where the case's JSON and Markdown goldens live."""
     return GOLDEN_DIR / f"{case.name}.json", GOLDEN_DIR / f"{case.name}.md"
+
+
+def html_golden_path(case: Case) -> Path:
+    """Where the outline of the case's HTML page lives."""
+    return HTML_GOLDEN_DIR / f"{case.name}.txt"

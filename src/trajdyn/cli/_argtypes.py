@@ -6,7 +6,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["non_negative_number", "positive_int", "shuffle_count"]
+__all__ = ["non_negative_int", "non_negative_number", "positive_int", "shuffle_count"]
 
 
 def _parsed(text: str, convert: Callable[[str], float], ok: Callable[[float], bool], expected: str) -> float:
@@ -22,6 +22,11 @@ def _parsed(text: str, convert: Callable[[str], float], ok: Callable[[float], bo
 def positive_int(text: str) -> int:
     """An integer >= 1."""
     return int(_parsed(text, int, lambda v: v >= 1, "a positive integer"))
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0."""
+    return int(_parsed(text, int, lambda v: v >= 0, "an integer >= 0"))
 
 
 def shuffle_count(text: str) -> int:

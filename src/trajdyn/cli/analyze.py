@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from trajdyn.cli._argtypes import non_negative_number, positive_int, shuffle_count
+from trajdyn.cli._argtypes import non_negative_int, non_negative_number, positive_int, shuffle_count
 from trajdyn.cli._output import (
     EXIT_INPUT_ERROR,
     EXIT_OK,
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from trajdyn.analyzer import LintResult, Report
     from trajdyn.analyzer.report import ReportSection
+    from trajdyn.analyzer.report.html import HtmlOptions
 
 __all__ = [
     "EXIT_INPUT_ERROR",
@@ -45,6 +46,9 @@ __all__ = [
     "build_parser",
     "main",
 ]
+
+HTML_DETAIL_DEFAULT: Final = 20
+"""``HtmlOptions().detail``, named in ``--help`` without importing the report package (a test checks the two agree)."""
 
 _EPILOG = """\
 exit codes:
@@ -56,6 +60,7 @@ exit codes:
 examples:
   trajdyn-analyze trajdyn-out/spans.jsonl
   trajdyn-analyze runs/ --out report/
+  trajdyn-analyze runs/ --html report.html --html-detail 50
   trajdyn-analyze trajectory.jsonl --menu perturbation_menu.json --json -
   trajdyn-analyze sessions.jsonl --compare-to last/report.json --out report/
   trajdyn-analyze --playbook entries.yaml --allowed-handles 'logs.search,data.query*'
@@ -92,7 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--markdown", metavar="FILE", help="write the Markdown report to FILE (- for stdout: Markdown only)"
     )
-    parser.add_argument("--out", metavar="DIR", help="write report.json and report.md into DIR")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write report.json, report.md and report.html (with the html extra) into DIR",
+    )
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the HTML report to FILE (- for stdout: HTML only): one offline page with charts (needs the html "
+        "extra)",
+    )
+    parser.add_argument(
+        "--html-detail",
+        type=non_negative_int,
+        metavar="N",
+        help=f"trajectories with a detail article in the HTML report, the most interesting first (default "
+        f"{HTML_DETAIL_DEFAULT})",
+    )
     parser.add_argument(
         "--window", type=_positive_int, default=10, metavar="N", help="iterations per repeat-rate window (default 10)"
     )
@@ -292,6 +314,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail("give at least one PATH (or --playbook FILE to lint playbook entries)", EXIT_USAGE, stderr)
     if (args.playbook_config or args.allowed_handles) and args.playbook is None:
         return fail("--playbook-config and --allowed-handles need --playbook FILE", EXIT_USAGE, stderr)
+    if args.html is not None:
+        if not args.paths:
+            return fail(
+                "--html needs a PATH to report on (the playbook lint alone has no HTML view)", EXIT_USAGE, stderr
+            )
+        from trajdyn.analyzer.report.html import html_available
+
+        if not html_available():  # said before the analysis, not after it
+            return fail(
+                "--html needs vl-convert-python (it draws the charts): pip install 'trajdyn[html]'", EXIT_USAGE, stderr
+            )
     lint: LintResult | None = None
     if args.playbook is not None:
         try:
@@ -346,8 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         markdown_text=lambda: render_markdown(report),
         terminal=lambda: render_terminal(report),
         artifacts=lambda out: _write_artifacts(report, out),
+        html_text=_html_text(report, args, stderr),
     )
-    code = emit(document, Targets(json=args.json, markdown=args.markdown, out=args.out), stdout=stdout, stderr=stderr)
+    targets = Targets(json=args.json, markdown=args.markdown, out=args.out, html=args.html)
+    code = emit(document, targets, stdout=stdout, stderr=stderr)
     if code is not None:
         return code
     if args.fail_on_regression:
@@ -359,6 +394,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(plain_text(f"{PROG}: regression in {len(worse)} group(s): {names}"), file=stderr)
             return EXIT_REGRESSION
     return EXIT_OK
+
+
+def html_options(args: argparse.Namespace) -> HtmlOptions:
+    """The HTML page's options from the command line: ``--html-detail``, else :class:`HtmlOptions`' defaults."""
+    from trajdyn.analyzer.report.html import HtmlOptions
+
+    return HtmlOptions() if args.html_detail is None else HtmlOptions(detail=args.html_detail)
+
+
+def _html_text(report: Report, args: argparse.Namespace, stderr: TextIO) -> Callable[[], str] | None:
+    """The HTML rendering when ``--html`` or ``--out`` asks for one and it can be drawn here; with ``--out`` and
+    without the html extra, say on stderr that ``report.html`` is not written (``--html`` was refused earlier)."""
+    if args.html is None and args.out is None:
+        return None
+    from trajdyn.analyzer.report.html import html_available, render_html
+
+    if not html_available():
+        print(f"{PROG}: report.html not written: it needs vl-convert-python: pip install 'trajdyn[html]'", file=stderr)
+        return None
+    options = html_options(args)
+    return lambda: render_html(report, options)
 
 
 def _write_artifacts(report: Report, out: Path) -> None:

@@ -66,16 +66,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Dump]
     }
     bad = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [odd]}]}]}).encode()
     spans.write_bytes(dump.data + bad + b"\n")
-    playbook = root / "playbook.jsonl"
-    entry = {
-        "id": ENTRY,
-        "cue": {"type": "keyword", "pattern": "latency"},
-        "action": {"imperative": "Compare the latency dashboard with the last deploy", "runtime_handle": HANDLE},
-        "expected_effect": "Finds regressions before paging anyone",
-        "scope": {"category": "reinforcement", "constraints": "Only for service alerts"},
-        "provenance": {"session_id": 12},
-    }
-    playbook.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    from tests.analyzer._playbook_data import write_playbook_entry
+
+    playbook = write_playbook_entry(root / "playbook.jsonl", ENTRY, HANDLE)
     return spans, playbook, dump
 
 

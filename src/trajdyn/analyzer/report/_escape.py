@@ -14,6 +14,9 @@ displayed is the data, inert:
 - :func:`markdown_text` / :func:`markdown_code`: visible and clipped, HTML and Markdown escaped (text), or as a
   code span whose fence no backtick in the data can close;
 - :func:`html_text`: visible and clipped, HTML-escaped (for an HTML rendering);
+- :func:`chart_text`: visible and clipped short, for a string inside a chart (a Vega-Lite spec drawn as SVG): no
+  character that XML 1.0 forbids is left in it (the chart renderer, vl-convert, aborts the whole process on one, an
+  abort no ``try`` can catch), and the SVG writer escapes ``<`` and ``&`` itself;
 - :func:`plain_text`: visible and clipped, for a line printed as is (the ``file:line: problem`` lines on stderr).
 
 The JSON rendering applies none of this: it is exact data.
@@ -29,8 +32,11 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 __all__ = [
+    "CHART_CHARS",
+    "HTML_CHARS",
     "MARKDOWN_CHARS",
     "TERMINAL_CHARS",
+    "chart_text",
     "clip",
     "html_text",
     "markdown_cell",
@@ -46,8 +52,17 @@ TERMINAL_CHARS: Final = 1000
 """Longest string shown in one terminal table cell or line (before escapes are expanded)."""
 MARKDOWN_CHARS: Final = 4000
 """Longest string shown in one Markdown table cell or line."""
+HTML_CHARS: Final = 1000
+"""Longest string shown in one cell or line of the HTML report."""
+CHART_CHARS: Final = 120
+"""Longest string drawn in a chart (a title, an axis or a category label)."""
 
-_INVISIBLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Controls (C0, DEL, C1), line/paragraph separators, bidirectional controls, and what XML 1.0 forbids beyond the
+# controls: lone surrogates and the non-characters U+FFFE / U+FFFF.
+_INVISIBLE: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+_ASTRAL: Final = re.compile("[\U00010000-\U0010ffff]")
 _NAMED: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MD_SPECIAL: Final = re.compile(r"([\\`*|~]|\[(?=\^)|\](?=[(\[:]))")
 _MD_UNDERSCORE: Final = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -65,7 +80,8 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def visible(text: str) -> str:
-    """``text`` with every control, separator and bidirectional-control character shown as an escape."""
+    """``text`` with every control, separator and bidirectional-control character shown as an escape (so are a
+    lone surrogate and U+FFFE / U+FFFF, which no UTF-8 file or XML document may hold)."""
     return _INVISIBLE.sub(_escape_char, text)
 
 
@@ -130,3 +146,16 @@ def markdown_code(text: object, *, table: bool = False, limit: int = MARKDOWN_CH
 def html_text(text: object, *, limit: int = MARKDOWN_CHARS) -> str:
     """``text`` for HTML element content or a quoted attribute value: visible, clipped, HTML-escaped."""
     return html.escape(visible(clip(str(text), limit)), quote=True)
+
+
+def chart_text(text: object, *, limit: int = CHART_CHARS) -> str:
+    """``text`` for a chart: visible and clipped to ``limit`` characters (a chart label has little room), and a
+    character outside the Basic Multilingual Plane (an emoji, say) shown as ``\\U0001f3af``.
+
+    Every string of a chart spec passes here before the spec reaches the SVG renderer: what is left holds no XML-invalid
+    character (the renderer aborts the process on one) and no bidirectional control (a label could read backwards).
+    Vega shortens a long label to fit by cutting UTF-16 code units, which can split an astral character's surrogate
+    pair, and the renderer then fails on the half; hence the escape. Not HTML-escaped: the SVG writer escapes ``<``,
+    ``>``, ``&`` and quotes itself, and the SVG is checked afterwards.
+    """
+    return _ASTRAL.sub(lambda m: f"\\U{ord(m.group()):08x}", visible(clip(str(text), limit)))

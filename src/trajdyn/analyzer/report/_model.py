@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from trajdyn._problems import InputProblem
     from trajdyn.analyzer.io import SweepData
+    from trajdyn.analyzer.report.html import HtmlContext, HtmlPart
 
 __all__ = ["InputLike", "JSONValue", "Report", "ReportContext", "ReportSection", "Scope", "SectionResult"]
 
@@ -134,6 +135,12 @@ class Report:
         """Whether any input problem was reported."""
         return bool(self.errors)
 
+    def _repr_html_(self) -> str:
+        """The HTML report as a notebook fragment (:func:`trajdyn.analyzer.report.html.render_fragment`)."""
+        from trajdyn.analyzer.report.html import render_fragment
+
+        return render_fragment(self)
+
 
 Scope = Literal["trajectory", "report"]
 
@@ -185,3 +192,14 @@ class ReportSection(ABC):
         default is none. ``playbook`` writes one JSON and one Markdown file per learning key.
         """
         return {}
+
+    def to_html(self, report: Report, ctx: HtmlContext) -> HtmlPart | None:
+        """This section's part of the HTML report (``None``: the section is left out of the page).
+
+        The default draws the built-in view of the sections trajdyn ships (``exploration``, ``dynamics``,
+        ``sensitivity``, ``playbook``, ``trends``) and, for any other, its block's numbers as tables. A new section
+        overrides it to draw its own charts: see :mod:`trajdyn.analyzer.report.html` and ``docs/report.md``.
+        """
+        from trajdyn.analyzer.report.html import builtin_part
+
+        return builtin_part(self, report, ctx)

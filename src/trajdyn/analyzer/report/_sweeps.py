@@ -24,9 +24,9 @@ from trajdyn.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-__all__ = ["SweepsOptions", "SweepsSection"]
+__all__ = ["HEADERS", "SweepsOptions", "SweepsSection", "constant_row"]
 
-_HEADERS: Final = (
+HEADERS: Final = (
     "constant",
     "best",
     "best score",
@@ -98,7 +98,8 @@ def _largest(c: Mapping[str, Any]) -> str:
     return f"{ld['from']}→{ld['to']} {ld['delta']:.4g} ({z_text})"
 
 
-def _row(c: Mapping[str, Any]) -> tuple[str, ...]:
+def constant_row(c: Mapping[str, Any]) -> tuple[str, ...]:
+    """One constant's row of the table (:data:`HEADERS`), as text."""
     means = [m for m in c.get("means") or [] if isinstance(m, int | float)]
     cliffs = c.get("cliffs") or []
     return (
@@ -191,8 +192,8 @@ class SweepsSection(ReportSection):
         ]
         for source, constants in self._by_source(block).items():
             lines += [f"### {markdown_text(source, block_start=True)}", ""]
-            lines += ["| " + " | ".join(_HEADERS) + " |", "|" + "|".join("---" for _ in _HEADERS) + "|"]
-            lines += ["| " + " | ".join(markdown_cell(x) for x in _row(c)) + " |" for c in constants]
+            lines += ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
+            lines += ["| " + " | ".join(markdown_cell(x) for x in constant_row(c)) + " |" for c in constants]
             lines.append("")
             notes = [n for c in constants for n in _notes(c)]
             proposals = [c["proposal"] for c in constants if c.get("sensitivity") == "sensitive"]
@@ -232,14 +233,14 @@ class SweepsSection(ReportSection):
         block = self._block(report)
         if block is None:
             return []
-        keep = [0, 1, 3, 4, 7, 8, 10] if width < 140 else list(range(len(_HEADERS)))
+        keep = [0, 1, 3, 4, 7, 8, 10] if width < 140 else list(range(len(HEADERS)))
         out: list[RenderableType] = []
         for source, constants in self._by_source(block).items():
             table = Table(title=terminal_text(f"Sweeps — {source}"), expand=False)
             for i in keep:
-                table.add_column(_HEADERS[i], overflow="fold")
+                table.add_column(HEADERS[i], overflow="fold")
             for c in constants:
-                cells = _row(c)
+                cells = constant_row(c)
                 style = _STYLE.get(str(c.get("sensitivity")), "")
                 table.add_row(*(terminal_text(cells[i], style=style if i == 4 else "") for i in keep))
             out.append(table)
