@@ -181,14 +181,25 @@ def read_result(
     ``fmt``: the name of a result format, or ``None`` to detect it. Records hold :data:`~trajdyn.formats.RESULT_KEYS`; a file that
     cannot be read, is of no known result format or holds no usable run gives no record and its problems.
     """
+    return _read_summary(path, fmt, "results", "benchmark result file", "result file")
+
+
+def _read_summary(
+    path: str | Path, fmt: str | None, kind: FormatKind, noun: str, what: str
+) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
+    """:func:`read_results` and :func:`read_sweep`: detect (or look up) a format of ``kind``, read the text, parse it.
+
+    ``noun`` names the kind in the problem of an unknown file ("not a NOUN trajdyn can read"), ``what`` in the problem
+    of an unreadable one ("cannot read the WHAT").
+    """
     name = str(path)
-    chosen = fmt if fmt is not None else detect_format(path, kind="results")
+    chosen = fmt if fmt is not None else detect_format(path, kind=kind)
     if chosen is None:
-        known = ", ".join(_of_kind("results"))
-        return None, [], [InputProblem(name, 0, f"not a benchmark result file trajdyn can read (known: {known})")]
-    found = _lookup(chosen, "results")
-    assert isinstance(found, ResultFormat)
-    text, problem = _read_text(path, "result file")
+        known = ", ".join(_of_kind(kind))
+        return None, [], [InputProblem(name, 0, f"not a {noun} trajdyn can read (known: {known})")]
+    found = _lookup(chosen, kind)
+    assert isinstance(found, ResultFormat | SweepFormat)
+    text, problem = _read_text(path, what)
     if problem is not None:
         return found.name, [], [problem]
     records, problems = found.parse(name, text)
@@ -212,15 +223,4 @@ def read_sweep(path: str | Path, fmt: str | None = None) -> tuple[str | None, li
     ``fmt``: the name of a sweep format, or ``None`` to detect it. Records are described by
     :data:`~trajdyn.formats.SWEEP_RECORD_KINDS`.
     """
-    name = str(path)
-    chosen = fmt if fmt is not None else detect_format(path, kind="sweeps")
-    if chosen is None:
-        known = ", ".join(_of_kind("sweeps"))
-        return None, [], [InputProblem(name, 0, f"not a sweep summary trajdyn can read (known: {known})")]
-    found = _lookup(chosen, "sweeps")
-    assert isinstance(found, SweepFormat)
-    text, problem = _read_text(path, "sweep summary")
-    if problem is not None:
-        return found.name, [], [problem]
-    records, problems = found.parse(name, text)
-    return found.name, records, problems
+    return _read_summary(path, fmt, "sweeps", "sweep summary", "sweep summary")
