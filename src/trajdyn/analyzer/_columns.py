@@ -69,6 +69,10 @@ INPUT_TOKENS: Final = "input_tokens"  # Int64
 OUTPUT_TOKENS: Final = "output_tokens"  # Int64
 COST: Final = "cost"  # Float64, US dollars as the producer recorded them (null when not recorded)
 N_STEPS: Final = "n_steps"  # UInt32/Int64
+SWEEP_KNOB: Final = "sweep_knob"  # Utf8: trajdyn.knob on the root span (a sweep run's constant)
+SWEEP_VALUE: Final = "sweep_value"  # Utf8: trajdyn.value on the root span (the constant's value in that run)
+KNOB_DEFAULT: Final = "knob_default"  # Utf8: the swept knob's current default (canonical string)
+SWEEP_DEGENERATE: Final = "sweep_degenerate"  # Boolean: the run's scenario is degenerate (counted, never scored)
 
 PHASE: Final = "phase"  # Utf8
 ITERATION: Final = "iteration"  # Int64
@@ -107,6 +111,10 @@ TRAJECTORY_COLUMNS: Final[dict[str, str]] = {
     INPUT_TOKENS: C.GEN_AI_USAGE_INPUT_TOKENS,
     OUTPUT_TOKENS: C.GEN_AI_USAGE_OUTPUT_TOKENS,
     COST: C.COST,
+    SWEEP_KNOB: C.KNOB,
+    SWEEP_VALUE: C.VALUE,
+    KNOB_DEFAULT: C.KNOB_DEFAULT,
+    SWEEP_DEGENERATE: C.SWEEP_DEGENERATE,
 }
 """trajectories-frame column → the root-span attribute it is read from."""
 

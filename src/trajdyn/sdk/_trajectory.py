@@ -505,6 +505,11 @@ class Trajectory:
         """Set ``trajdyn.reward`` on the root span."""
         self._span.set_attribute(C.REWARD, float(reward))
 
+    def set_degenerate(self, degenerate: bool = True) -> None:
+        """Set ``trajdyn.sweep.degenerate`` on the root span: this sweep run's scenario is degenerate (counted by the
+        ``sweeps`` section, never scored; docs/sdk.md#sweep-runs)."""
+        self._span.set_attribute(C.SWEEP_DEGENERATE, bool(degenerate))
+
     def set_learning_key(self, learning_key: str) -> None:
         """Set ``trajdyn.learning_key`` on the root span (when it is known only after the trajectory started)."""
         self._span.set_attribute(C.LEARNING_KEY, scrub_value(str(learning_key)))

@@ -37,8 +37,10 @@ SWEEP_CONSTANT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "reported_best_value": pl.Utf8(),
     "reported_best_score": pl.Float64(),
     "reported_cliffs": pl.Utf8(),
+    "objective": pl.Utf8(),
 }
-"""One row per swept constant: its counts, and what the file claimed (best value, cliffs as JSON)."""
+"""One row per swept constant: its counts, what the file claimed (best value, cliffs as JSON), and the objective its
+runs declared (spans of sweep runs; null for a file that does not say: the section's option applies)."""
 SWEEP_PAIR_SCHEMA: Final[dict[str, pl.DataType]] = {
     "source": pl.Utf8(),
     "pair": pl.Utf8(),
@@ -67,6 +69,18 @@ class SweepData:
             pl.DataFrame(schema=SWEEP_CONSTANT_SCHEMA),
             pl.DataFrame(schema=SWEEP_PAIR_SCHEMA),
             [],
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[SweepData]) -> SweepData:
+        """The frames and problems of ``parts`` together, in order."""
+        if not parts:
+            return cls.empty()
+        return cls(
+            pl.concat([p.points for p in parts], how="vertical_relaxed"),
+            pl.concat([p.constants for p in parts], how="vertical_relaxed"),
+            pl.concat([p.pairs for p in parts], how="vertical_relaxed"),
+            [e for p in parts for e in p.errors],
         )
 
 

@@ -5,7 +5,8 @@ Input: the sweep frames of :class:`trajdyn.analyzer.io.SweepData` (points: a sco
 replicates optional; constants: counts and the file's own claims; pairs: two-constant grids). Output: JSON-ready
 dicts, one per (source, constant) and one per (source, pair). Definitions:
 
-- **mean** ``m_v`` of a value: the mean of its train scores (every score when no split is given). Values are ordered
+- **mean** ``m_v`` of a value: the mean of its train scores (a score without a split is a train score; ``test`` scores
+  are left out: a test split is for the user's own last check, never for choosing). Values are ordered
   by number when every value is a number, else as swept.
 - **noise** σ: with replicates (any value scored ≥ 2 times), the pooled within-value SD, and ``SE_v = σ/√n_v``;
   without, the robust scale of the curve's pseudo-residuals (:func:`trajdyn.analyzer.stats.pseudo_residual_sd`),
@@ -22,8 +23,11 @@ dicts, one per (source, constant) and one per (source, pair). Definitions:
   never a cliff. ``largest_drop`` reports the largest Δ with its z whether or not it is a cliff.
 - **best value**: the argmax of ``s·m`` (the first in sweep order on ties); **proposal**: the best value against the
   default (when known) with the train delta and its z; **validation**: when validation scores exist for both, the
-  delta's Welch interval at ``1 − alpha``; accepted when its lower bound exceeds ``min_effect`` and the best value
-  is not next to a cliff.
+  delta's interval at ``1 − alpha``: the paired t interval of the per-scenario differences when both values ran on
+  the same ≥ 2 scenarios (:func:`trajdyn.analyzer.stats.paired_t_interval`; scenarios run by one value only are
+  left out), else the Welch interval of all their scores; accepted when its lower bound exceeds ``min_effect`` and
+  the best value is not next to a cliff.
+- **objective**: the one the constant's runs declared (spans of sweep runs, :mod:`.sweep_runs`), else the option.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ if TYPE_CHECKING:
 __all__ = ["SENSITIVITY_LABELS", "SweepSettings", "analyze_sweeps"]
 
 SENSITIVITY_LABELS: Final = ("sensitive", "within-noise", "insufficient-data")
+_TRAIN: Final = C.SPLITS[0]
 _VALIDATION: Final = C.SPLITS[1]
+_NO_SCENARIO: Final = "\x00"
+"""Scenario key of scores without a scenario id: never paired."""
 _MAD_EFFICIENCY: Final = 0.37
 """Asymptotic efficiency of the MAD against the SD for normal data: the curve's noise estimate from ``k − 2``
 pseudo-residuals is worth about ``0.37 (k − 2)`` degrees of freedom, used for its t quantiles."""
@@ -106,7 +113,9 @@ class _Curve:
     dof: float | None = None
 
 
-def _curve(scores: Mapping[str, list[float]], order: Mapping[str, int]) -> _Curve:
+def _curve(
+    scores: Mapping[str, list[float]], order: Mapping[str, int], scenarios: Mapping[str, list[str]] | None = None
+) -> _Curve:
     values = list(scores)
     nums = [_number(v) for v in values]
     numeric = all(n is not None for n in nums) and len({n for n in nums}) == len(nums)
@@ -118,6 +127,20 @@ def _curve(scores: Mapping[str, list[float]], order: Mapping[str, int]) -> _Curv
     ns = [len(scores[v]) for v in values]
     x = [float(v) for v in values] if numeric else [float(i) for i in range(len(values))]
     if any(n >= 2 for n in ns):
+        blocked = _blocked(values, scores, scenarios) if scenarios is not None else None
+        if blocked is not None:
+            adjusted, noise, dof = blocked
+            return _Curve(
+                values,
+                x,
+                numeric,
+                adjusted,
+                ns,
+                [noise / math.sqrt(n) for n in ns],
+                noise,
+                "replicates-by-scenario",
+                dof,
+            )
         ss = math.fsum(math.fsum((s - m) ** 2 for s in scores[v]) for v, m in zip(values, means, strict=True))
         dof = sum(n - 1 for n in ns)
         noise = math.sqrt(ss / dof)
@@ -127,6 +150,38 @@ def _curve(scores: Mapping[str, list[float]], order: Mapping[str, int]) -> _Curv
     sd = pseudo_residual_sd(x, means)
     se = None if sd is None else [sd] * len(values)
     return _Curve(values, x, numeric, means, ns, se, sd, "curve", _MAD_EFFICIENCY * (len(values) - 2))
+
+
+def _blocked(
+    values: Sequence[str], scores: Mapping[str, list[float]], scenarios: Mapping[str, list[str]]
+) -> tuple[list[float], float, int] | None:
+    """The additive value + scenario fit (:func:`trajdyn.analyzer.stats.blocked_noise`) when every score's scenario
+    was run by 2 or more values and there are at least 2 such scenarios; ``None`` otherwise (scores without a
+    scenario are never blocked)."""
+    seen: dict[str, set[str]] = {}
+    for v in values:
+        for sc in scenarios.get(v) or []:
+            seen.setdefault(sc, set()).add(v)
+    shared = sorted(sc for sc, vs in seen.items() if len(vs) >= 2 and sc != _NO_SCENARIO)
+    if (
+        len(shared) < 2
+        or len(shared) != len(seen)
+        or any(len(scenarios.get(v) or []) != len(scores[v]) for v in values)
+    ):
+        return None
+    from trajdyn.analyzer.stats import blocked_noise
+
+    index = {sc: i for i, sc in enumerate(shared)}
+    levels: list[int] = []
+    blocks: list[int] = []
+    ys: list[float] = []
+    for i, v in enumerate(values):
+        for sc, y in zip(scenarios[v], scores[v], strict=True):
+            if sc in index:
+                levels.append(i)
+                blocks.append(index[sc])
+                ys.append(y)
+    return blocked_noise(levels, blocks, ys, len(values))
 
 
 def _z(delta: float, se_a: float, se_b: float) -> float | None:
@@ -187,28 +242,49 @@ def _distance(c: _Curve, best: int, cliffs: Sequence[dict[str, Any]]) -> dict[st
 
 
 def _validation(
-    val: Mapping[str, list[float]], best: str, default: str | None, sign: float, s: SweepSettings
+    val: Mapping[str, Mapping[str, list[float]]], best: str, default: str | None, sign: float, s: SweepSettings
 ) -> dict[str, Any] | None:
     if default is None or best == default:
         return None
-    a, b = val.get(best) or [], val.get(default) or []
-    if len(a) < 2 or len(b) < 2:
-        return None
+    by_a, by_b = val.get(best) or {}, val.get(default) or {}
+    a = [x for xs in by_a.values() for x in xs]
+    b = [x for xs in by_b.values() for x in xs]
+    shared = sorted(set(by_a) & set(by_b) - {_NO_SCENARIO})
     import numpy as np
 
-    from trajdyn.analyzer.stats import welch_interval
+    from trajdyn.analyzer.stats import paired_t_interval, welch_interval
 
+    if len(shared) >= 2:  # both values ran on the same scenarios: the paired interval, by scenario
+        diffs = [math.fsum(by_a[k]) / len(by_a[k]) - math.fsum(by_b[k]) / len(by_b[k]) for k in shared]
+        paired = paired_t_interval(diffs, 1 - s.alpha)
+        if paired is not None:
+            mean, low, high = paired
+            if sign < 0:
+                low, high = -high, -low
+            return {
+                "method": "paired",
+                "delta": sign * mean,
+                "ci": [low, high],
+                "confidence": 1 - s.alpha,
+                "n_best": len(a),
+                "n_default": len(b),
+                "n_pairs": len(shared),
+            }
+    if len(a) < 2 or len(b) < 2:
+        return None
     ma, mb = float(np.mean(a)), float(np.mean(b))
     lo, hi = welch_interval(ma, float(np.var(a, ddof=1)), len(a), mb, float(np.var(b, ddof=1)), len(b), 1 - s.alpha)
     low, high = float(lo), float(hi)
     if sign < 0:
         low, high = -high, -low
     return {
+        "method": "welch",
         "delta": sign * (ma - mb),
         "ci": [low, high],
         "confidence": 1 - s.alpha,
         "n_best": len(a),
         "n_default": len(b),
+        "n_pairs": 0,
     }
 
 
@@ -216,14 +292,16 @@ def _constant(
     source: str,
     name: str,
     train: Mapping[str, list[float]],
-    val: Mapping[str, list[float]],
+    train_scenarios: Mapping[str, list[str]],
+    val: Mapping[str, Mapping[str, list[float]]],
     order: Mapping[str, int],
     meta: Mapping[str, Any],
     default: str | None,
     s: SweepSettings,
 ) -> dict[str, Any]:
-    sign = 1.0 if s.objective == C.OBJECTIVE_MAXIMIZE else -1.0
-    c = _curve(train, order)
+    objective = str(meta.get("objective") or s.objective)
+    sign = 1.0 if objective == C.OBJECTIVE_MAXIMIZE else -1.0
+    c = _curve(train, order, train_scenarios)
     k = len(c.values)
     cliffs, largest = _cliffs(c, sign, s)
     best = max(range(k), key=lambda i: (sign * c.means[i], -i)) if k else None
@@ -257,6 +335,7 @@ def _constant(
     return {
         "source": source,
         "name": name,
+        "objective": objective,
         "default": default,
         "best_value": best_value,
         "best_score": best_score,
@@ -378,18 +457,25 @@ def analyze_sweeps(data: SweepData, settings: SweepSettings | None = None) -> di
         return None
     defaults = dict(s.defaults)
     meta = {(r["source"], r["constant"]): r for r in data.constants.iter_rows(named=True)}
-    pts = data.points.with_columns(pl.col("split").fill_null("train"))
+    pts = data.points.with_columns(pl.col("split").fill_null(_TRAIN), pl.col("scenario").fill_null(_NO_SCENARIO))
     constants: list[dict[str, Any]] = []
     for (source, name), group in pts.group_by("source", "constant", maintain_order=True):
         order: dict[str, int] = {}
         train: dict[str, list[float]] = {}
-        val: dict[str, list[float]] = {}
-        for value, o, score, split in group.select("value", "order", "score", "split").iter_rows():
+        train_scenarios: dict[str, list[str]] = {}
+        val: dict[str, dict[str, list[float]]] = {}
+        for value, o, score, split, scenario in group.select(
+            "value", "order", "score", "split", "scenario"
+        ).iter_rows():
             order.setdefault(value, o if o is not None else len(order))
-            (val if split == _VALIDATION else train).setdefault(value, []).append(score)
+            if split == _TRAIN:
+                train.setdefault(value, []).append(score)
+                train_scenarios.setdefault(value, []).append(scenario)
+            elif split == _VALIDATION:
+                val.setdefault(value, {}).setdefault(scenario, []).append(score)
         row = meta.get((source, name), {})
         default = defaults.get(str(name), row.get("default"))
-        constants.append(_constant(str(source), str(name), train, val, order, row, default, s))
+        constants.append(_constant(str(source), str(name), train, train_scenarios, val, order, row, default, s))
     return {
         "objective": s.objective,
         "alpha": s.alpha,

@@ -3,7 +3,8 @@
 
 Options: :class:`SweepsOptions` (set by ``trajdyn-analyze --sweep-objective / --sweep-min-effect /
 --sweep-cliff-drop / --sweep-default NAME=VALUE``). Present when the inputs hold a sweep summary (popoto's
-``sweep_*.json``); otherwise left out of the report. Nothing is ever written back to the user's constants: the
+``sweep_*.json``) or spans of sweep runs (a constant and its value on each run's root span: see
+:mod:`trajdyn.analyzer.metrics.sweep_runs`); otherwise left out of the report. Nothing is ever written back to the user's constants: the
 proposal is text.
 """
 
@@ -159,11 +160,13 @@ class SweepsSection(ReportSection):
         return (SweepsOptions,)
 
     def compute(self, ctx: ReportContext) -> SectionResult:
-        if ctx.sweeps is None:
-            return SectionResult(block=None)
+        from trajdyn.analyzer.io import SweepData
+        from trajdyn.analyzer.metrics.sweep_runs import sweep_runs
         from trajdyn.analyzer.metrics.sweeps import analyze_sweeps
 
-        block = analyze_sweeps(ctx.sweeps, ctx.options.get(SweepsOptions).settings())
+        runs = sweep_runs(ctx.steps, ctx.trajectories)
+        data = SweepData.concat([d for d in (ctx.sweeps, runs) if d is not None])
+        block = analyze_sweeps(data, ctx.options.get(SweepsOptions).settings())
         return SectionResult(block=block)
 
     def _block(self, report: Report) -> dict[str, Any] | None:

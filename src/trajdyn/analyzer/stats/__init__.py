@@ -14,11 +14,13 @@ Definitions and references in ``docs/metrics/statistics.md``. Grouped by what th
 * resampling (:mod:`._resample`) — bootstrap draws and intervals, permutation p-values, :func:`mean_interval`,
   :func:`mean_difference`, :func:`median_shift`, :func:`stratified_difference` (cluster bootstrap and
   within-stratum permutation test);
-* intervals (:mod:`._intervals`) — :func:`jeffreys_interval`, :func:`wilson_interval`, :func:`welch_interval`;
+* intervals (:mod:`._intervals`) — :func:`jeffreys_interval`, :func:`wilson_interval`, :func:`welch_interval`,
+  :func:`paired_t_interval`;
 * 2×2 tables (:mod:`._contingency`) — :func:`fisher_exact_p`;
 * reweighted fusion (:mod:`._fusion`) — :func:`fuse` (Hájek mean, Kish ESS, Jeffreys-mixture and stratified
   bootstrap-t intervals, Manski bounds; ``docs/metrics/fusion.md``);
-* noise of a curve without replicates (:mod:`._noise`) — :func:`pseudo_residual_sd`.
+* noise of a curve without replicates (:mod:`._noise`) — :func:`pseudo_residual_sd`; of replicates on shared blocks —
+  :func:`blocked_noise`.
 
 scipy does the work wherever it already does it (Kendall's exact null, Sen's interval, Student's t and Beta
 quantiles); the functions here add what it lacks (batches of series, NaN-tolerant families, seeded resampling
@@ -71,9 +73,9 @@ from trajdyn.analyzer.stats._fusion import (
     stratum_summary,
     task_weights,
 )
-from trajdyn.analyzer.stats._intervals import jeffreys_interval, welch_interval, wilson_interval
+from trajdyn.analyzer.stats._intervals import jeffreys_interval, paired_t_interval, welch_interval, wilson_interval
 from trajdyn.analyzer.stats._multiple import benjamini_hochberg
-from trajdyn.analyzer.stats._noise import MAD_NORMAL, pseudo_residual_sd
+from trajdyn.analyzer.stats._noise import MAD_NORMAL, blocked_noise, pseudo_residual_sd
 from trajdyn.analyzer.stats._resample import (
     BOOTSTRAP_RESAMPLES,
     SEED,
@@ -130,6 +132,7 @@ __all__ = [
     "ar1_paths",
     "ar1_sieve_resample",
     "benjamini_hochberg",
+    "blocked_noise",
     "bootstrap_counts",
     "bootstrap_indices",
     "bootstrap_p_value",
@@ -156,6 +159,7 @@ __all__ = [
     "median_shift",
     "null_z_score",
     "ols_slope",
+    "paired_t_interval",
     "percentile_interval",
     "permutation_p_value",
     "phi_quantile_level",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["jeffreys_interval", "welch_interval", "wilson_interval"]
+__all__ = ["jeffreys_interval", "paired_t_interval", "welch_interval", "wilson_interval"]
 
 Array = npt.NDArray[np.float64]
 
@@ -97,3 +97,24 @@ def welch_interval(
     bad = (c1 < 2) | (c0 < 2)
     diff = m1 - m0
     return np.where(bad, np.nan, diff - half), np.where(bad, np.nan, diff + half)
+
+
+def paired_t_interval(differences: npt.ArrayLike, confidence: float) -> tuple[float, float, float] | None:
+    """Paired Student t interval of the mean of per-unit differences: ``(mean, low, high)``.
+
+    ``d̄ ± t_{n−1}(0.5 + confidence/2) · s/√n`` with ``s`` the differences' sample SD (Student 1908): a central
+    ``confidence`` interval, as :func:`welch_interval`; a point when every difference is the same (s = 0). ``None``
+    with fewer than 2 finite differences. (The SDK's Ratchet computes the same interval in pure Python, one-sided:
+    :func:`trajdyn.sweeps.paired_t_interval`.)
+    """
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    n = d.size
+    if n < 2:
+        return None
+    mean = float(np.mean(d))
+    se = float(np.std(d, ddof=1)) / math.sqrt(n)
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, n - 1)) * se if se > 0 else 0.0
+    return mean, mean - half, mean + half

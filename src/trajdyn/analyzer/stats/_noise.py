@@ -7,6 +7,10 @@ an inner point is its distance from the straight line through its two neighbours
 is ``σ²(1 + w_i² + (1 − w_i)²)`` where ``f`` is locally linear. Scaled to unit variance and summarised by
 ``1.4826 · median |r̃_i|`` (the MAD consistency constant for a normal), one cliff or kink in the curve moves the
 estimate little. See docs/metrics/sweeps.md#noise.
+
+Noise of replicates run on shared blocks (the same scenarios at every value of a sweep): :func:`blocked_noise` fits the
+additive two-way model ``y = α_level + β_block + ε`` by least squares, so that the blocks' own spread (a hard scenario
+is hard at every value) is not taken for noise.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["MAD_NORMAL", "pseudo_residual_sd"]
+__all__ = ["MAD_NORMAL", "blocked_noise", "pseudo_residual_sd"]
 
 _ROUNDING: Final = 1e-12
 
@@ -44,3 +48,35 @@ def pseudo_residual_sd(x: Sequence[float], y: Sequence[float]) -> float | None:
     if value <= _ROUNDING * max(1.0, float(np.max(np.abs(ys)))):
         return 0.0  # floating-point rounding of an exactly linear or flat curve, not noise
     return value if math.isfinite(value) else None
+
+
+def blocked_noise(
+    levels: Sequence[int], blocks: Sequence[int], y: Sequence[float], n_levels: int
+) -> tuple[list[float], float, int] | None:
+    """Least-squares fit of ``y = α_level + β_block + ε`` (no interaction): ``(adjusted means, σ̂, degrees of freedom)``.
+
+    ``levels`` are ``0 … n_levels−1`` and ``blocks`` ``0 … m−1`` per observation. The adjusted mean of a level is
+    ``α_level + mean_b β_b`` (the level's mean over the average block; its plain mean when every level ran on every
+    block once), ``σ̂² = RSS / (N − rank)``. ``None`` when the residual has no degrees of freedom, a level has no
+    observation, or fewer than 2 blocks are given.
+    """
+    lv = np.asarray(levels, dtype=np.int64)
+    bl = np.asarray(blocks, dtype=np.int64)
+    ys = np.asarray(y, dtype=np.float64)
+    m = int(bl.max()) + 1 if bl.size else 0
+    if m < 2 or ys.size != lv.size or ys.size != bl.size or np.bincount(lv, minlength=n_levels).min() == 0:
+        return None
+    design = np.zeros((ys.size, n_levels + m - 1), dtype=np.float64)
+    design[np.arange(ys.size), lv] = 1.0
+    rows = np.flatnonzero(bl > 0)
+    design[rows, n_levels + bl[rows] - 1] = 1.0
+    coef, _, rank, _ = np.linalg.lstsq(design, ys, rcond=None)
+    dof = int(ys.size - rank)
+    if dof <= 0 or rank < n_levels + m - 1:
+        return None
+    resid = ys - design @ coef
+    sigma = math.sqrt(float(resid @ resid) / dof)
+    shift = float(np.sum(coef[n_levels:])) / m  # mean block effect (block 0's is 0)
+    if sigma <= _ROUNDING * max(1.0, float(np.max(np.abs(ys)))):
+        sigma = 0.0
+    return [float(a) + shift for a in coef[:n_levels]], sigma, dof
