@@ -50,6 +50,14 @@ def _playbook(directory: Path) -> list[str]:
     return [str(write_spans(path, sessions, steps=2, source=Path("/golden/playbook.jsonl")))]
 
 
+def _sweep_runs(directory: Path) -> list[str]:
+    """Spans of sweep runs written by the real SDK (fixed ids, timestamps renumbered by rank): a planted cliff, a
+    flat null, a rise whose best value beats its default on validation, errors and degenerate runs."""
+    from tests.analyzer.metrics.sweeps._span_sweeps import write_sweep_spans
+
+    return [str(write_sweep_spans(directory / "sweep.jsonl"))]
+
+
 def _lines(name: str, spans: Callable[[], list[dict[str, Any]]]) -> Builder:
     def build(directory: Path) -> list[str]:
         return write_lines(directory / name, lines_of(spans(), [512]))
@@ -145,6 +153,7 @@ CASES: tuple[Case, ...] = (
     Case("synthetic-order-contract", build=_lines("contract", contract_spans)),
     Case("synthetic-mixed-loops", build=_lines("mixed", lambda: seeded_spans(2026, 16))),
     Case("synthetic-playbook", build=_playbook),
+    Case("synthetic-sweep-runs", build=_sweep_runs),
 )
 
 

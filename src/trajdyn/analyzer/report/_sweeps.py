@@ -25,7 +25,7 @@ from trajdyn.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-__all__ = ["HEADERS", "SweepsOptions", "SweepsSection", "constant_row"]
+__all__ = ["HEADERS", "VALIDATION_HEADERS", "SweepsOptions", "SweepsSection", "constant_row", "validation_row"]
 
 HEADERS: Final = (
     "constant",
@@ -40,6 +40,8 @@ HEADERS: Final = (
     "ok / errors / degenerate",
     "decision",
 )
+VALIDATION_HEADERS: Final = ("constant", "best vs default", "interval", "delta", "CI", "runs", "decision", "reason")
+"""Columns of the validation table: one row per constant whose best value and default both ran on validation."""
 _STYLE: Final = {"sensitive": "bold", "within-noise": "", "insufficient-data": "dim"}
 
 
@@ -115,6 +117,39 @@ def constant_row(c: Mapping[str, Any]) -> tuple[str, ...]:
         _largest(c),
         f"{_count(c.get('n_points'))} / {_count(c.get('n_errors'))} / {_count(c.get('n_degenerate'))}",
         str(c.get("decision")),
+    )
+
+
+def validation_row(c: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """One constant's row of the validation table (:data:`VALIDATION_HEADERS`), or ``None`` without a validation."""
+    v = c.get("validation")
+    if not isinstance(v, Mapping):
+        return None
+    ci = v.get("ci") or [None, None]
+    conf = v.get("confidence")
+    method = str(v.get("method") or "welch")
+    pairs = v.get("n_pairs")
+    runs = f"{_count(v.get('n_best'))} / {_count(v.get('n_default'))}"
+    return (
+        str(c["name"]),
+        f"{c.get('best_value')} vs {c.get('default')}",
+        f"{method} by scenario" if method == "paired" else method,
+        _num(v.get("delta")),
+        f"[{_num(ci[0])}, {_num(ci[1])}]"
+        + (f" at {fmt_num(100 * conf)} %" if isinstance(conf, int | float) and not isinstance(conf, bool) else ""),
+        runs + (f" ({pairs} pairs)" if method == "paired" and isinstance(pairs, int) else ""),
+        str(c.get("decision")),
+        str(c.get("reason")),
+    )
+
+
+def _blocked_note(constants: list[dict[str, Any]]) -> str | None:
+    names = [str(c["name"]) for c in constants if c.get("noise_source") == "replicates-by-scenario"]
+    if not names:
+        return None
+    return (
+        f"Noise of {', '.join(names)}: from replicates with the scenarios' own effects removed (every value ran on "
+        "the same scenarios; means adjusted to the average scenario)."
     )
 
 
@@ -198,7 +233,18 @@ class SweepsSection(ReportSection):
             lines += ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
             lines += ["| " + " | ".join(markdown_cell(x) for x in constant_row(c)) + " |" for c in constants]
             lines.append("")
-            notes = [n for c in constants for n in _notes(c)]
+            validated = [r for r in (validation_row(c) for c in constants) if r is not None]
+            if validated:
+                lines += [
+                    "Validation of the best train value against the default:",
+                    "",
+                    "| " + " | ".join(VALIDATION_HEADERS) + " |",
+                    "|" + "|".join("---" for _ in VALIDATION_HEADERS) + "|",
+                ]
+                lines += ["| " + " | ".join(markdown_cell(x) for x in r) + " |" for r in validated]
+                lines.append("")
+            blocked = _blocked_note(constants)
+            notes = [*([blocked] if blocked else []), *(n for c in constants for n in _notes(c))]
             proposals = [c["proposal"] for c in constants if c.get("sensitivity") == "sensitive"]
             for note in notes[:max_detail]:
                 lines.append(f"- {markdown_text(note)}")
@@ -247,6 +293,15 @@ class SweepsSection(ReportSection):
                 style = _STYLE.get(str(c.get("sensitivity")), "")
                 table.add_row(*(terminal_text(cells[i], style=style if i == 4 else "") for i in keep))
             out.append(table)
-            for note in [n for c in constants for n in _notes(c)][:max_detail]:
+            validated = [r for r in (validation_row(c) for c in constants) if r is not None]
+            if validated:
+                vt = Table(title=terminal_text(f"Validation — {source}"), expand=False)
+                for h in VALIDATION_HEADERS:
+                    vt.add_column(h, overflow="fold")
+                for r in validated:
+                    vt.add_row(*(terminal_text(x) for x in r))
+                out.append(vt)
+            blocked = _blocked_note(constants)
+            for note in [*([blocked] if blocked else []), *(n for c in constants for n in _notes(c))][:max_detail]:
                 out.append(terminal_text(note))
         return out

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from trajdyn.analyzer.report._format import fmt_num
 from trajdyn.analyzer.report._model import Report
-from trajdyn.analyzer.report._sweeps import HEADERS, constant_row
+from trajdyn.analyzer.report._sweeps import HEADERS, VALIDATION_HEADERS, constant_row, validation_row
 from trajdyn.analyzer.report.html import _charts as charts
 from trajdyn.analyzer.report.html._common import capped_table, finite, objects
 from trajdyn.analyzer.report.html._markup import Markup, el, join
@@ -119,4 +119,8 @@ def sweeps_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
                 what="constants",
             )
         )
+        validated = [list(r) for r in (validation_row(c) for c in items) if r is not None]
+        if validated:
+            pieces.append(el("p", "Validation of the best train value against the default:", class_="muted"))
+            pieces.append(capped_table(VALIDATION_HEADERS, validated, limit=ctx.options.table_rows, what="constants"))
     return HtmlPart("sweeps", "Sweeps", join(pieces), headlines, findings)
