@@ -6,6 +6,8 @@ Light: the OpenTelemetry side (:class:`trajdyn.Trajectory`) is imported on the f
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING, Any
 
 from trajdyn import conventions as C
@@ -19,6 +21,14 @@ if TYPE_CHECKING:
 __all__ = ["sweep_attributes", "sweep_run"]
 
 
+def _canonical(knob: str, what: str, value: object) -> str:
+    finite = not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isfinite(float(value))
+    text = canonical_value(value) if finite else None
+    if text is None:
+        raise ConfigurationError(f"knob {knob!r}: expected a {what} with a canonical string, got {value!r}")
+    return text
+
+
 def sweep_attributes(
     knob: str, value: object, *, default: object = None, degenerate: bool | None = None
 ) -> dict[str, Any]:
@@ -26,19 +36,14 @@ def sweep_attributes(
     ``trajdyn.knob.default`` (canonical) and ``trajdyn.sweep.degenerate``.
 
     Raises:
-        ConfigurationError: an empty knob name, or a value or default with no canonical string (``None``, NaN …).
+        ConfigurationError: an empty knob name, or a value or default with no canonical string (``None``, a
+            non-finite number).
     """
     if not isinstance(knob, str) or not knob:
         raise ConfigurationError(f"expected a non-empty knob name, got {knob!r}")
-    text = canonical_value(value)
-    if text is None:
-        raise ConfigurationError(f"knob {knob!r}: expected a value with a canonical string, got {value!r}")
-    attributes: dict[str, Any] = {C.KNOB: knob, C.VALUE: text}
+    attributes: dict[str, Any] = {C.KNOB: knob, C.VALUE: _canonical(knob, "value", value)}
     if default is not None:
-        default_text = canonical_value(default)
-        if default_text is None:
-            raise ConfigurationError(f"knob {knob!r}: expected a default with a canonical string, got {default!r}")
-        attributes[C.KNOB_DEFAULT] = default_text
+        attributes[C.KNOB_DEFAULT] = _canonical(knob, "default", default)
     if degenerate is not None:
         attributes[C.SWEEP_DEGENERATE] = bool(degenerate)
     return attributes
