@@ -8,7 +8,10 @@ dicts, one per (source, constant) and one per (source, pair). Definitions:
 - **mean** ``m_v`` of a value: the mean of its train scores (a score without a split is a train score; ``test`` scores
   are left out: a test split is for the user's own last check, never for choosing). Values are ordered
   by number when every value is a number, else as swept.
-- **noise** σ: with replicates (any value scored ≥ 2 times), the pooled within-value SD, and ``SE_v = σ/√n_v``;
+- **noise** σ: with replicates on shared scenarios (every scored scenario run at ≥ 2 values, ≥ 2 such scenarios),
+  the residual SD of the additive value + scenario fit (:func:`trajdyn.analyzer.stats.blocked_noise`; the means
+  are then the values' adjusted means), ``SE_v = σ/√n_v``, ``noise_source = "replicates-by-scenario"``; with other
+  replicates (any value scored ≥ 2 times), the pooled within-value SD, and ``SE_v = σ/√n_v``;
   without, the robust scale of the curve's pseudo-residuals (:func:`trajdyn.analyzer.stats.pseudo_residual_sd`),
   ``SE_v = σ`` (each point is one mean). Fewer than 3 values and no replicates: no noise, ``insufficient-data``.
 - **spread** ``max m − min m``; **sensitive** when ``spread ≥ min_effect`` and
