@@ -22,7 +22,7 @@ __all__ = ["sweep_attributes", "sweep_run"]
 
 
 def _canonical(knob: str, what: str, value: object) -> str:
-    finite = not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isfinite(float(value))
+    finite = isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isfinite(float(value))
     text = canonical_value(value) if finite else None
     if text is None:
         raise ConfigurationError(f"knob {knob!r}: expected a {what} with a canonical string, got {value!r}")
