@@ -427,7 +427,7 @@ def _pairs(pairs: pl.DataFrame, s: SweepSettings) -> list[dict[str, Any]]:
     sign = 1.0 if s.objective == C.OBJECTIVE_MAXIMIZE else -1.0
     cells = (
         pairs.group_by("source", "pair", "constant_a", "constant_b", "value_a", "value_b", maintain_order=True)
-        .agg(pl.col("score").mean().alias("mean"), pl.len().alias("n"))
+        .agg(pl.col("score").mean().alias("mean"), pl.len().alias("n"), pl.col("score").std().alias("sd"))
         .sort("source", "pair", maintain_order=True)
     )
     out: list[dict[str, Any]] = []
@@ -446,6 +446,10 @@ def _pairs(pairs: pl.DataFrame, s: SweepSettings) -> list[dict[str, Any]]:
                 "best": {"value_a": best["value_a"], "value_b": best["value_b"], "score": best["mean"]},
                 "worst": {"value_a": worst["value_a"], "value_b": worst["value_b"], "score": worst["mean"]},
                 "spread": abs(best["mean"] - worst["mean"]),
+                "cells": [
+                    {"value_a": r["value_a"], "value_b": r["value_b"], "mean": r["mean"], "n": r["n"], "sd": r["sd"]}
+                    for r in rows
+                ],
             }
         )
     return out

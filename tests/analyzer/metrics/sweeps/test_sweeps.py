@@ -156,3 +156,24 @@ def test_popoto_real_summaries(external: Path) -> None:
     assert [(c["from"], c["to"], c["z"]) for c in acf["cliffs"]] == [("1.0", "1.2", None)]
     assert math.isclose(acf["cliffs"][0]["delta"], 0.22686023987713977, abs_tol=1e-12)
     assert old["score_weights"]["values"][0] == '{"relevance":1.0}'
+
+
+def test_pairwise_lists_the_full_grid(external: Path) -> None:
+    """popoto's older file: each two-constant grid's 9 cells are listed, their counts add up to the points read, the
+    best and worst are among them, and each cell's SD is that of its points."""
+    data, _ = read_sweeps([str(external / "popoto-sweep_20260325_151421.json")])
+    block = analyze_sweeps(data)
+    assert block is not None and len(block["pairwise"]) == 9
+    for p in block["pairwise"]:
+        cells = p["cells"]
+        assert len(cells) == p["n_cells"] == 9 and sum(c["n"] for c in cells) == p["n_points"]
+        assert max(c["mean"] for c in cells) == p["best"]["score"]
+        assert min(c["mean"] for c in cells) == p["worst"]["score"]
+    first = block["pairwise"][0]
+    cell = first["cells"][0]
+    scores = data.pairs.filter(
+        (data.pairs["pair"] == first["name"])
+        & (data.pairs["value_a"] == cell["value_a"])
+        & (data.pairs["value_b"] == cell["value_b"])
+    )["score"].to_list()
+    assert cell["sd"] == pytest.approx(float(np.std(scores, ddof=1)), abs=1e-12)
