@@ -460,7 +460,7 @@ def analyze_sweeps(data: SweepData, settings: SweepSettings | None = None) -> di
     import polars as pl
 
     s = settings or SweepSettings()
-    if data.points.height == 0 and data.pairs.height == 0:
+    if data.points.height == 0 and data.pairs.height == 0 and data.constants.height == 0:
         return None
     defaults = dict(s.defaults)
     meta = {(r["source"], r["constant"]): r for r in data.constants.iter_rows(named=True)}
@@ -483,6 +483,11 @@ def analyze_sweeps(data: SweepData, settings: SweepSettings | None = None) -> di
         row = meta.get((source, name), {})
         default = defaults.get(str(name), row.get("default"))
         constants.append(_constant(str(source), str(name), train, train_scenarios, val, order, row, default, s))
+    seen = {(c["source"], c["name"]) for c in constants}
+    for key, row in meta.items():  # a constant none of whose runs was scored (all errors or degenerate): still shown
+        if (str(key[0]), str(key[1])) not in seen:
+            default = defaults.get(str(key[1]), row.get("default"))
+            constants.append(_constant(str(key[0]), str(key[1]), {}, {}, {}, {}, row, default, s))
     return {
         "objective": s.objective,
         "alpha": s.alpha,

@@ -260,3 +260,18 @@ def test_spans_and_a_popoto_file_in_one_analysis(planted: Path, external: Path) 
     assert _by_name(both, str(popoto)) == _by_name(alone, str(popoto))
     assert _by_name(both) == _by_name(_block([planted]))
     assert {c["source"] for c in both["constants"]} == {str(popoto), SPANS_SOURCE}
+
+
+def test_a_constant_whose_runs_all_failed_is_shown_with_its_counts() -> None:
+    tr = pl.DataFrame(
+        [
+            {K.TRAJECTORY_ID: f"r{i}", K.HAS_ROOT: True, K.SWEEP_KNOB: "x", K.SWEEP_VALUE: str(i), K.STATUS_CODE: 2}
+            for i in range(3)
+        ]
+        + [{K.TRAJECTORY_ID: "d", K.HAS_ROOT: True, K.SWEEP_KNOB: "x", K.SWEEP_VALUE: "9", K.SWEEP_DEGENERATE: True}]
+    )
+    block = analyze_sweeps(sweep_runs(pl.DataFrame(schema={K.TRAJECTORY_ID: pl.Utf8}), tr))
+    assert block is not None
+    (c,) = block["constants"]
+    assert (c["n_points"], c["n_errors"], c["n_degenerate"], c["n_points_total"]) == (0, 3, 1, 4)
+    assert c["sensitivity"] == "insufficient-data" and c["decision"] == "reject"
