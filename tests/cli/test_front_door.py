@@ -75,6 +75,56 @@ def test_stdin_of_otlp_spans_is_still_streamed(tmp_path: Path) -> None:
     assert piped["errors"] == [] and [t["trajectory_id"] for t in piped["trajectories"]] == ["traj-0", "traj-1"]
 
 
+def _without_paths(value: Any, path: str) -> Any:
+    """``value`` with every occurrence of the input's name ``path`` replaced by ``<stdin>``."""
+    return json.loads(json.dumps(value).replace(json.dumps(path)[1:-1], "<stdin>"))
+
+
+@pytest.mark.parametrize(
+    ("name", "section"),
+    [("pinchbench/results/0005_main.json", "trends"), ("popoto-sweep_20260420_051055.json", "sweeps")],
+)
+def test_a_result_or_sweep_summary_on_stdin_is_read_as_naming_it(external: Path, name: str, section: str) -> None:
+    """A benchmark result or sweep summary piped in is detected by content (it used to be read as OTLP and give
+    nothing), plain or gzip'd, and gives the block naming the file gives; its input is named ``<stdin>``."""
+    path = external / name
+
+    def block(*args: str | Path, stdin: bytes | None = None) -> tuple[dict[str, Any], Any]:
+        proc = analyze(*args, "--sections", section, "--json", "-", stdin=stdin)
+        assert proc.returncode == EXIT_OK, proc.stderr
+        doc = json.loads(proc.stdout)
+        return doc, doc[section]
+
+    named_doc, named = block(path)
+    assert named_doc["errors"] == [] and named  # the file itself has a non-empty block
+    for data in (path.read_bytes(), gzip.compress(path.read_bytes())):
+        piped_doc, piped = block("-", stdin=data)
+        assert piped_doc["errors"] == []
+        assert [i["path"] for i in piped_doc["inputs"]] == ["<stdin>"]
+        expected = _without_paths(named, str(path))
+        if section == "trends":  # stdin has no directory: its runs' directory label is its name
+            assert {r["dir"] for g in piped for r in g["runs"]} == {"<stdin>"}
+            for group in expected:
+                for run in group["runs"]:
+                    run["dir"] = "<stdin>"
+        assert piped == expected
+        assert "trajdyn-stdin-" not in json.dumps(piped_doc)  # never the temporary copy's path
+
+
+def test_a_result_summary_cut_short_on_stdin_is_reported_as_stdin(tmp_path: Path, external: Path) -> None:
+    """A PinchBench file cut short: piped in, its problem is reported at ``<stdin>:LINE`` as it is at ``FILE:LINE``
+    when named, with the same exit status, and never under the temporary copy's path."""
+    data = (external / "pinchbench/results/0005_main.json").read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(data[: len(data) // 2])
+    named = analyze(cut, "--format", "pinchbench", "--sections", "trends")
+    piped = analyze("-", "--format", "pinchbench", "--sections", "trends", stdin=cut.read_bytes())
+    assert named.returncode == piped.returncode != EXIT_OK
+    line = named.stderr.split(f"{cut}:", 1)[1].split(":", 1)[0]
+    assert line.isdigit() and f"<stdin>:{line}:" in piped.stderr
+    assert "trajdyn-stdin-" not in piped.stdout + piped.stderr
+
+
 def test_a_tsv_glob_reads_the_tsv_logs_and_never_says_malformed_json(tmp_path: Path, external: Path) -> None:
     for name in TSVS:
         shutil.copyfile((external / name), tmp_path / name)

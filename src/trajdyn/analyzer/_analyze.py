@@ -102,7 +102,7 @@ def analyze(
     :class:`~trajdyn.exceptions.InputError`.
     """
     from trajdyn.analyzer.io import Foreign, InputParseError, SpanDocuments, read_results, read_spans, route
-    from trajdyn.analyzer.model import events, steps, trajectories
+    from trajdyn.analyzer.model import events, outside_runs_note, steps, trajectories
 
     raw = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
     if not raw:
@@ -156,6 +156,8 @@ def analyze(
         from trajdyn.analyzer.foreign import no_run_note
 
         notes.append(no_run_note(data.span_frame))  # what was found and what a run needs, instead of empty tables
+    elif (outside := outside_runs_note(data)) is not None:
+        notes.append(outside)  # foreign tool / model spans under no run: counted, never dropped silently
     del data  # the spans frame is not needed any more: free it before the metrics allocate theirs
     return build_report(
         step_frame,

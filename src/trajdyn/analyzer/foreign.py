@@ -29,6 +29,10 @@ report section reads them as it reads the SDK's spans. The rules (docs/conventio
   and OpenAI's, linked to different parents). Tokens: ``gen_ai.usage.input_tokens`` / ``output_tokens``, else
   ``llm.token_count.prompt`` / ``completion``; cost: ``trajdyn.cost``, else any-agent's
   ``gen_ai.usage.input_cost + output_cost``, else ``cost_prompt + cost_completion``.
+* **Outside any run.** A tool or model span with no agent-span ancestor is neither a turn nor a counted model call
+  (there is no run to charge it to); they are counted by role and reported in one note
+  (:func:`outside_runs_note`), never dropped silently. A model span outside that is the double of a counted call
+  (it contains or lies inside a model span of another scope under a run, in the same trace) is not counted there.
 * **Run facts** (on the root, each only where the root lacks it): ``gen_ai.agent.name`` (else
   ``traceloop.entity.name``, else the span name), ``gen_ai.request.model`` (of the first model call, else
   ``llm.model_name``), ``gen_ai.usage.*`` and ``trajdyn.cost`` summed over the run's model calls (null when none
@@ -51,7 +55,7 @@ import polars as pl
 from trajdyn import conventions as C
 from trajdyn.analyzer import _columns as K
 
-__all__ = ["ForeignRuns", "map_foreign", "model_calls", "needs_mapping"]
+__all__ = ["ForeignRuns", "Mapped", "map_foreign", "model_calls", "needs_mapping", "no_run_note", "outside_runs_note"]
 
 MAX_DEPTH: Final = 256
 """Ancestor walks stop after this many levels (guards against parent cycles in corrupt input)."""
@@ -202,6 +206,19 @@ class ForeignRuns:
     calls: pl.DataFrame
 
 
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """What :func:`map_foreign` returns: the spans frame in conventions v1 (the input frame itself when no foreign
+    run was found), the ``trajdyn.retry`` events found (``None`` when no run), and the tool and model spans of
+    foreign traces that belong to no run, counted by role (``outside``: ``{"tool": n, "model": m}``, only roles with
+    n > 0): they have no agent-span ancestor, so they are no turn and no counted model call (see
+    :func:`outside_runs_note`)."""
+
+    spans: pl.DataFrame
+    retries: pl.DataFrame | None
+    outside: dict[str, int]
+
+
 def _f64(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False)
 
@@ -290,13 +307,13 @@ def _calls(spans: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     ).sort([RUN, K.START_NS, _ROW], nulls_last=True)
 
 
-def classify(spans: pl.DataFrame) -> ForeignRuns | None:
-    """The foreign runs of ``spans`` (``None`` when there is nothing to map; see :func:`needs_mapping`)."""
+def _classify(spans: pl.DataFrame) -> tuple[ForeignRuns | None, dict[str, int]]:
+    """:func:`classify`, and the tool and model spans of foreign traces under no run counted by role."""
     if not needs_mapping(spans) or K.ATTRIBUTES not in spans.columns:
-        return None
+        return None, {}
     roles = _roles(spans)
     if roles.height == 0:
-        return None
+        return None, {}
     members = _ancestry(spans, roles)
     ids = spans.with_row_index(_ROW).select(_ROW, K.SPAN_ID)
     roots = (
@@ -304,12 +321,46 @@ def classify(spans: pl.DataFrame) -> ForeignRuns | None:
         .join(ids, on=_ROW)
         .select(_ROW, pl.col(K.SPAN_ID).alias(RUN))
     )
+    outside = _outside(spans, members)
     if roots.height == 0:
-        return None
+        return None, outside
     members = members.join(roots.rename({RUN: "_self"}), on=_ROW, how="left").with_columns(
         pl.coalesce(RUN, "_self").alias(RUN)
     )
-    return ForeignRuns(members.drop("_self"), roots, _calls(spans, members))
+    return ForeignRuns(members.drop("_self"), roots, _calls(spans, members)), outside
+
+
+def _outside(spans: pl.DataFrame, members: pl.DataFrame) -> dict[str, int]:
+    """Tool and model spans under no agent span, by role. A model span under another model span, or one that
+    contains or lies inside the model span of another instrumentation scope under a run in the same trace (the same
+    request traced twice, e.g. OpenAI's instrumentation next to LangChain's), is not counted: its call is."""
+    under_none = members.filter(pl.col(RUN).is_null() & (pl.col(ROLE) != AGENT) & ~pl.col("_model_above"))
+    if under_none.height == 0:
+        return {}
+    timed = spans.with_row_index(_ROW).select(
+        _ROW, K.TRACE_ID, K.START_NS, K.END_NS, pl.col(K.SCOPE_NAME).fill_null("")
+    )
+    loose = under_none.filter(pl.col(ROLE) == MODEL).join(timed, on=_ROW)
+    counted = (
+        members.filter((pl.col(ROLE) == MODEL) & pl.col(RUN).is_not_null())
+        .join(timed, on=_ROW)
+        .select(
+            pl.col(K.TRACE_ID).alias("_t"),
+            pl.col(K.START_NS).alias("_s"),
+            pl.col(K.END_NS).alias("_e"),
+            pl.col(K.SCOPE_NAME).alias("_sc"),
+        )
+    )
+    same = (pl.col(K.TRACE_ID) == pl.col("_t"), pl.col(K.SCOPE_NAME) != pl.col("_sc"))
+    inside = loose.join_where(counted, *same, pl.col("_s") <= pl.col(K.START_NS), pl.col("_e") >= pl.col(K.END_NS))
+    around = loose.join_where(counted, *same, pl.col(K.START_NS) <= pl.col("_s"), pl.col(K.END_NS) >= pl.col("_e"))
+    doubles = pl.concat([inside.select(_ROW), around.select(_ROW)]).unique()
+    return dict(under_none.join(doubles, on=_ROW, how="anti").group_by(ROLE).len().sort(ROLE).iter_rows())
+
+
+def classify(spans: pl.DataFrame) -> ForeignRuns | None:
+    """The foreign runs of ``spans`` (``None`` when there is nothing to map; see :func:`needs_mapping`)."""
+    return _classify(spans)[0]
 
 
 def model_calls(spans: pl.DataFrame) -> pl.DataFrame:
@@ -445,13 +496,14 @@ def _retries(turns: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def map_foreign(spans: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """The spans frame with its foreign runs written in conventions v1, and the ``trajdyn.retry`` events found
-    (``trace_id``, ``span_id``, ``event``, ``time_ns``, ``trajdyn.reason``); ``None`` when ``spans`` holds no foreign run (then
-    the frame is used as read). See the module docstring for the rules."""
-    found = classify(spans)
+def map_foreign(spans: pl.DataFrame) -> Mapped:
+    """The spans frame with its foreign runs written in conventions v1, the ``trajdyn.retry`` events found
+    (``trace_id``, ``span_id``, ``event``, ``time_ns``, ``trajdyn.reason``) and the foreign spans under no run
+    (:class:`Mapped`); when ``spans`` holds no foreign run the frame is returned as read. See the module docstring for
+    the rules."""
+    found, outside = _classify(spans)
     if found is None:
-        return None
+        return Mapped(spans, None, outside)
     turns = _turns(spans, found)
     n = spans.height
     row = pl.int_range(n, dtype=pl.UInt32).alias(_ROW)
@@ -503,7 +555,7 @@ def map_foreign(spans: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None
     out = out.drop(_ROW)
     if observes.height:
         out = pl.concat([out, observes], how="diagonal_relaxed")
-    return out, _retries(turns)
+    return Mapped(out, _retries(turns), outside)
 
 
 _ROOT_KEYS: Final[dict[str, pl.DataType]] = {
@@ -607,4 +659,18 @@ def no_run_note(spans: pl.DataFrame, *, shown: int = 5) -> str:
         "A run needs trajdyn's SDK attributes (trajdyn.phase), or GenAI spans (gen_ai.operation.name invoke_agent "
         "with execute_tool turns), OpenInference spans (openinference.span.kind AGENT/CHAIN with TOOL), or "
         "OpenLLMetry spans (traceloop.span.kind workflow/agent with tool); see docs/conventions.md"
+    )
+
+
+def outside_runs_note(outside: dict[str, int]) -> str | None:
+    """One line for the tool and model spans of foreign traces that belong to no agent run (``outside`` of
+    :class:`Mapped`), or ``None`` when there are none: they are not turns and their tokens and cost are in no run's
+    totals (docs/conventions.md, "Foreign conventions")."""
+    if not outside:
+        return None
+    counts = ", ".join(f"{role} ×{n}" for role, n in sorted(outside.items()))
+    return (
+        f"{sum(outside.values())} foreign span(s) outside any agent run ({counts}): no invoke_agent, AGENT/CHAIN or "
+        "workflow/agent span above them, so they are no turns and their tokens and cost are in no run's totals; "
+        "see docs/conventions.md"
     )

@@ -33,7 +33,7 @@ from trajdyn.analyzer.io import SpanData
 from trajdyn.analyzer.io._decode import span_schema
 from trajdyn.analyzer.io._read import with_typed_columns
 
-__all__ = ["events", "order_steps", "span_trajectories", "steps", "trajectories"]
+__all__ = ["events", "order_steps", "outside_runs_note", "span_trajectories", "steps", "trajectories"]
 
 MAX_DEPTH: Final = 256
 """Ancestor walks stop after this many levels (guards against parent cycles in corrupt input)."""
@@ -100,20 +100,26 @@ def _nearest_agent(spans: pl.DataFrame, start: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([pl.DataFrame(schema=schema), *found], how="vertical_relaxed")
 
 
-def _mapped(data: SpanData) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """The spans frame the model reads: ``data.span_frame`` with its foreign runs in conventions v1, and the retry
-    events the mapping found (``None`` when nothing is foreign). Cached on ``data``."""
+def _mapped(data: SpanData) -> foreign.Mapped:
+    """The spans frame the model reads: ``data.span_frame`` with its foreign runs in conventions v1, the retry
+    events the mapping found and the foreign spans outside any run (:class:`~trajdyn.analyzer.foreign.Mapped`).
+    Cached on ``data``."""
     cached = data.cached("foreign")
-    if isinstance(cached, tuple):
+    if isinstance(cached, foreign.Mapped):
         return cached
-    found = foreign.map_foreign(data.span_frame)
-    result = (data.span_frame, None) if found is None else found
+    result = foreign.map_foreign(data.span_frame)
     data.store("foreign", result)
     return result
 
 
+def outside_runs_note(data: SpanData) -> str | None:
+    """The note on foreign tool and model spans that belong to no agent run (:func:`trajdyn.analyzer.foreign.
+    outside_runs_note`), or ``None``."""
+    return foreign.outside_runs_note(_mapped(data).outside)
+
+
 def _frame(data: SpanData) -> pl.DataFrame:
-    return _mapped(data)[0]
+    return _mapped(data).spans
 
 
 def _trajectory_ids(data: SpanData) -> pl.Series:
@@ -391,7 +397,7 @@ def events(data: SpanData) -> pl.DataFrame:
     if isinstance(cached, pl.DataFrame):
         return cached
     ev = data.events
-    retries = _mapped(data)[1]
+    retries = _mapped(data).retries
     if retries is not None and retries.height:
         ev = pl.concat([ev, retries], how="diagonal_relaxed")
     if ev.height:

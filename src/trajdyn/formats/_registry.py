@@ -174,53 +174,57 @@ def convert(
 
 
 def read_result(
-    path: str | Path, fmt: str | None = None
+    path: str | Path, fmt: str | None = None, *, name: str | None = None
 ) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
     """Read one benchmark result file: ``(format name, records, problems)``; never raises on bad input.
 
-    ``fmt``: the name of a result format, or ``None`` to detect it. Records hold :data:`~trajdyn.formats.RESULT_KEYS`; a file that
+    ``fmt``: the name of a result format, or ``None`` to detect it. ``name``: how records and problems name the file
+    (default ``path``; ``<stdin>`` for a spooled copy of standard input). Records hold :data:`~trajdyn.formats.RESULT_KEYS`; a file that
     cannot be read, is of no known result format or holds no usable run gives no record and its problems.
     """
-    return _read_summary(path, fmt, "results", "benchmark result file", "result file")
+    return _read_summary(path, fmt, "results", "benchmark result file", "result file", name)
 
 
 def _read_summary(
-    path: str | Path, fmt: str | None, kind: FormatKind, noun: str, what: str
+    path: str | Path, fmt: str | None, kind: FormatKind, noun: str, what: str, name: str | None
 ) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
     """:func:`read_results` and :func:`read_sweep`: detect (or look up) a format of ``kind``, read the text, parse it.
 
     ``noun`` names the kind in the problem of an unknown file ("not a NOUN trajdyn can read"), ``what`` in the problem
     of an unreadable one ("cannot read the WHAT").
     """
-    name = str(path)
+    name = str(path) if name is None else name
     chosen = fmt if fmt is not None else detect_format(path, kind=kind)
     if chosen is None:
         known = ", ".join(_of_kind(kind))
         return None, [], [InputProblem(name, 0, f"not a {noun} trajdyn can read (known: {known})")]
     found = _lookup(chosen, kind)
     assert isinstance(found, ResultFormat | SweepFormat)
-    text, problem = _read_text(path, what)
+    text, problem = _read_text(path, what, name)
     if problem is not None:
         return found.name, [], [problem]
     records, problems = found.parse(name, text)
     return found.name, records, problems
 
 
-def _read_text(path: str | Path, what: str) -> tuple[str, InputProblem | None]:
-    """The text of ``path`` (gunzipped, BOM and CR line ends removed, as ``read_text`` reads it) or a problem."""
+def _read_text(path: str | Path, what: str, name: str) -> tuple[str, InputProblem | None]:
+    """The text of ``path`` (gunzipped, BOM and CR line ends removed, as ``read_text`` reads it) or a problem that
+    names it ``name``."""
     try:
         data = Path(path).read_bytes()
         if data[:2] == GZIP_MAGIC:
             data = gzip.decompress(data)
         return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n"), None
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        return "", InputProblem(str(path), 0, f"cannot read the {what}: {exc}")
+        return "", InputProblem(name, 0, f"cannot read the {what}: {exc}")
 
 
-def read_sweep(path: str | Path, fmt: str | None = None) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
+def read_sweep(
+    path: str | Path, fmt: str | None = None, *, name: str | None = None
+) -> tuple[str | None, list[dict[str, Any]], list[InputProblem]]:
     """Read one parameter-sweep summary: ``(format name, sweep records, problems)``; never raises on bad input.
 
-    ``fmt``: the name of a sweep format, or ``None`` to detect it. Records are described by
+    ``fmt``: the name of a sweep format, or ``None`` to detect it; ``name`` as for :func:`read_result`. Records are described by
     :data:`~trajdyn.formats.SWEEP_RECORD_KINDS`.
     """
-    return _read_summary(path, fmt, "sweeps", "sweep summary", "sweep summary")
+    return _read_summary(path, fmt, "sweeps", "sweep summary", "sweep summary", name)

@@ -11,7 +11,7 @@ from trajdyn.analyzer.io._errors import InputParseError
 from trajdyn.analyzer.io._read import InputSummary, SpanData, read_spans
 from trajdyn.analyzer.io._results import RESULT_SCHEMA, ResultData, ResultInput, read_results
 from trajdyn.analyzer.io._route import STDIN_NAME, Foreign, Routed, route
-from trajdyn.analyzer.io._sources import SpanDocuments, SpanStream
+from trajdyn.analyzer.io._sources import NamedFile, SpanDocuments, SpanStream
 from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "InputParseError",
     "InputProblem",
     "InputSummary",
+    "NamedFile",
     "ResultData",
     "ResultInput",
     "Routed",

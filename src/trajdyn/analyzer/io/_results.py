@@ -17,6 +17,7 @@ from typing import Final
 import polars as pl
 
 from trajdyn._problems import InputProblem
+from trajdyn.analyzer.io._sources import NamedFile
 from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
 from trajdyn.formats import FORMATS, detect_format, read_result
 
@@ -76,9 +77,9 @@ class ResultData:
     sweeps: SweepData | None = None
 
 
-def _summary_kind(path: str | Path) -> str | None:
+def _summary_kind(item: str | NamedFile) -> str | None:
     """``"results"`` or ``"sweeps"`` when a result or sweep format recognises the file, else None."""
-    name = detect_format(path)
+    name = detect_format(item.path if isinstance(item, NamedFile) else item)
     found = FORMATS.get(name) if name is not None else None
     return found.kind if found is not None and found.kind != "spans" else None
 
@@ -96,25 +97,33 @@ def _dir_labels(paths: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def read_results(paths: Sequence[str | Path], fmt: str | None = None) -> ResultData:
+def _name(item: str | NamedFile) -> str:
+    return item.name if isinstance(item, NamedFile) else item
+
+
+def read_results(paths: Sequence[str | Path | NamedFile], fmt: str | None = None) -> ResultData:
     """Read benchmark result files (any result format, detected per file unless ``fmt`` names one) into one records
     frame, and parameter-sweep summaries into :attr:`ResultData.sweeps`; never raises on bad input (a file's
-    problems are in ``errors``)."""
+    problems are in ``errors``). A :class:`NamedFile` (stdin spooled to a file) is reported under its name."""
     rows: list[dict[str, object]] = []
     errors: list[InputProblem] = []
     inputs: list[ResultInput] = []
-    all_names = [str(p) for p in paths]
+    items = [p if isinstance(p, NamedFile) else str(p) for p in paths]
     fmt_kind = FORMATS[fmt].kind if fmt is not None and fmt in FORMATS else None
-    sweep_names = [n for n in all_names if (fmt_kind or _summary_kind(n)) == "sweeps"]
-    names = [n for n in all_names if n not in set(sweep_names)]
-    labels = _dir_labels(names)
+    is_sweep = [(fmt_kind or _summary_kind(item)) == "sweeps" for item in items]
+    sweep_items = [item for item, sweep in zip(items, is_sweep, strict=True) if sweep]
+    result_items = [item for item, sweep in zip(items, is_sweep, strict=True) if not sweep]
+    labels = _dir_labels([item for item in result_items if isinstance(item, str)])
+    labels.update({item.name: item.name for item in result_items if isinstance(item, NamedFile)})  # no directory
     sweeps: SweepData | None = None
-    if sweep_names:
-        sweeps, counts = read_sweeps(sweep_names, fmt if fmt_kind == "sweeps" else None)
+    if sweep_items:
+        sweeps, counts = read_sweeps(sweep_items, fmt if fmt_kind == "sweeps" else None)
         errors.extend(sweeps.errors)
-        inputs += [ResultInput(n, 1 if r else 0, p) for n, (r, p) in zip(sweep_names, counts, strict=True)]
-    for name in names:
-        fmt_name, records, problems = read_result(name, fmt)
+        inputs += [ResultInput(_name(i), 1 if r else 0, p) for i, (r, p) in zip(sweep_items, counts, strict=True)]
+    for item in result_items:
+        name = _name(item)
+        path = item.path if isinstance(item, NamedFile) else item
+        fmt_name, records, problems = read_result(path, fmt, name=name)
         for record in records:
             record["dir"] = labels[name]
             record["format"] = fmt_name

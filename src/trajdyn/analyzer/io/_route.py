@@ -20,11 +20,19 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from trajdyn import conventions as C
 from trajdyn._problems import InputProblem
-from trajdyn.analyzer.io._sources import DIRECTORY_SUFFIXES, GZIP_MAGIC, STDIN, SpanStream, _Prefixed, walk_directory
+from trajdyn.analyzer.io._sources import (
+    DIRECTORY_SUFFIXES,
+    GZIP_MAGIC,
+    STDIN,
+    NamedFile,
+    SpanStream,
+    _Prefixed,
+    walk_directory,
+)
 from trajdyn.formats import FORMATS, FormatKind, sniff_format
 from trajdyn.formats._read import read_head
 
@@ -51,12 +59,13 @@ class Routed:
     """The inputs sorted by what they hold, in input order.
 
     ``spans``: OTLP/JSON inputs for the span reader (paths, directories and globs with nothing else in them,
-    stdin) and :class:`Foreign` logs to convert first; ``results``: benchmark result files; ``notes``: files
-    skipped on purpose, and why; ``problems``: what a directory walk could not read.
+    stdin) and :class:`Foreign` logs to convert first; ``results``: benchmark result and sweep summary files (a
+    :class:`NamedFile` for stdin); ``notes``: files skipped on purpose, and why; ``problems``: what a directory walk
+    could not read.
     """
 
     spans: list[str | SpanStream | Foreign] = field(default_factory=list)
-    results: list[str] = field(default_factory=list)
+    results: list[str | NamedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
 
@@ -168,9 +177,22 @@ def _head_of_stream(raw: bytes) -> bytes:
         return b""
 
 
+def _spool(stack: ExitStack, raw: bytes, rest: BinaryIO) -> Path:
+    """Standard input (``raw`` already read, then ``rest``) copied to a temporary file removed when ``stack`` closes."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trajdyn-stdin-")))
+    spooled = folder / "stdin"
+    with spooled.open("wb") as fh:
+        fh.write(raw)
+        while block := rest.read(1 << 20):
+            fh.write(block)
+    return spooled
+
+
 def _route_stdin(out: Routed, stack: ExitStack, fmt: str | None, kind: FormatKind | None) -> None:
-    """Standard input: its first bytes decide; a foreign log is spooled to a temporary file (removed when ``stack``
-    closes) and converted, anything else is streamed to the span reader with those bytes put back."""
+    """Standard input: its first bytes decide, as a file's do (:func:`_classify`). A foreign log or a result or sweep
+    summary is spooled to a temporary file (removed when ``stack`` closes) and read from there under the name
+    ``<stdin>``; OTLP/JSON (or anything of no known format) is streamed to the span reader with those bytes put
+    back."""
     stdin = sys.stdin.buffer
     raw = bytearray()
     while len(raw) < _HEAD_BYTES:
@@ -179,20 +201,18 @@ def _route_stdin(out: Routed, stack: ExitStack, fmt: str | None, kind: FormatKin
             break
         raw += block
     head = _head_of_stream(bytes(raw))
-    found = fmt if kind == "spans" else (None if kind is not None else sniff_format(head, kind="spans"))
-    if found is None or _is_sidecar(head):
-        if _is_sidecar(head):
-            out.notes.append(_sidecar_note(STDIN_NAME))
-            return
+    if _is_sidecar(head):
+        out.notes.append(_sidecar_note(STDIN_NAME))
+        return
+    found = fmt if kind is not None else sniff_format(head)  # registry order: result and sweep formats first
+    if found is None:
         out.spans.append(SpanStream(STDIN_NAME, _Prefixed(bytes(raw), stdin)))
         return
-    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trajdyn-stdin-")))
-    spooled = folder / "stdin"
-    with spooled.open("wb") as fh:
-        fh.write(raw)
-        while block := stdin.read(1 << 20):
-            fh.write(block)
-    out.spans.append(Foreign(STDIN_NAME, found, spooled))
+    spooled = _spool(stack, bytes(raw), stdin)
+    if FORMATS[found].kind == "spans":
+        out.spans.append(Foreign(STDIN_NAME, found, spooled))
+    else:
+        out.results.append(NamedFile(STDIN_NAME, spooled))
 
 
 def route(items: Sequence[str], stack: ExitStack, *, fmt: str | None = None, kind: FormatKind | None = None) -> Routed:

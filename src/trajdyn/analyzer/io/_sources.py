@@ -34,6 +34,7 @@ from trajdyn.analyzer.io._documents import BOM, LAYOUT_LINES, looks_like_documen
 __all__ = [
     "STDIN",
     "Input",
+    "NamedFile",
     "Source",
     "SpanDocuments",
     "SpanStream",
@@ -78,6 +79,15 @@ class SpanStream:
 
     name: str
     stream: _Readable
+
+
+@dataclass(frozen=True, slots=True)
+class NamedFile:
+    """A file read under another name: a spooled copy of standard input (``path``) reported as ``name``
+    (``<stdin>``), for the readers that need a whole file (result and sweep summaries)."""
+
+    name: str
+    path: Path
 
 
 Input: TypeAlias = str | Path | SpanDocuments | SpanStream

@@ -10,6 +10,7 @@ from typing import Final
 import polars as pl
 
 from trajdyn._problems import InputProblem
+from trajdyn.analyzer.io._sources import NamedFile
 from trajdyn.formats import read_sweep
 
 __all__ = ["SWEEP_CONSTANT_SCHEMA", "SWEEP_PAIR_SCHEMA", "SWEEP_POINT_SCHEMA", "SweepData", "read_sweeps"]
@@ -76,14 +77,17 @@ def _frame(rows: list[dict[str, object]], schema: dict[str, pl.DataType]) -> pl.
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
 
 
-def read_sweeps(paths: Sequence[str], fmt: str | None = None) -> tuple[SweepData, list[tuple[int, int]]]:
+def read_sweeps(paths: Sequence[str | NamedFile], fmt: str | None = None) -> tuple[SweepData, list[tuple[int, int]]]:
     """Read sweep summaries into :class:`SweepData` and, per path, its (record, problem) counts; never raises on bad
-    input."""
+    input. A :class:`NamedFile` (stdin spooled to a file) is reported under its name."""
     by_kind: dict[str, list[dict[str, object]]] = {"point": [], "constant": [], "pair_point": []}
     errors: list[InputProblem] = []
     counts: list[tuple[int, int]] = []
     for path in paths:
-        _, records, problems = read_sweep(path, fmt)
+        if isinstance(path, NamedFile):
+            _, records, problems = read_sweep(path.path, fmt, name=path.name)
+        else:
+            _, records, problems = read_sweep(path, fmt)
         for record in records:
             by_kind.setdefault(str(record.get("kind")), []).append(record)
         errors.extend(problems)
