@@ -10,6 +10,9 @@ Definitions (one row per trajectory; every key below is a column of :func:`explo
 key                      definition
 =======================  ==================================================================================
 iterations               N = proposes that are not blocked (a blocked propose was refused before evaluation)
+basis                    ``"knobs"`` when the trajectory has a knob menu or at least one iteration proposes a knob with a
+                         value, else ``"actions"`` (tool calls, free-text descriptions: nothing to cover but the actions
+                         themselves); the report shows knob coverage for the first, action diversity for the second
 knobs_total              distinct knobs of the trajectory's menu; null without a menu
 knobs_touched            distinct knobs proposed (a proposal without a knob uses its action as the knob)
 knob_coverage            knobs_touched / knobs_total; null without a menu. Off-menu knobs count in the numerator
@@ -78,10 +81,16 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtraError("polars", "analyze") from exc
 
-__all__ = ["EXPLORATION_KEYS", "ExplorationOptions", "exploration"]
+__all__ = ["BASIS_ACTIONS", "BASIS_KNOBS", "EXPLORATION_KEYS", "ExplorationOptions", "exploration"]
+
+BASIS_KNOBS: Final = "knobs"
+"""``basis`` of a trajectory with a knob menu or at least one proposal of a knob with a value."""
+BASIS_ACTIONS: Final = "actions"
+"""``basis`` of a trajectory whose proposals carry no value at all (tool calls, free-text descriptions)."""
 
 EXPLORATION_KEYS: Final = (
     "iterations",
+    "basis",
     "knobs_total",
     "knobs_touched",
     "knob_coverage",
@@ -314,6 +323,7 @@ def exploration(
     scalars = rows.group_by(_T).agg(
         pl.len().cast(pl.Int64).alias("iterations"),
         pl.col(K.KNOB).n_unique().cast(pl.Int64).alias("knobs_touched"),
+        pl.col(K.VALUE).is_not_null().any().alias("_valued"),
         pl.col(_PAIR).n_unique().cast(pl.Int64).alias("unique_pairs"),
         pl.col(_REPEAT).sum().cast(pl.Int64).alias("repeat_count"),
         pl.col(_KEEP).sum().cast(pl.Int64).alias("keep_count"),
@@ -430,6 +440,10 @@ def exploration(
         )
         .with_columns(
             pl.when(has_menu).then(pl.col("knobs_total").fill_null(0)).otherwise(None).alias("knobs_total"),
+            pl.when(has_menu | pl.col("_valued").fill_null(False))
+            .then(pl.lit(BASIS_KNOBS))
+            .otherwise(pl.lit(BASIS_ACTIONS))
+            .alias("basis"),
             pl.when(has_menu).then(pl.col("knobs_untouched").fill_null([])).otherwise(None).alias("knobs_untouched"),
             pl.when(n > 0).then(pl.col("repeat_count") / n).otherwise(None).alias("repeat_rate"),
             pl.when(n > 0).then(f1 / n).otherwise(None).alias("novelty_good_turing"),

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from trajdyn.analyzer import _columns as K
-from trajdyn.analyzer.report._format import fmt_num, fmt_pct, fmt_value
+from trajdyn.analyzer.report._format import fmt_label, fmt_num, fmt_pct, fmt_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
-from trajdyn.analyzer.report._tables import entry_label, trajectory_markdown, trajectory_terminal
+from trajdyn.analyzer.report._tables import as_block, entry_label, trajectory_markdown, trajectory_terminal
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-__all__ = ["ExplorationSection"]
+__all__ = ["ExplorationSection", "action_counts", "action_label", "actions_only"]
 
 
 def _rates(block: dict[str, Any]) -> list[float | None]:
@@ -24,47 +25,110 @@ def _pairs(pairs: list[dict[str, Any]]) -> str:
     return ", ".join(f"{p['knob']}={fmt_value(p['value'])}×{p['n']}" for p in pairs) or "–"
 
 
+def actions_only(block: Mapping[str, Any]) -> bool:
+    """Whether the trajectory's exploration block is about actions, not knobs: its ``basis`` is ``"actions"`` (the
+    rule is the metric's, :data:`trajdyn.analyzer.metrics.exploration.BASIS_ACTIONS`; a block without ``basis``,
+    from an older report, renders as knobs as it did then)."""
+    return block.get("basis") == "actions"
+
+
+def action_label(name: object) -> str:
+    """An action's name for display: cut with an ellipsis when long (:func:`~._format.fmt_label`; a free-text
+    description can run to hundreds of characters), ``(unnamed)`` for a proposal that names no action."""
+    return "(unnamed)" if name is None or name == "" else fmt_label(name)
+
+
+def action_counts(counts: list[dict[str, Any]], *, total: int | None = None) -> str:
+    """``action×n, …`` (:func:`action_label`), and how many more actions there are when
+    ``total`` (the distinct actions) exceeds the ones listed."""
+    text = ", ".join(f"{action_label(c['knob'])}×{c['n']}" for c in counts) or "–"
+    more = (total or 0) - len(counts)
+    return text + (f", … {more} more" if counts and more > 0 else "")
+
+
+def _best(block: dict[str, Any], *, actions: bool) -> str:
+    if block["best_iteration"] is None:
+        return "–"
+    pair = block["best_pair"]
+    at = f"{fmt_num(block['best_value'], 6)} at iteration {block['best_iteration']}"
+    if not actions:
+        return f"{at} ({pair['knob']}={fmt_value(pair['value'])})"
+    return f"{at} ({action_label(pair['knob'])})" if pair["knob"] else at  # an unnamed action: nothing to add
+
+
+def _window_rates(block: dict[str, Any]) -> str:
+    rates = _rates(block)
+    return f"{sparkline(rates, lo=0.0, hi=1.0, width=60)}  {' '.join(fmt_num(r, 2) for r in rates[:30])}" + (
+        " …" if len(rates) > 30 else ""
+    )
+
+
+def _outcome(block: dict[str, Any]) -> list[tuple[str, str]]:
+    """The rows after the proposals, the same for knobs and actions (best excepted)."""
+    return [
+        ("baseline", fmt_num(block["baseline_value"], 6)),
+        ("improvement", fmt_pct(block["improvement"])),
+        ("cumulative best", sparkline(block["running_best"], width=60)),
+    ]
+
+
+def _tail(block: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("noise floor", fmt_num(block["noise_floor"], 3)),
+        ("keeps within noise", fmt_num(block["keeps_within_noise"])),
+        ("longest plateau", str(block["longest_plateau"])),
+        ("since improvement", str(block["since_improvement"])),
+    ]
+
+
+def _keeps(block: dict[str, Any]) -> str:
+    return f"{block['keep_count']} at {block['keep_iterations']}" if block["keep_count"] else "0"
+
+
+def _action_details(block: dict[str, Any]) -> list[tuple[str, str]]:
+    """Action diversity: a trajectory whose proposals carry no values (tool calls, free-text descriptions)."""
+    return [
+        ("iterations", str(block["iterations"])),
+        ("distinct actions", str(block["unique_pairs"])),
+        ("action counts", action_counts(block["top_pairs"], total=block["unique_pairs"])),
+        ("repeats", f"{block['repeat_count']} ({fmt_num(block['repeat_rate'], 3)})"),
+        ("repeat rate / window", _window_rates(block)),
+        ("keeps", _keeps(block)),
+        ("kept actions", action_counts(block["keep_pair_counts"])),
+        ("best", _best(block, actions=True)),
+        *_outcome(block),
+        ("novelty (Good–Turing)", fmt_num(block["novelty_good_turing"], 3)),
+        ("Chao1 distinct actions", fmt_num(block["chao1"], 4)),
+        *_tail(block),
+    ]
+
+
 def _details(block: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) rows of one trajectory's detail view."""
+    """(label, text) rows of one trajectory's detail view: knob coverage, or action diversity without knobs."""
+    if actions_only(block):
+        return _action_details(block)
     coverage = (
         f"{block['knobs_touched']} of {block['knobs_total']} knobs ({fmt_pct(block['knob_coverage'], 1)})"
         if block["knobs_total"] is not None
         else f"{block['knobs_touched']} knobs (no menu)"
     )
-    best = (
-        f"{fmt_num(block['best_value'], 6)} at iteration {block['best_iteration']} "
-        f"({block['best_pair']['knob']}={fmt_value(block['best_pair']['value'])})"
-        if block["best_iteration"] is not None
-        else "–"
-    )
-    rates = _rates(block)
-    rows = [
+    return [
         ("iterations", str(block["iterations"])),
         ("coverage", coverage),
         ("untouched", ", ".join(block["knobs_untouched"]) if block["knobs_untouched"] else "–"),
         ("knob counts", ", ".join(f"{k}×{n}" for k, n in block["knob_counts"].items()) or "–"),
         ("unique pairs", str(block["unique_pairs"])),
         ("repeats", f"{block['repeat_count']} ({fmt_num(block['repeat_rate'], 3)})"),
-        (
-            "repeat rate / window",
-            f"{sparkline(rates, lo=0.0, hi=1.0, width=60)}  {' '.join(fmt_num(r, 2) for r in rates[:30])}"
-            + (" …" if len(rates) > 30 else ""),
-        ),
+        ("repeat rate / window", _window_rates(block)),
         ("top pairs", _pairs(block["top_pairs"])),
-        ("keeps", f"{block['keep_count']} at {block['keep_iterations']}" if block["keep_count"] else "0"),
+        ("keeps", _keeps(block)),
         ("kept pairs", _pairs(block["keep_pair_counts"])),
-        ("best", best),
-        ("baseline", fmt_num(block["baseline_value"], 6)),
-        ("improvement", fmt_pct(block["improvement"])),
-        ("cumulative best", sparkline(block["running_best"], width=60)),
+        ("best", _best(block, actions=False)),
+        *_outcome(block),
         ("novelty (Good–Turing)", fmt_num(block["novelty_good_turing"], 3)),
         ("Chao1 pairs", fmt_num(block["chao1"], 4)),
-        ("noise floor", fmt_num(block["noise_floor"], 3)),
-        ("keeps within noise", fmt_num(block["keeps_within_noise"])),
-        ("longest plateau", str(block["longest_plateau"])),
-        ("since improvement", str(block["since_improvement"])),
+        *_tail(block),
     ]
-    return rows
 
 
 _SUMMARY_HEADERS = (
@@ -79,13 +143,15 @@ _SUMMARY_HEADERS = (
     "plateau",
     "repeats",
 )
+_NARROW = (0, 1, 2, 4, 5, 7, 9)
+"""Columns kept in a terminal narrower than 100 characters."""
 
 
 def _summary_row(entry: dict[str, JSONValue], block: dict[str, Any]) -> tuple[str, ...]:
     return (
         entry_label(entry),
         str(block["iterations"]),
-        fmt_pct(block["knob_coverage"], 0),
+        "no knobs" if actions_only(block) else fmt_pct(block["knob_coverage"], 0),
         str(block["unique_pairs"]),
         fmt_num(block["repeat_rate"], 2),
         str(block["keep_count"]),
@@ -94,6 +160,32 @@ def _summary_row(entry: dict[str, JSONValue], block: dict[str, Any]) -> tuple[st
         str(block["longest_plateau"]),
         sparkline(_rates(block), lo=0.0, hi=1.0, width=20),
     )
+
+
+class _Summary:
+    """The summary table's columns for the trajectories shown: today's knob columns when every trajectory has knobs;
+    without the coverage column and with "actions" for "pairs" when none has; both, "pairs / actions", when mixed."""
+
+    def __init__(self, rows: Sequence[tuple[dict[str, JSONValue], JSONValue]]) -> None:
+        kinds = {actions_only(as_block(b, ExplorationSection.name)) for _, b in rows}
+        headers = list(_SUMMARY_HEADERS)
+        self.columns = list(range(len(headers)))
+        if kinds == {True}:
+            headers[3] = "actions"
+            self.columns.remove(2)
+        elif kinds == {True, False}:
+            headers[3] = "pairs / actions"
+        self.headers = tuple(headers[i] for i in self.columns)
+
+    def row(self, entry: dict[str, JSONValue], block: dict[str, Any]) -> tuple[str, ...]:
+        cells = _summary_row(entry, block)
+        return tuple(cells[i] for i in self.columns)
+
+    def keep(self, width: int) -> list[int]:
+        return [k for k, i in enumerate(self.columns) if width >= 100 or i in _NARROW]
+
+    def left(self) -> tuple[int, int]:
+        return (0, len(self.columns) - 1)
 
 
 def _no_spans(report: Report) -> bool:
@@ -128,14 +220,15 @@ class ExplorationSection(ReportSection):
         rows = report.section(self.name)
         if not rows:
             return [] if _no_spans(report) else ["## Exploration", "", "No trajectories.", ""]
+        summary = _Summary(rows)
         return [
             "## Exploration",
             "",
             *trajectory_markdown(
                 rows,
                 section=self.name,
-                headers=_SUMMARY_HEADERS,
-                summary=_summary_row,
+                headers=summary.headers,
+                summary=summary.row,
                 details=_details,
                 max_detail=max_detail,
             ),
@@ -145,14 +238,15 @@ class ExplorationSection(ReportSection):
         rows = report.section(self.name)
         if not rows:
             return [] if _no_spans(report) else ["[bold]Exploration[/bold]: no trajectories."]
+        summary = _Summary(rows)
         return trajectory_terminal(
             rows,
             section=self.name,
             title="Exploration",
-            headers=_SUMMARY_HEADERS,
-            keep=[0, 1, 2, 4, 5, 7, 9] if width < 100 else range(len(_SUMMARY_HEADERS)),
-            left=(0, 9),
-            summary=_summary_row,
+            headers=summary.headers,
+            keep=summary.keep(width),
+            left=summary.left(),
+            summary=summary.row,
             details=_details,
             max_detail=max_detail,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_num", "fmt_pct", "fmt_value"]
+__all__ = ["fmt_label", "fmt_num", "fmt_pct", "fmt_value"]
 
 
 def fmt_num(value: object, digits: int = 4) -> str:
@@ -32,3 +32,12 @@ def fmt_pct(value: object, digits: int = 2) -> str:
 def fmt_value(value: object) -> str:
     """A canonical knob value; null (a tool call) as ``–``."""
     return "–" if value is None else str(value)
+
+
+def fmt_label(text: object, limit: int = 60) -> str:
+    """A label cut to ``limit`` characters with an ellipsis (a long free-text action in a list of counts); null as
+    ``–``. The full text stays in the JSON report."""
+    if text is None:
+        return "–"
+    label = str(text)
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"

@@ -175,8 +175,11 @@ def _last_delta(group: Mapping[str, Any], value: object) -> str:
     return _pp(value) if group.get("unit") is None else _change(group, value)
 
 
-def _effect(body: Mapping[str, Any], *, relative: bool = False) -> str:
-    """Δ [CI] of the evidence behind the verdict, else of the last run vs the previous one (marked ``last``)."""
+def _effect(body: Mapping[str, Any], *, unit: object = None) -> str:
+    """Δ [CI] of the evidence behind the verdict, else of the last run vs the previous one (marked ``last``): in
+    percentage points for a score (``unit`` None), in the measurement's unit (``9.86e-07 [6.5e-07, 1.3e-06] seconds``)
+    for a measured series."""
+    relative = unit is not None
     delta, ci, tag = body.get("delta"), body.get("delta_ci"), ""
     if delta is None and body.get("last_vs_previous"):
         lvp = body["last_vs_previous"]
@@ -188,7 +191,7 @@ def _effect(body: Mapping[str, Any], *, relative: bool = False) -> str:
         return fmt_num(v, 3) if relative else _pp(v)
 
     band = f" [{f(ci[0])}, {f(ci[1])}]" if isinstance(ci, list) else ""
-    return f"{f(delta)}{band}{tag}"
+    return f"{f(delta)}{band}{f' {unit}' if relative else ''}{tag}"
 
 
 def _label(group: Mapping[str, Any]) -> str:
@@ -228,7 +231,7 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
         str(group["n_runs"]),
         sparkline(series, width=40),
         _level(group, series[-1]) if series else "–",
-        _effect(group, relative=group.get("unit") is not None),
+        _effect(group, unit=group.get("unit")),
         fmt_num(group.get("p_value"), 2),
         fmt_num(group.get("phi"), 2),
         str(group["verdict"]),
@@ -238,13 +241,13 @@ def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = [("reason", str(group["reason"]))]
-    measured = group.get("unit") is not None
+    unit = group.get("unit")
     for cp in group.get("change_points") or []:
         rows.append(
             (
                 f"change at {cp['run']}",
                 f"index {cp['index']}, p = {fmt_num(cp['p_value'], 3)}, median {_level(group, cp['before_median'])} → "
-                f"{_level(group, cp['after_median'])}, Δ {_effect(cp, relative=measured)}",
+                f"{_level(group, cp['after_median'])}, Δ {_effect(cp, unit=unit)}",
             )
         )
     rows.append(("method", _method(group)))
@@ -262,7 +265,7 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(
             (
                 "last vs previous",
-                f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']}, relative=measured)}, n = {lvp['n']}",
+                f"{_effect({'delta': lvp['delta'], 'delta_ci': lvp['delta_ci']}, unit=unit)}, n = {lvp['n']}",
             )
         )
     rule = group.get("pinchbench_rule")
@@ -293,7 +296,7 @@ def _details(group: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(
             (
                 f"task {task['task_id']}",
-                f"{task['verdict']}: {_effect(task, relative=measured)} (q = {fmt_num(task['q_value'], 3)})",
+                f"{task['verdict']}: {_effect(task, unit=task.get('unit') or unit)} (q = {fmt_num(task['q_value'], 3)})",
             )
         )
     if len(tasks) > MAX_TASKS_SHOWN:

@@ -347,6 +347,14 @@ def _group(
     if measured:
         entry["unit"] = units[0] if len(units) == 1 else ", ".join(str(u) for u in units)
         entry["higher_is_better"] = higher
+        task_units = dict(
+            complete.filter(pl.col("unit").is_not_null())
+            .group_by("task_id", maintain_order=True)
+            .agg(pl.col("unit").unique(maintain_order=True).str.join(", "))
+            .iter_rows()
+        )
+        for task in entry["tasks"]:  # each series' own unit (the group's may list several)
+            task["unit"] = task_units.get(task["task_id"])
     if several_series:
         _summarise_series(entry, complete["task_id"].drop_nulls().n_unique())
     return entry

@@ -3,7 +3,9 @@
 Across trajectories: the distribution of the repeat rate, the repeat rate per window and the coverage growth (one line
 per trajectory when there are a few, else median and interquartile band), the most proposed knobs. Per trajectory
 (detail): the cumulative best against the iteration with the keeps marked, the repeat rate per window, the coverage
-growth, the top (knob, value) pairs and the key numbers.
+growth, the top (knob, value) pairs and the key numbers. A trajectory without knobs (``basis`` ``"actions"``: tool
+calls, free-text descriptions) is shown by its action diversity instead: distinct actions, their growth, the top
+actions (long labels cut), the Chao1 estimate of distinct actions; no knob coverage.
 
 Coverage growth is read off the windows: a window of n iterations with repeat rate r proposed n·(1 − r) pairs not
 seen before (repeat status is relative to the whole earlier history), so the distinct pairs at the end of each window
@@ -19,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.report._exploration import action_label, actions_only
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct, fmt_value
 from trajdyn.analyzer.report._model import JSONValue, Report
 from trajdyn.analyzer.report.html import _charts as charts
@@ -74,6 +77,25 @@ def coverage_points(block: Mapping[str, Any]) -> list[tuple[int, int]] | None:
         total += n - round(rate * n)
         points.append((int(w["last"]), total))
     return points
+
+
+class _Words:
+    """What the proposals of the trajectories shown are called: knob pairs, actions (no trajectory has knobs) or both."""
+
+    def __init__(self, blocks: Sequence[Mapping[str, Any]]) -> None:
+        kinds = {actions_only(b) for b in blocks}
+        self.actions = kinds == {True}
+        mixed = kinds == {True, False}
+        self.pairs = "actions" if self.actions else "pairs or actions" if mixed else "pairs"
+        self.distinct = "distinct actions" if self.actions else f"distinct (knob, value) {self.pairs}"
+        self.knobs = "actions" if self.actions else "knobs and actions" if mixed else "knobs"
+        self.knob = "action" if self.actions else "knob or action" if mixed else "knob"
+        self.growth = "Distinct actions" if self.actions else "Coverage growth"
+        self.cut = kinds != {False}
+
+    def label(self, name: str) -> str:
+        """A knob's name as is; an action's (which may be a long free-text description) cut with an ellipsis."""
+        return action_label(name) if self.cut else name
 
 
 def _blocks(report: Report) -> list[tuple[dict[str, JSONValue], dict[str, Any]]]:
@@ -148,6 +170,7 @@ def _summary_body(
     blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext
 ) -> tuple[Markup, list[Headline], list[Finding]]:
     n = len(blocks)
+    words = _Words([b for _, b in blocks])
     rates = [b.get("repeat_rate") for _, b in blocks]
     q = quartiles(rates)
     headlines: list[Headline] = []
@@ -190,10 +213,10 @@ def _summary_body(
         ),
         (
             "few_cov" if few else "coverage",
-            "Coverage growth",
-            "distinct (knob, value) pairs",
+            words.growth,
+            words.distinct,
             None,
-            "Distinct pairs proposed by the end of each window"
+            f"Distinct {words.pairs} proposed by the end of each window"
             + (", one line per trajectory." if few else ": median and interquartile range."),
         ),
     )
@@ -216,10 +239,13 @@ def _summary_body(
         figures.append(
             ctx.figure(
                 charts.category_bars(
-                    [{"label": k, "n": v[0]} for k, v in top], title="Most proposed knobs", x_title="proposals"
+                    [{"label": words.label(k), "n": v[0]} for k, v in top],
+                    title=f"Most proposed {words.knobs}",
+                    x_title="proposals",
                 ),
-                (f"The {len(top)} knobs" if len(top) > 1 else "The knob")
-                + " proposed most often, over all trajectories (tool calls count under the tool).",
+                (f"The {len(top)} {words.knobs}" if len(top) > 1 else f"The {words.knob}")
+                + " proposed most often, over all trajectories"
+                + ("." if words.actions else " (tool calls count under the tool)."),
             )
         )
     body = join(
@@ -227,18 +253,21 @@ def _summary_body(
             el("div", *figures, class_="figures"),
             el("h3", "Trajectories"),
             capped_table(
-                ("trajectory", "iterations", "pairs", "repeat rate", "keeps", "best", "improvement", "plateau"),
+                ("trajectory", "iterations", words.pairs, "repeat rate", "keeps", "best", "improvement", "plateau"),
                 _summary_rows(blocks),
                 limit=ctx.options.table_rows,
                 what="trajectories (report order)",
                 numeric=range(1, 8),
             ),
-            el("h3", "Most proposed knobs"),
+            el("h3", f"Most proposed {words.knobs}"),
             capped_table(
-                ("knob", "proposals", "trajectories"),
-                [(k, f"{v[0]:,}", f"{v[1]:,}") for k, v in sorted(knobs.items(), key=lambda kv: (-kv[1][0], kv[0]))],
+                (words.knob, "proposals", "trajectories"),
+                [
+                    (words.label(k), f"{v[0]:,}", f"{v[1]:,}")
+                    for k, v in sorted(knobs.items(), key=lambda kv: (-kv[1][0], kv[0]))
+                ],
                 limit=min(ctx.options.table_rows, 30),
-                what="knobs",
+                what=words.knobs,
                 numeric=(1, 2),
             ),
         ]
@@ -246,26 +275,34 @@ def _summary_body(
     return body, headlines, findings
 
 
+def _best(b: Mapping[str, Any], *, actions: bool) -> str:
+    if b.get("best_iteration") is None:
+        return "–"
+    pair = b.get("best_pair") or {}
+    at = f"{fmt_num(b.get('best_value'), 6)} at iteration {b.get('best_iteration')}"
+    if not actions:
+        return f"{at} ({pair.get('knob')}={fmt_value(pair.get('value'))})"
+    return f"{at} ({action_label(pair.get('knob'))})" if pair.get("knob") else at  # an unnamed action: nothing to add
+
+
 def _key_numbers(b: Mapping[str, Any]) -> list[tuple[str, str]]:
-    coverage = (
-        f"{b.get('knobs_touched')} of {b.get('knobs_total')} knobs ({fmt_pct(b.get('knob_coverage'), 1)})"
-        if b.get("knobs_total") is not None
-        else f"{b.get('knobs_touched')} knobs (no menu)"
-    )
-    best_pair = b.get("best_pair") or {}
-    best = (
-        f"{fmt_num(b.get('best_value'), 6)} at iteration {b.get('best_iteration')} "
-        f"({best_pair.get('knob')}={fmt_value(best_pair.get('value'))})"
-        if b.get("best_iteration") is not None
-        else "–"
-    )
+    actions = actions_only(b)
+    if actions:
+        head = [
+            ("iterations", str(b.get("iterations"))),
+            (
+                "distinct actions",
+                f"{b.get('unique_pairs')} (Chao1 estimate of distinct actions {fmt_num(b.get('chao1'), 4)})",
+            ),
+        ]
+    else:
+        head = _knob_head(b)
+    keeps = f"{b.get('keep_count')}" + (f" at {b.get('keep_iterations')}" if b.get("keep_count") else "")
     return [
-        ("iterations", str(b.get("iterations"))),
-        ("coverage", coverage),
-        ("distinct pairs", f"{b.get('unique_pairs')} (Chao1 estimate of reachable pairs {fmt_num(b.get('chao1'), 4)})"),
+        *head,
         ("repeats", f"{b.get('repeat_count')} ({fmt_num(b.get('repeat_rate'), 3)})"),
-        ("keeps", f"{b.get('keep_count')}" + (f" at {b.get('keep_iterations')}" if b.get("keep_count") else "")),
-        ("best", best),
+        ("keeps", keeps),
+        ("best", _best(b, actions=actions)),
         ("baseline", fmt_num(b.get("baseline_value"), 6)),
         ("improvement", fmt_pct(b.get("improvement"))),
         ("novelty (Good–Turing)", fmt_num(b.get("novelty_good_turing"), 3)),
@@ -273,6 +310,19 @@ def _key_numbers(b: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("keeps within noise", fmt_num(b.get("keeps_within_noise"))),
         ("longest plateau", str(b.get("longest_plateau"))),
         ("since improvement", str(b.get("since_improvement"))),
+    ]
+
+
+def _knob_head(b: Mapping[str, Any]) -> list[tuple[str, str]]:
+    coverage = (
+        f"{b.get('knobs_touched')} of {b.get('knobs_total')} knobs ({fmt_pct(b.get('knob_coverage'), 1)})"
+        if b.get("knobs_total") is not None
+        else f"{b.get('knobs_touched')} knobs (no menu)"
+    )
+    return [
+        ("iterations", str(b.get("iterations"))),
+        ("coverage", coverage),
+        ("distinct pairs", f"{b.get('unique_pairs')} (Chao1 estimate of reachable pairs {fmt_num(b.get('chao1'), 4)})"),
     ]
 
 
@@ -285,6 +335,7 @@ def _detail(entry: Mapping[str, JSONValue], ctx: HtmlContext) -> Markup:
     captions = []
     best = numbers(block.get("running_best"))
     numbered = numbered_from_one(block)
+    words = _Words([block])
     if any(finite(v) is not None for v in best):
         if numbered:
             captions.append("Cumulative best: the running best after each iteration, triangles at kept iterations.")
@@ -307,11 +358,10 @@ def _detail(entry: Mapping[str, JSONValue], ctx: HtmlContext) -> Markup:
         points = coverage_points(block)
         if points is not None:
             captions.append(
-                "Coverage growth: distinct pairs by the end of each window; the dashed diagonal is every proposal new."
+                f"{words.growth}: distinct {words.pairs} by the end of each window; the dashed diagonal is every "
+                "proposal new."
             )
-            panels.append(
-                charts.coverage_growth(points, title="Coverage growth", y_title="distinct (knob, value) pairs")
-            )
+            panels.append(charts.coverage_growth(points, title=words.growth, y_title=words.distinct))
     parts: list[Markup] = []
     if panels:
         parts.append(ctx.figure(charts.hconcat(panels), " ".join(captions), wide=True))
@@ -320,18 +370,23 @@ def _detail(entry: Mapping[str, JSONValue], ctx: HtmlContext) -> Markup:
         el(
             "div",
             table(("metric", "value"), _key_numbers(block), class_="kv"),
-            table(
-                ("knob", "value", "proposals"),
-                [(p.get("knob"), fmt_value(p.get("value")), str(p.get("n"))) for p in pairs],
-                numeric=(2,),
-                caption="Top (knob, value) pairs",
-            )
-            if pairs
-            else Markup(""),
+            _top_table(pairs, actions=words.actions) if pairs else Markup(""),
             class_="side-by-side",
         )
     )
     return join(parts)
+
+
+def _top_table(pairs: Sequence[Mapping[str, Any]], *, actions: bool) -> Markup:
+    if actions:
+        rows = [(action_label(p.get("knob")), str(p.get("n"))) for p in pairs]
+        return table(("action", "proposals"), rows, numeric=(1,), caption="Top actions")
+    return table(
+        ("knob", "value", "proposals"),
+        [(p.get("knob"), fmt_value(p.get("value")), str(p.get("n"))) for p in pairs],
+        numeric=(2,),
+        caption="Top (knob, value) pairs",
+    )
 
 
 def exploration_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
@@ -348,7 +403,8 @@ def exploration_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
             Headline(
                 "Repeat rate",
                 fmt_num(block.get("repeat_rate"), 2),
-                f"{block.get('repeat_count')} of {block.get('iterations')} iterations repeated a pair",
+                f"{block.get('repeat_count')} of {block.get('iterations')} iterations repeated "
+                + ("an action" if actions_only(block) else "a pair"),
                 href="#s-exploration",
             ),
             Headline(

@@ -31,13 +31,24 @@ def _pp(value: object) -> str:
     return "–" if v is None else f"{v * 100:+.1f} pp"
 
 
+def _measured(value: object, *, signed: bool = False) -> str:
+    """A raw measurement (or a difference, ``signed``) of a measured series, with 3 significant digits."""
+    v = finite(value)
+    return "–" if v is None else f"{v:+.3g}" if signed else fmt_num(v, 3)
+
+
 def _effect(group: Mapping[str, Any]) -> str:
+    """Δ [CI]: percentage points for a score, the measurement's unit for a measured series (asv …)."""
     delta, ci, tag = group.get("delta"), group.get("delta_ci"), ""
+    unit = group.get("unit")
     lvp = group.get("last_vs_previous")
     if finite(delta) is None and isinstance(lvp, dict):
         delta, ci, tag = lvp.get("delta"), lvp.get("delta_ci"), " (last vs previous)"
     if finite(delta) is None:
         return "–"
+    if unit is not None:
+        band = f" [{_measured(ci[0])}, {_measured(ci[1])}]" if isinstance(ci, list) and len(ci) == 2 else ""
+        return f"{_measured(delta, signed=True)}{band} {unit}{tag}"
     band = f" [{_pp(ci[0])}, {_pp(ci[1])}]" if isinstance(ci, list) and len(ci) == 2 else ""
     return f"{_pp(delta)}{band}{tag}"
 
@@ -100,10 +111,11 @@ def _runs_text(group: Mapping[str, Any]) -> str:
 def _row(group: Mapping[str, Any]) -> tuple[str, ...]:
     series = [finite(v) for v in group.get("series") or []]
     last = series[-1] if series else None
+    unit = group.get("unit")
     return (
         _label(group),
         str(group.get("n_runs")),
-        "–" if last is None else f"{last * 100:.1f} %",
+        "–" if last is None else f"{last * 100:.1f} %" if unit is None else f"{fmt_num(last, 3)} {unit}",
         _effect(group),
         fmt_num(group.get("p_value"), 2),
         str(group.get("verdict")),
@@ -150,7 +162,7 @@ def trends_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
                 charts.trend(
                     layers["points"],
                     title=_label(group),
-                    y_title="score",
+                    y_title="score" if group.get("unit") is None else str(group.get("unit")),
                     fan=layers["fan"],
                     changes=layers["changes"],
                     segments=layers["segments"],
