@@ -251,9 +251,10 @@ class SweepsSection(ReportSection):
             if notes:
                 lines.append("")
             if proposals:
-                lines += ["Proposals (sensitive constants):", "", "```text"]
-                lines += [markdown_text(p).replace("```", "'''") for p in proposals[:max_detail]]
-                lines += ["```", ""]
+                # a list of escaped text, not a code block: entities (``-&gt;``) are not decoded in a code block
+                lines += ["Proposals (sensitive constants):", ""]
+                lines += [f"- {markdown_text(p, block_start=True)}" for p in proposals[:max_detail]]
+                lines.append("")
         pairs = [p for p in block.get("pairwise") or [] if isinstance(p, dict)]
         if pairs:
             lines += [

@@ -275,3 +275,19 @@ def test_a_constant_whose_runs_all_failed_is_shown_with_its_counts() -> None:
     (c,) = block["constants"]
     assert (c["n_points"], c["n_errors"], c["n_degenerate"], c["n_points_total"]) == (0, 3, 1, 4)
     assert c["sensitivity"] == "insufficient-data" and c["decision"] == "reject"
+
+
+def test_proposals_render_as_readable_markdown(planted: Path) -> None:
+    """The proposal lines are list items of escaped text: a Markdown renderer shows ``0 -> 1`` (entities are not
+    decoded inside a code block, where ``-&gt;`` used to appear literally), and nothing of them is code or HTML."""
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py (a dependency of rich) parses Markdown")
+    from trajdyn.analyzer.report import render_markdown
+
+    report = analyze([str(planted)], generated_at=GENERATED_AT)
+    proposals = [c["proposal"] for c in report.blocks["sweeps"]["constants"] if c["sensitivity"] == "sensitive"]
+    assert proposals and all("->" in p for p in proposals)
+    tokens = markdown_it.MarkdownIt("commonmark").enable(["table"]).parse(render_markdown(report))
+    assert not [t for t in tokens if t.type in ("fence", "code_block", "html_block")]
+    shown = ["".join(c.content for c in t.children or [] if c.type == "text") for t in tokens if t.type == "inline"]
+    for proposal in proposals:  # the text a reader sees, entities decoded: "rise: 0 -> 1 (…"
+        assert any(line.startswith(proposal.split(" (")[0] + " (") for line in shown), proposal
