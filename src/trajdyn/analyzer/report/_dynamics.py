@@ -25,7 +25,14 @@ from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._json import to_json_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
-from trajdyn.analyzer.report._tables import entry_label, md_cell, trajectory_markdown, trajectory_terminal
+from trajdyn.analyzer.report._tables import (
+    entry_label,
+    hidden_line,
+    md_cell,
+    shown_rows,
+    trajectory_markdown,
+    trajectory_terminal,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -410,30 +417,42 @@ class DynamicsSection(ReportSection):
         rows = report.section(self.name)
         if not rows:
             return ["## Dynamics", "", "No trajectories.", ""]
+        shown, hidden = shown_rows(rows, self.name, "turns")
         return [
             "## Dynamics",
             "",
             *trajectory_markdown(
-                rows, section=self.name, headers=_SUMMARY, summary=_summary_row, details=_details, max_detail=max_detail
+                shown,
+                section=self.name,
+                headers=_SUMMARY,
+                summary=_summary_row,
+                details=_details,
+                max_detail=max_detail,
             ),
+            *([markdown_text(hidden_line(hidden, "turns"), block_start=True), ""] if hidden else []),
         ]
 
     def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
         rows = report.section(self.name)
         if not rows:
             return ["[bold]Dynamics[/bold]: no trajectories."]
-        return trajectory_terminal(
-            rows,
-            section=self.name,
-            title="Dynamics",
-            headers=_SUMMARY,
-            keep=[0, 1, 2, 3, 5, 6, 8] if width < 100 else range(len(_SUMMARY)),
-            left=(0, 2, 5, 10),
-            summary=_summary_row,
-            details=_details,
-            max_detail=max_detail,
-            wrap_metric=True,
-        )
+        shown, hidden = shown_rows(rows, self.name, "turns")
+        note: list[RenderableType] = [terminal_text(f"Dynamics: {hidden_line(hidden, 'turns')}")] if hidden else []
+        return [
+            *trajectory_terminal(
+                shown,
+                section=self.name,
+                title="Dynamics",
+                headers=_SUMMARY,
+                keep=[0, 1, 2, 3, 5, 6, 8] if width < 100 else range(len(_SUMMARY)),
+                left=(0, 2, 5, 10),
+                summary=_summary_row,
+                details=_details,
+                max_detail=max_detail,
+                wrap_metric=True,
+            ),
+            *note,
+        ]
 
 
 def _ci(value: Mapping[str, Any] | None, digits: int = 3) -> str:

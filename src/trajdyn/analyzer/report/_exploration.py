@@ -6,10 +6,18 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from trajdyn.analyzer import _columns as K
+from trajdyn.analyzer.report._escape import markdown_text, terminal_text
 from trajdyn.analyzer.report._format import fmt_label, fmt_num, fmt_pct, fmt_value
 from trajdyn.analyzer.report._model import JSONValue, Report, ReportContext, ReportSection, SectionResult
 from trajdyn.analyzer.report._sparkline import sparkline
-from trajdyn.analyzer.report._tables import as_block, entry_label, trajectory_markdown, trajectory_terminal
+from trajdyn.analyzer.report._tables import (
+    as_block,
+    entry_label,
+    hidden_line,
+    shown_rows,
+    trajectory_markdown,
+    trajectory_terminal,
+)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -220,33 +228,37 @@ class ExplorationSection(ReportSection):
         rows = report.section(self.name)
         if not rows:
             return [] if _no_spans(report) else ["## Exploration", "", "No trajectories.", ""]
-        summary = _Summary(rows)
-        return [
-            "## Exploration",
-            "",
-            *trajectory_markdown(
-                rows,
+        shown, hidden = shown_rows(rows, self.name, "iterations")
+        lines = ["## Exploration", ""]
+        if shown:
+            summary = _Summary(shown)
+            lines += trajectory_markdown(
+                shown,
                 section=self.name,
                 headers=summary.headers,
                 summary=summary.row,
                 details=_details,
                 max_detail=max_detail,
-            ),
-        ]
+            )
+        return lines + ([markdown_text(hidden_line(hidden, "iterations"), block_start=True), ""] if hidden else [])
 
     def to_terminal(self, report: Report, *, max_detail: int, width: int) -> list[RenderableType]:
         rows = report.section(self.name)
         if not rows:
             return [] if _no_spans(report) else ["[bold]Exploration[/bold]: no trajectories."]
-        summary = _Summary(rows)
-        return trajectory_terminal(
-            rows,
-            section=self.name,
-            title="Exploration",
-            headers=summary.headers,
-            keep=summary.keep(width),
-            left=summary.left(),
-            summary=summary.row,
-            details=_details,
-            max_detail=max_detail,
-        )
+        shown, hidden = shown_rows(rows, self.name, "iterations")
+        out: list[RenderableType] = []
+        if shown:
+            summary = _Summary(shown)
+            out += trajectory_terminal(
+                shown,
+                section=self.name,
+                title="Exploration",
+                headers=summary.headers,
+                keep=summary.keep(width),
+                left=summary.left(),
+                summary=summary.row,
+                details=_details,
+                max_detail=max_detail,
+            )
+        return out + ([terminal_text(f"Exploration: {hidden_line(hidden, 'iterations')}")] if hidden else [])

@@ -17,7 +17,15 @@ from trajdyn.analyzer.report._model import JSONValue
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-__all__ = ["as_block", "entry_label", "md_cell", "trajectory_markdown", "trajectory_terminal"]
+__all__ = [
+    "as_block",
+    "entry_label",
+    "hidden_line",
+    "md_cell",
+    "shown_rows",
+    "trajectory_markdown",
+    "trajectory_terminal",
+]
 
 Rows = Sequence[tuple[dict[str, JSONValue], JSONValue]]
 SummaryRow = Callable[[dict[str, JSONValue], dict[str, Any]], tuple[str, ...]]
@@ -35,6 +43,23 @@ def as_block(value: JSONValue, section: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"expected the {section} block of a trajectory to be an object, got {type(value).__name__}")
     return value
+
+
+def shown_rows(rows: Rows, section: str, key: str) -> tuple[list[tuple[dict[str, JSONValue], JSONValue]], list[str]]:
+    """The rows whose block has a positive ``key`` (iterations, turns), and the labels of those left out: a
+    trajectory with nothing to show (a sweep run scored on its root, an agent span without a turn) is named in one
+    line (:func:`hidden_line`), not laid out as a table of dashes. The JSON report keeps every block."""
+    kept = [(e, b) for e, b in rows if (as_block(b, section).get(key) or 0) > 0]
+    hidden = [entry_label(e) for e, b in rows if (as_block(b, section).get(key) or 0) <= 0]
+    return kept, hidden
+
+
+def hidden_line(hidden: Sequence[str], what: str, *, named: int = 3) -> str:
+    """The line for :func:`shown_rows`' left-out trajectories, naming the first ``named`` (plain text, data
+    included: a section escapes it)."""
+    n = len(hidden)
+    names = ", ".join(hidden[:named]) + (" …" if n > named else "")
+    return f"{n} trajector{'y' if n == 1 else 'ies'} with no {what} not shown ({names}; all are in the JSON report)."
 
 
 def md_cell(text: str) -> str:
