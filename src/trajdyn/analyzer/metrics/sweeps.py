@@ -8,22 +8,27 @@ dicts, one per (source, constant) and one per (source, pair). Definitions:
 - **mean** ``m_v`` of a value: the mean of its train scores (a score without a split is a train score; ``test`` scores
   are left out: a test split is for the user's own last check, never for choosing). Values are ordered
   by number when every value is a number, else as swept.
-- **noise** σ: with replicates on shared scenarios (every scored scenario run at ≥ 2 values, ≥ 2 such scenarios),
-  the residual SD of the additive value + scenario fit (:func:`trajdyn.analyzer.stats.blocked_noise`; the means
-  are then the values' adjusted means), ``SE_v = σ/√n_v``, ``noise_source = "replicates-by-scenario"``; with other
-  replicates (any value scored ≥ 2 times), the pooled within-value SD, and ``SE_v = σ/√n_v``;
-  without, the robust scale of the curve's pseudo-residuals (:func:`trajdyn.analyzer.stats.pseudo_residual_sd`),
-  ``SE_v = σ`` (each point is one mean). Fewer than 3 values and no replicates: no noise, ``insufficient-data``.
+- **noise** σ: with replicates on shared scenarios (≥ 2 scenarios run at ≥ 2 values, every value scored there,
+  at least half the scores), the residual SD of the additive value + scenario fit on those scenarios
+  (:func:`trajdyn.analyzer.stats.blocked_noise`; the means are then the values' adjusted means, and the variance
+  of a difference is ``C_ii + C_jj − 2 C_ij`` from the fit's covariance ``C``, not ``σ²(1/n_i + 1/n_j)`` unless the
+  design is balanced), ``noise_source = "replicates-by-scenario"``; scores of scenarios run at one value only and
+  scores without a scenario are left out of that fit and counted (``n_unblocked``); with other replicates (any
+  value scored ≥ 2 times), the pooled within-value SD, and ``SE_v = σ/√n_v``; without, when the values are
+  numbers, the robust scale of the curve's pseudo-residuals (:func:`trajdyn.analyzer.stats.pseudo_residual_sd`),
+  ``SE_v = σ`` (each point is one mean). Fewer than 3 values, or categorical values, and no replicates: no noise,
+  ``insufficient-data``.
 - **spread** ``max m − min m``; **sensitive** when ``spread ≥ min_effect`` and
-  ``spread / √(SE_max² + SE_min²)`` exceeds the two-sided Student t quantile at ``alpha`` Bonferroni-corrected
+  ``spread / √Var(m_max − m_min)`` exceeds the two-sided Student t quantile at ``alpha`` Bonferroni-corrected
   over the ``k(k−1)/2`` value pairs (with σ = 0: when spread > 0); else ``within-noise``. The t quantile has the
   noise estimate's degrees of freedom: ``Σ(n_v − 1)`` from replicates, ``0.37·(k − 2)`` from the curve (the MAD's
   efficiency), so a short curve without replicates needs a large effect.
 - **cliff** between adjacent values ``i, i+1``: ``Δ_i = s·(m_i − m_{i+1})`` (``s = +1`` when the objective is
-  maximised), the harmful fall of the score as the constant grows; ``z_i = Δ_i/√(SE_i² + SE_{i+1}²)``. A cliff when
+  maximised), the harmful fall of the score as the constant grows; ``z_i = Δ_i/√Var(m_i − m_{i+1})``. A cliff when
   ``z_i`` exceeds the one-sided t quantile (same degrees of freedom) at ``alpha/(k−1)`` (Bonferroni over the gaps; with σ = 0 any
-  Δ > 0), ``Δ_i ≥ cliff_min_drop`` and ``Δ_i ≥ cliff_gap_ratio ×`` the median ``|m_i − m_{i+1}|``. A rise is
-  never a cliff. ``largest_drop`` reports the largest Δ with its z whether or not it is a cliff.
+  Δ > 0), ``Δ_i ≥ cliff_min_drop`` and, with ≥ 4 values, ``Δ_i ≥ cliff_gap_ratio ×`` the median
+  ``|m_i − m_{i+1}|`` (with 1 or 2 gaps the median holds half the drop itself: the gate could never pass). A rise is
+  never a cliff; categorical values (not all numbers) have no order and no cliffs. ``largest_drop`` reports the largest Δ with its z whether or not it is a cliff.
 - **best value**: the argmax of ``s·m`` (the first in sweep order on ties); **proposal**: the best value against the
   default (when known) with the train delta and its z; **validation**: when validation scores exist for both, the
   delta's interval at ``1 − alpha``: the paired t interval of the per-scenario differences when both values ran on
@@ -110,10 +115,24 @@ class _Curve:
     numeric: bool
     means: list[float]
     ns: list[int]
-    se: list[float] | None
+    cov: list[list[float]] | None
+    """Covariance of the means (diagonal unless the noise is blocked by scenario); ``None`` without noise."""
     noise: float | None
     noise_source: str | None
     dof: float | None = None
+    n_unblocked: int = 0
+    """Scores left out of the blocked fit: scenarios run at one value only, scores without a scenario."""
+
+    def var_diff(self, i: int, j: int) -> float | None:
+        """``Var(m_i − m_j) = C_ii + C_jj − 2 C_ij`` (``None`` without noise)."""
+        if self.cov is None:
+            return None
+        return max(0.0, self.cov[i][i] + self.cov[j][j] - 2.0 * self.cov[i][j])
+
+
+def _diagonal(variances: Sequence[float]) -> list[list[float]]:
+    k = len(variances)
+    return [[variances[i] if i == j else 0.0 for j in range(k)] for i in range(k)]
 
 
 def _curve(
@@ -132,45 +151,39 @@ def _curve(
     if any(n >= 2 for n in ns):
         blocked = _blocked(values, scores, scenarios) if scenarios is not None else None
         if blocked is not None:
-            adjusted, noise, dof = blocked
-            return _Curve(
-                values,
-                x,
-                numeric,
-                adjusted,
-                ns,
-                [noise / math.sqrt(n) for n in ns],
-                noise,
-                "replicates-by-scenario",
-                dof,
-            )
+            adjusted, noise, dof, cov, left_out = blocked
+            return _Curve(values, x, numeric, adjusted, ns, cov, noise, "replicates-by-scenario", dof, left_out)
         ss = math.fsum(math.fsum((s - m) ** 2 for s in scores[v]) for v, m in zip(values, means, strict=True))
         dof = sum(n - 1 for n in ns)
         noise = math.sqrt(ss / dof)
-        return _Curve(values, x, numeric, means, ns, [noise / math.sqrt(n) for n in ns], noise, "replicates", dof)
+        return _Curve(
+            values, x, numeric, means, ns, _diagonal([noise * noise / n for n in ns]), noise, "replicates", dof
+        )
+    if not numeric:  # no curve to be smooth along: the order of categorical values is arbitrary
+        return _Curve(values, x, numeric, means, ns, None, None, None, None)
     from trajdyn.analyzer.stats import pseudo_residual_sd
 
     sd = pseudo_residual_sd(x, means)
-    se = None if sd is None else [sd] * len(values)
-    return _Curve(values, x, numeric, means, ns, se, sd, "curve", _MAD_EFFICIENCY * (len(values) - 2))
+    curve_cov = None if sd is None else _diagonal([sd * sd] * len(values))
+    return _Curve(values, x, numeric, means, ns, curve_cov, sd, "curve", _MAD_EFFICIENCY * (len(values) - 2))
 
 
 def _blocked(
     values: Sequence[str], scores: Mapping[str, list[float]], scenarios: Mapping[str, list[str]]
-) -> tuple[list[float], float, int] | None:
-    """The additive value + scenario fit (:func:`trajdyn.analyzer.stats.blocked_noise`) when every score's scenario
-    was run by 2 or more values and there are at least 2 such scenarios; ``None`` otherwise (scores without a
-    scenario are never blocked)."""
+) -> tuple[list[float], float, int, list[list[float]], int] | None:
+    """The additive value + scenario fit (:func:`trajdyn.analyzer.stats.blocked_noise`) on the scores of the
+    scenarios run at 2 or more values, when there are at least 2 such scenarios, every value has a score on them and
+    they hold at least half of the scores; ``None`` otherwise. Scenarios run at one value only (their offset is not
+    separable from the value's effect) and scores without a scenario are left out of the fit and counted (the last
+    element)."""
+    if any(len(scenarios.get(v) or []) != len(scores[v]) for v in values):
+        return None
     seen: dict[str, set[str]] = {}
     for v in values:
         for sc in scenarios.get(v) or []:
             seen.setdefault(sc, set()).add(v)
     shared = sorted(sc for sc, vs in seen.items() if len(vs) >= 2 and sc != _NO_SCENARIO)
-    if (
-        len(shared) < 2
-        or len(shared) != len(seen)
-        or any(len(scenarios.get(v) or []) != len(scores[v]) for v in values)
-    ):
+    if len(shared) < 2:
         return None
     from trajdyn.analyzer.stats import blocked_noise
 
@@ -178,23 +191,38 @@ def _blocked(
     levels: list[int] = []
     blocks: list[int] = []
     ys: list[float] = []
+    total = 0
     for i, v in enumerate(values):
         for sc, y in zip(scenarios[v], scores[v], strict=True):
+            total += 1
             if sc in index:
                 levels.append(i)
                 blocks.append(index[sc])
                 ys.append(y)
-    return blocked_noise(levels, blocks, ys, len(values))
+    if 2 * len(ys) < total:
+        return None
+    fit = blocked_noise(levels, blocks, ys, len(values))
+    if fit is None:
+        return None
+    adjusted, sigma, dof, cov = fit
+    return adjusted, sigma, dof, cov, total - len(ys)
 
 
-def _z(delta: float, se_a: float, se_b: float) -> float | None:
-    se = math.sqrt(se_a * se_a + se_b * se_b)
-    return delta / se if se > 0 else None
+def _z(delta: float, var: float | None) -> float | None:
+    """``delta`` over its SE ``√var``; ``None`` when the SE is 0 (any ``delta > 0`` is then beyond noise)."""
+    if var is None:
+        return None
+    return delta / math.sqrt(var) if var > 0 else None
+
+
+_MIN_GAPS_FOR_RATIO: Final = 3
+"""The gap-ratio gate needs at least this many gaps (4 values): with 1 or 2 gaps the median gap is at least half
+the drop itself, so no drop could ever be ``cliff_gap_ratio`` (≥ 2) median gaps."""
 
 
 def _cliffs(c: _Curve, sign: float, s: SweepSettings) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     k = len(c.values)
-    if k < 2:
+    if k < 2 or not c.numeric:  # categorical values have no order: no neighbours, no cliffs
         return [], None
     gaps = [abs(c.means[i] - c.means[i + 1]) for i in range(k - 1)]
     median_gap = (
@@ -202,6 +230,7 @@ def _cliffs(c: _Curve, sign: float, s: SweepSettings) -> tuple[list[dict[str, An
         if (k - 1) % 2
         else 0.5 * (sorted(gaps)[(k - 1) // 2 - 1] + sorted(gaps)[(k - 1) // 2])
     )
+    gap_gate = k - 1 >= _MIN_GAPS_FOR_RATIO
     z_star = _isf(s.alpha / (k - 1), c.dof)
     out: list[dict[str, Any]] = []
     largest: dict[str, Any] | None = None
@@ -209,18 +238,15 @@ def _cliffs(c: _Curve, sign: float, s: SweepSettings) -> tuple[list[dict[str, An
         delta = sign * (c.means[i] - c.means[i + 1])
         if delta <= 0:
             continue
-        z = _z(delta, c.se[i], c.se[i + 1]) if c.se is not None else None
-        significant = c.se is not None and (z is None or z > z_star)
+        var = c.var_diff(i, i + 1)
+        z = _z(delta, var)
+        significant = var is not None and (z is None or z > z_star)
         practical = delta >= s.cliff_min_drop
-        abrupt = delta >= s.cliff_gap_ratio * median_gap
+        abrupt = not gap_gate or delta >= s.cliff_gap_ratio * median_gap
         cliff = significant and practical and abrupt
         why = [
-            *([] if c.se is not None else ["no noise estimate"]),
-            *(
-                []
-                if significant or c.se is None
-                else [f"z {z:.2f} <= {z_star:.2f}" if z is not None else "z undefined"]
-            ),
+            *([] if var is not None else ["no noise estimate"]),
+            *([] if significant or var is None else [f"z {z:.2f} <= {z_star:.2f}" if z is not None else "z undefined"]),
             *([] if practical else [f"drop {delta:.4g} < cliff_min_drop {s.cliff_min_drop:.4g}"]),
             *([] if abrupt else [f"drop {delta:.4g} < {s.cliff_gap_ratio:g} x median gap {median_gap:.4g}"]),
         ]
@@ -309,11 +335,20 @@ def _constant(
     cliffs, largest = _cliffs(c, sign, s)
     best = max(range(k), key=lambda i: (sign * c.means[i], -i)) if k else None
     spread = (max(c.means) - min(c.means)) if k else None
-    if c.se is None or spread is None:
-        sensitivity, why = "insufficient-data", f"{k} value(s) and no replicates: no noise estimate (need >= 3 values)"
+    if c.cov is None or spread is None:
+        sensitivity, why = (
+            "insufficient-data",
+            (
+                f"{k} value(s) and no replicates: no noise estimate (need >= 3 values)"
+                if c.numeric or k < 3
+                else f"{k} categorical values and no replicates: no noise estimate (a curve's noise needs ordered values)"
+            ),
+        )
+    elif k < 2:
+        sensitivity, why = "insufficient-data", "one value: nothing to compare"
     else:
         hi, lo = c.means.index(max(c.means)), c.means.index(min(c.means))
-        z = _z(spread, c.se[hi], c.se[lo])
+        z = _z(spread, c.var_diff(hi, lo))
         pairs = k * (k - 1) // 2
         z_star = _isf(s.alpha / (2 * pairs), c.dof) if pairs else math.inf
         beyond_noise = spread > 0 and (z is None or z > z_star)
@@ -331,7 +366,7 @@ def _constant(
     if default is not None and default in c.values and best is not None:
         d = c.values.index(default)
         train_delta = sign * (c.means[best] - c.means[d])
-        train_z = _z(train_delta, c.se[best], c.se[d]) if c.se is not None and best != d else None
+        train_z = _z(train_delta, c.var_diff(best, d)) if best != d else None
     validation = _validation(val, best_value, default, sign, s) if best_value is not None else None
     decision, reason = _decide(best_value, default, train_delta, validation, distance, s)
     proposal = _proposal(name, default, best_value, train_delta, train_z, validation, decision, reason)
@@ -346,7 +381,9 @@ def _constant(
         "sensitivity_reason": why,
         "noise": c.noise,
         "noise_source": c.noise_source,
+        "n_unblocked": c.n_unblocked,
         "spread": spread,
+        "ordered": c.numeric,
         "values": c.values,
         "means": c.means,
         "cliffs": [{k2: v for k2, v in cl.items() if k2 != "position"} for cl in cliffs],

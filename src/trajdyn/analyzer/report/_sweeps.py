@@ -144,12 +144,18 @@ def validation_row(c: Mapping[str, Any]) -> tuple[str, ...] | None:
 
 
 def _blocked_note(constants: list[dict[str, Any]]) -> str | None:
-    names = [str(c["name"]) for c in constants if c.get("noise_source") == "replicates-by-scenario"]
-    if not names:
+    blocked = [c for c in constants if c.get("noise_source") == "replicates-by-scenario"]
+    if not blocked:
         return None
+    names = ", ".join(str(c["name"]) for c in blocked)
+    left = [
+        f"{c['name']} {c['n_unblocked']}" for c in blocked if isinstance(c.get("n_unblocked"), int) and c["n_unblocked"]
+    ]
     return (
-        f"Noise of {', '.join(names)}: from replicates with the scenarios' own effects removed (every value ran on "
-        "the same scenarios; means adjusted to the average scenario)."
+        f"Noise of {names}: from replicates with the scenarios' own effects removed (additive value + scenario fit "
+        "on the scenarios run at two or more values; means adjusted to the average of those scenarios; the "
+        "uncertainty of each difference from the fit's covariance, larger where two values share fewer scenarios)."
+        + (f" Scores left out of the fit (scenario run at one value only, or none): {', '.join(left)}." if left else "")
     )
 
 

@@ -52,13 +52,18 @@ def pseudo_residual_sd(x: Sequence[float], y: Sequence[float]) -> float | None:
 
 def blocked_noise(
     levels: Sequence[int], blocks: Sequence[int], y: Sequence[float], n_levels: int
-) -> tuple[list[float], float, int] | None:
-    """Least-squares fit of ``y = α_level + β_block + ε`` (no interaction): ``(adjusted means, σ̂, degrees of freedom)``.
+) -> tuple[list[float], float, int, list[list[float]]] | None:
+    """Least-squares fit of ``y = α_level + β_block + ε`` (no interaction): ``(adjusted means, σ̂, degrees of
+    freedom, covariance of the adjusted means)``.
 
     ``levels`` are ``0 … n_levels−1`` and ``blocks`` ``0 … m−1`` per observation. The adjusted mean of a level is
     ``α_level + mean_b β_b`` (the level's mean over the average block; its plain mean when every level ran on every
-    block once), ``σ̂² = RSS / (N − rank)``. ``None`` when the residual has no degrees of freedom, a level has no
-    observation, or fewer than 2 blocks are given.
+    block once), ``σ̂² = RSS / (N − rank)``. Their covariance is ``σ̂² L (XᵀX)⁻¹ Lᵀ`` (``X`` the design, ``L`` the
+    rows that form the adjusted means): ``Var(m_i − m_j) = C_ii + C_jj − 2 C_ij``. Only in a balanced design (every
+    level on every block equally often) is it ``σ̂²/n_i`` on the diagonal and 0 off it; in an unbalanced one the
+    differences are less precise than ``σ̂²(1/n_i + 1/n_j)`` says. ``None`` when the residual has no degrees of
+    freedom, a level has no observation, fewer than 2 blocks are given, or the design is not connected (a level's
+    mean not estimable).
     """
     lv = np.asarray(levels, dtype=np.int64)
     bl = np.asarray(blocks, dtype=np.int64)
@@ -66,17 +71,22 @@ def blocked_noise(
     m = int(bl.max()) + 1 if bl.size else 0
     if m < 2 or ys.size != lv.size or ys.size != bl.size or np.bincount(lv, minlength=n_levels).min() == 0:
         return None
-    design = np.zeros((ys.size, n_levels + m - 1), dtype=np.float64)
+    p = n_levels + m - 1
+    design = np.zeros((ys.size, p), dtype=np.float64)
     design[np.arange(ys.size), lv] = 1.0
     rows = np.flatnonzero(bl > 0)
     design[rows, n_levels + bl[rows] - 1] = 1.0
     coef, _, rank, _ = np.linalg.lstsq(design, ys, rcond=None)
     dof = int(ys.size - rank)
-    if dof <= 0 or rank < n_levels + m - 1:
+    if dof <= 0 or rank < p:
         return None
     resid = ys - design @ coef
     sigma = math.sqrt(float(resid @ resid) / dof)
     shift = float(np.sum(coef[n_levels:])) / m  # mean block effect (block 0's is 0)
     if sigma <= _ROUNDING * max(1.0, float(np.max(np.abs(ys)))):
         sigma = 0.0
-    return [float(a) + shift for a in coef[:n_levels]], sigma, dof
+    contrast = np.zeros((n_levels, p), dtype=np.float64)
+    contrast[:, :n_levels] = np.eye(n_levels)
+    contrast[:, n_levels:] = 1.0 / m
+    cov = sigma * sigma * (contrast @ np.linalg.solve(design.T @ design, contrast.T))
+    return [float(a) + shift for a in coef[:n_levels]], sigma, dof, cov.tolist()

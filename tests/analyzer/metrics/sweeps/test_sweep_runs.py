@@ -92,10 +92,12 @@ def _points(rows: list[dict[str, Any]]) -> SweepData:
 
 def _validation_rows(gain: float, *, shared: bool, seed: int) -> list[dict[str, Any]]:
     """Train: value 1 beats the default 0 by ``gain``; validation on 8 scenarios with offsets of SD 0.2 and noise of
-    SD 0.01, each value on the same scenarios (``shared``) or on its own."""
+    SD 0.01, each value on the same scenarios (``shared``) or on its own. The worst value sits below the default
+    (a rise into the default, never a cliff): above the best value its fall would be a cliff next to the best value
+    (a 3-value sweep can have a cliff) and reject every proposal."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
-    for v, mean in (("0", 0.5), ("1", 0.5 + gain), ("2", 0.3)):
+    for v, mean in (("0", 0.5), ("1", 0.5 + gain), ("-1", 0.3)):
         for r in range(3):
             rows.append(
                 {"source": "s", "constant": "k", "value": v, "score": mean + rng.gauss(0, 0.01), "replicate": r}

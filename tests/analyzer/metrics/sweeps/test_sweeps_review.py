@@ -1,0 +1,150 @@
+"""Regressions from the review of the sweeps-from-spans feature (issue 14): each test plants a truth that the code
+before the fix got wrong (reproductions in the review: unbalanced blocked designs, a run on a scenario no other value
+ran, 3-value sweeps, categorical knobs, numeric strings, unscored runs, the accept rule, labels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from trajdyn.analyzer.io._sweeps import SWEEP_CONSTANT_SCHEMA, SWEEP_PAIR_SCHEMA, SWEEP_POINT_SCHEMA, SweepData
+from trajdyn.analyzer.metrics.sweeps import SweepSettings, analyze_sweeps
+from trajdyn.analyzer.stats import blocked_noise
+
+Point = tuple[str, str, float, str | None, str | None]
+"""(constant, value, score, scenario, split)."""
+
+
+def _data(points: list[Point], constants: list[dict[str, Any]] | None = None) -> SweepData:
+    rows: list[dict[str, Any]] = []
+    order: dict[tuple[str, str], int] = {}
+    for c, v, score, scenario, split in points:
+        order.setdefault((c, v), sum(1 for k in order if k[0] == c))
+        rows.append(
+            {
+                "source": "spans",
+                "constant": c,
+                "value": v,
+                "order": order[(c, v)],
+                "score": score,
+                "replicate": 0,
+                "scenario": scenario,
+                "split": split,
+            }
+        )
+    return SweepData(
+        pl.DataFrame(rows, schema=SWEEP_POINT_SCHEMA),
+        pl.DataFrame(constants or [], schema=SWEEP_CONSTANT_SCHEMA),
+        pl.DataFrame(schema=SWEEP_PAIR_SCHEMA),
+        [],
+    )
+
+
+def _one(points: list[Point], constants: list[dict[str, Any]] | None = None, **settings: Any) -> dict[str, Any]:
+    block = analyze_sweeps(_data(points, constants), SweepSettings(**settings))
+    assert block is not None
+    [c] = block["constants"]
+    return c
+
+
+# value A on s0..s3, B only on s0, s1, C only on s2, s3: connected through A, unbalanced
+_UNBALANCED = [(0, s) for s in range(4)] + [(1, 0), (1, 1), (2, 2), (2, 3)]
+
+
+def test_blocked_covariance_of_an_unbalanced_design_matches_the_hand_computation() -> None:
+    """m_B − m_C is estimated as (B − A on s0, s1) − (C − A on s2, s3); each part is the mean of 2 cell-mean
+    differences of 2 replicates each (variance σ²/2), so Var(m_B − m_C) = σ², not σ²(1/4 + 1/4) = σ²/2."""
+    rng = np.random.default_rng(1)
+    levels = [v for v, _ in _UNBALANCED for _ in range(2)]
+    blocks = [s for _, s in _UNBALANCED for _ in range(2)]
+    fit = blocked_noise(levels, blocks, list(rng.normal(0.0, 1.0, len(levels))), 3)
+    assert fit is not None
+    _, sigma, dof, cov = fit
+    c = np.asarray(cov) / sigma**2
+    assert dof == 16 - 3 - 4 + 1
+    assert abs((c[1, 1] + c[2, 2] - 2 * c[1, 2]) - 1.0) < 1e-9
+    assert abs((c[0, 0] + c[1, 1] - 2 * c[0, 1]) - 0.5) < 1e-9  # A − B: 2 shared scenarios, 2 + 2 replicates
+    # balanced: the covariance is σ²/n on the diagonal, 0 off it
+    bal = blocked_noise(
+        [v for v in range(3) for _ in range(4)], [s for _ in range(3) for s in range(4)], list(rng.normal(0, 1, 12)), 3
+    )
+    assert bal is not None
+    cb = np.asarray(bal[3]) / bal[1] ** 2
+    assert np.allclose(cb, np.eye(3) / 4)
+
+
+def test_null_false_sensitive_rate_of_an_unbalanced_blocked_design_is_at_most_alpha() -> None:
+    """No value effect, scenario offsets SD 1, noise SD 0.1: the code before the fix called 11.5 % of 1000 draws
+    sensitive (α = 0.05), its SEs ignoring that B and C share no scenario; now ≤ α within sampling error."""
+    rng = np.random.default_rng(0)
+    values = ("0.2", "0.1", "0.3")
+    draws, hits = 300, 0
+    for _ in range(draws):
+        off = rng.normal(0.0, 1.0, 4)
+        pts: list[Point] = [
+            ("k", values[v], float(off[s] + rng.normal(0.0, 0.1)), f"s{s}", None)
+            for v, s in _UNBALANCED
+            for _ in range(2)
+        ]
+        c = _one(pts, min_effect=0.0, cliff_min_drop=0.0, cliff_gap_ratio=0.0)
+        assert c["noise_source"] == "replicates-by-scenario"
+        hits += c["sensitivity"] == "sensitive"
+    # before: 0.115 (SE 0.018 at 300 draws); Bonferroni makes the test conservative, 0.05 + 2 SE of a 5 % rate
+    assert hits / draws <= 0.05 + 2 * (0.05 * 0.95 / draws) ** 0.5
+
+
+def test_a_run_on_a_scenario_no_other_value_ran_keeps_the_blocked_noise() -> None:
+    """A planted drop of 0.065 at 0.3 → 0.4 under scenario offsets SD 0.1 and noise 0.01: found with blocked noise;
+    one more run of 0.5 on a new scenario used to switch the whole constant to pooled noise (0.049) and lose it."""
+    rng = np.random.default_rng(7)
+    truth = {"0.1": 0.8, "0.2": 0.8, "0.3": 0.8, "0.4": 0.735, "0.5": 0.735}
+    off = rng.normal(0.0, 0.1, 7)
+    pts: list[Point] = [
+        ("k", v, float(m + off[i] + rng.normal(0.0, 0.01)), f"s{i}", None) for v, m in truth.items() for i in range(6)
+    ]
+    base = _one(pts)
+    extra = _one([*pts, ("k", "0.5", float(0.735 + off[6] + rng.normal(0, 0.01)), "s6", None)])
+    for c in (base, extra):
+        assert c["noise_source"] == "replicates-by-scenario"
+        assert [(x["from"], x["to"]) for x in c["cliffs"]] == [("0.3", "0.4")]
+        assert c["noise"] < 0.02
+    assert (base["n_unblocked"], extra["n_unblocked"]) == (0, 1)
+    assert extra["means"] == base["means"]  # the left-out score changes nothing
+
+
+def test_a_three_value_sweep_can_have_a_cliff() -> None:
+    """Means 0.70 / 0.80 / 0.20 with noise 0.01: the drop 0.6 (z ≈ 115) used to fail the gap-ratio gate (3 × the
+    median of 2 gaps can never be reached) and the best value at the cliff's edge was accepted."""
+    rng = np.random.default_rng(2)
+    truth = {"0.1": 0.70, "0.2": 0.80, "0.3": 0.20}
+    pts: list[Point] = [
+        ("k", v, float(m + rng.normal(0, 0.01)), f"s{i}", "validation" if i >= 5 else None)
+        for v, m in truth.items()
+        for i in range(8)
+    ]
+    c = _one(pts, [{"source": "spans", "constant": "k", "default": "0.1"}])
+    assert [(x["from"], x["to"]) for x in c["cliffs"]] == [("0.2", "0.3")]
+    assert (c["best_value"], c["decision"]) == ("0.2", "reject")
+    two = _one([p for p in pts if p[1] != "0.1"])
+    assert [(x["from"], x["to"]) for x in two["cliffs"]] == [("0.2", "0.3")]
+
+
+def test_categorical_values_have_no_cliffs_whatever_the_run_order() -> None:
+    rng = np.random.default_rng(5)
+    means = {"dense": 0.85, "bm25": 0.3, "hybrid": 0.6, "colbert": 0.6, "splade": 0.6}
+    draws = {v: [float(means[v] + 0.1 * i + rng.normal(0, 0.01)) for i in range(6)] for v in means}
+    out = []
+    for order in (["dense", "bm25", "hybrid", "colbert", "splade"], ["bm25", "dense", "hybrid", "colbert", "splade"]):
+        pts: list[Point] = [
+            ("r", v, draws[v][i], f"s{i}", "validation" if i >= 3 else None) for v in order for i in range(6)
+        ]
+        out.append(_one(pts, [{"source": "spans", "constant": "r", "default": "hybrid"}]))
+    for c in out:
+        assert (c["ordered"], c["cliffs"], c["largest_drop"], c["cliff_distance"]) == (False, [], None, None)
+        assert (c["best_value"], c["decision"]) == ("dense", "accept")
+    assert out[0]["validation"] == out[1]["validation"]
+    # without replicates: no curve to estimate noise from
+    flat = _one([("r", v, m, None, None) for v, m in means.items()])
+    assert (flat["sensitivity"], flat["noise_source"]) == ("insufficient-data", None)
