@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 from trajdyn import conventions as C
 
@@ -34,6 +35,24 @@ def canonical_value(value: object) -> str | None:
     if type(value).__name__ == "bool_":  # numpy.bool_ is not a numbers.Integral
         return "true" if bool(value) else "false"
     return str(value)
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def canonical_number_text(text: str) -> str:
+    """``text`` in canonical form when it spells a finite decimal number (``"0.10"`` → ``"0.1"``, ``"1.0"`` and
+    ``"01"`` → ``"1"``, ``"1e-3"`` → ``"0.001"``; surrounding blanks dropped), else ``text`` unchanged. For a knob value
+    given as a string that other runs give as a number (a sweep's default): one value, one string."""
+    stripped = text.strip()
+    if _INTEGER_TEXT.fullmatch(stripped):
+        return str(int(stripped))
+    if _DECIMAL_TEXT.fullmatch(stripped):
+        f = float(stripped)
+        if math.isfinite(f):
+            return canonical_value(f) or text
+    return text
 
 
 def canonical_action(knob: str | None, value: str | None) -> str | None:

@@ -55,3 +55,15 @@ def test_bad_arguments_raise() -> None:
     with pytest.raises(ConfigurationError):
         sweep_run("k", 1)  # neither a scenario nor a task id
     assert sweep_attributes("k", 1, degenerate=True) == {C.KNOB: "k", C.VALUE: "1", C.SWEEP_DEGENERATE: True}
+
+
+def test_numeric_strings_are_canonicalised_like_numbers() -> None:
+    """``default="1.0"`` with ``value=1.0`` used to give value ``"1"`` and default ``"1.0"``: no train delta, never
+    validated. A string that spells a number is that number's canonical string; other strings are unchanged."""
+    a = sweep_attributes("k", 1.0, default="1.0")
+    assert (a[C.VALUE], a[C.KNOB_DEFAULT]) == ("1", "1")
+    assert sweep_attributes("k", "0.10", default=" 1e-3 ")[C.VALUE] == "0.1"
+    assert sweep_attributes("k", 0.1, default="0.10")[C.KNOB_DEFAULT] == trajdyn.canonical_value(0.1)
+    assert sweep_attributes("k", "007", default="-0")[C.VALUE] == "7"
+    for text in ("bm25", "nan", "inf", "1_000", "0x10", "1.2.3", ""):
+        assert sweep_attributes("k", "x", default=text).get(C.KNOB_DEFAULT) == text

@@ -268,6 +268,7 @@ def _sections(spec: str | None, stderr: TextIO) -> tuple[list[ReportSection] | N
 def _options(args: argparse.Namespace, lint: LintResult | None) -> list[object]:
     """The sections' options objects from the flags (the embedder is built here, so that a missing extra is
     reported before any input is read). Raises what the options types raise for a bad value."""
+    from trajdyn._values import canonical_number_text
     from trajdyn.analyzer import (
         DynamicsOptions,
         EmbeddingOptions,
@@ -284,7 +285,7 @@ def _options(args: argparse.Namespace, lint: LintResult | None) -> list[object]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise ConfigurationError(f"expected --sweep-default NAME=VALUE, got {item!r}")
-        defaults[name.strip()] = value.strip()
+        defaults[name.strip()] = canonical_number_text(value.strip())
 
     return [
         ExplorationOptions(window=args.window, eta=args.eta),

@@ -11,7 +11,7 @@ import numbers
 from typing import TYPE_CHECKING, Any
 
 from trajdyn import conventions as C
-from trajdyn._values import canonical_value
+from trajdyn._values import canonical_number_text, canonical_value
 from trajdyn.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ __all__ = ["sweep_attributes", "sweep_run"]
 def _canonical(knob: str, what: str, value: object) -> str:
     finite = isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isfinite(float(value))
     text = canonical_value(value) if finite else None
+    if isinstance(value, str):  # "0.10" and 0.1 are one value
+        text = canonical_number_text(value)
     if text is None:
         raise ConfigurationError(f"knob {knob!r}: expected a {what} with a canonical string, got {value!r}")
     return text
@@ -33,7 +35,8 @@ def sweep_attributes(
     knob: str, value: object, *, default: object = None, degenerate: bool | None = None
 ) -> dict[str, Any]:
     """The root-span attributes of a sweep run: ``trajdyn.knob``, ``trajdyn.value`` (canonical), and when given
-    ``trajdyn.knob.default`` (canonical) and ``trajdyn.sweep.degenerate``.
+    ``trajdyn.knob.default`` (canonical) and ``trajdyn.sweep.degenerate``. A string that spells a number is
+    canonicalised as that number (``default="1.0"`` with ``value=1.0`` gives ``"1"`` for both).
 
     Raises:
         ConfigurationError: an empty knob name, or a value or default with no canonical string (``None``, a

@@ -492,6 +492,26 @@ def _pairs(pairs: pl.DataFrame, s: SweepSettings) -> list[dict[str, Any]]:
     return out
 
 
+def _labels(raw: Sequence[str], default: str | None) -> tuple[dict[str, str], str | None]:
+    """One label per value of a constant, values equal as numbers merged (``"0.10"`` and ``"0.1"``, ``"1.0"`` and
+    ``"1"``: spans written by other tools); a value spelled one way only keeps its spelling, one spelled several ways
+    takes the canonical one. The default is mapped to the label of the value equal to it as a number."""
+    from trajdyn._values import canonical_number_text
+
+    spellings: dict[float | str, list[str]] = {}
+    for v in raw:
+        n = _number(v)
+        spellings.setdefault(v if n is None else n, []).append(v)
+    label = {v: (vs[0] if len(vs) == 1 else canonical_number_text(vs[0])) for vs in spellings.values() for v in vs}
+    if default is not None:
+        n = _number(default)
+        if default in label:
+            default = label[default]
+        elif n is not None and n in spellings:
+            default = label[spellings[n][0]]
+    return label, default
+
+
 def analyze_sweeps(data: SweepData, settings: SweepSettings | None = None) -> dict[str, Any] | None:
     """The ``sweeps`` block (``constants`` and ``pairwise``), or ``None`` when the data holds no sweep."""
     import polars as pl
@@ -508,17 +528,17 @@ def analyze_sweeps(data: SweepData, settings: SweepSettings | None = None) -> di
         train: dict[str, list[float]] = {}
         train_scenarios: dict[str, list[str]] = {}
         val: dict[str, dict[str, list[float]]] = {}
-        for value, o, score, split, scenario in group.select(
-            "value", "order", "score", "split", "scenario"
-        ).iter_rows():
+        row = meta.get((source, name), {})
+        default = defaults.get(str(name), row.get("default"))
+        label, default = _labels(group["value"].unique(maintain_order=True).to_list(), default)
+        for raw, o, score, split, scenario in group.select("value", "order", "score", "split", "scenario").iter_rows():
+            value = label[raw]
             order.setdefault(value, o if o is not None else len(order))
             if split == _TRAIN:
                 train.setdefault(value, []).append(score)
                 train_scenarios.setdefault(value, []).append(scenario)
             elif split == _VALIDATION:
                 val.setdefault(value, {}).setdefault(scenario, []).append(score)
-        row = meta.get((source, name), {})
-        default = defaults.get(str(name), row.get("default"))
         constants.append(_constant(str(source), str(name), train, train_scenarios, val, order, row, default, s))
     seen = {(c["source"], c["name"]) for c in constants}
     for key, row in meta.items():  # a constant none of whose runs was scored (all errors or degenerate): still shown

@@ -148,3 +148,30 @@ def test_categorical_values_have_no_cliffs_whatever_the_run_order() -> None:
     # without replicates: no curve to estimate noise from
     flat = _one([("r", v, m, None, None) for v, m in means.items()])
     assert (flat["sensitivity"], flat["noise_source"]) == ("insufficient-data", None)
+
+
+def test_values_equal_as_numbers_are_one_value_and_match_the_default() -> None:
+    """Spans from another tool spell one value "0.10" and "0.1", and the default "1.0" for runs of "1"."""
+    rng = np.random.default_rng(3)
+    truth = {"0.10": 0.5, "0.1": 0.5, "1": 0.9, "2": 0.4}
+    pts: list[Point] = [
+        ("k", v, float(m + rng.normal(0, 0.01)), f"s{i}", "validation" if i >= 3 else None)
+        for v, m in truth.items()
+        for i in range(6)
+    ]
+    c = _one(pts, [{"source": "spans", "constant": "k", "default": "0.10"}])
+    assert c["values"] == ["0.1", "1", "2"]
+    assert c["default"] == "0.1" and c["train_delta"] is not None and c["validation"] is not None
+    d = _one(pts, [{"source": "spans", "constant": "k", "default": "1.0"}])
+    assert (d["default"], d["decision"]) == ("1", "keep-default")
+    one = _one([("k", "1.0", 0.5, None, None), ("k", "2.0", 0.4, None, None)])
+    assert one["values"] == ["1.0", "2.0"]  # a value spelled one way keeps its spelling (popoto's "1.0")
+
+
+def test_sweep_default_flag_is_canonicalised() -> None:
+    from trajdyn.analyzer import SweepsOptions
+    from trajdyn.cli.analyze import _options, build_parser
+
+    args = build_parser().parse_args(["x.jsonl", "--sweep-default", "k=0.10", "--sweep-default", "m=bm25"])
+    [opts] = [o for o in _options(args, None) if isinstance(o, SweepsOptions)]
+    assert dict(opts.defaults) == {"k": "0.1", "m": "bm25"}
