@@ -35,12 +35,15 @@ SWEEP_CONSTANT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "n_points_total": pl.Int64(),
     "n_errors": pl.Int64(),
     "n_degenerate": pl.Int64(),
+    "n_unscored": pl.Int64(),
+    "n_nonfinite": pl.Int64(),
     "reported_best_value": pl.Utf8(),
     "reported_best_score": pl.Float64(),
     "reported_cliffs": pl.Utf8(),
     "objective": pl.Utf8(),
 }
-"""One row per swept constant: its counts, what the file claimed (best value, cliffs as JSON), and the objective its
+"""One row per swept constant: its counts (``n_unscored``: runs neither errors nor degenerate without a finite
+score, ``n_nonfinite`` of them with a NaN or ±inf one; null for a file that does not say), what the file claimed (best value, cliffs as JSON), and the objective its
 runs declared (spans of sweep runs; null for a file that does not say: the section's option applies)."""
 SWEEP_PAIR_SCHEMA: Final[dict[str, pl.DataType]] = {
     "source": pl.Utf8(),

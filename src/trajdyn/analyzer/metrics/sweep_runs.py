@@ -16,7 +16,8 @@ both feed one analysis. Definitions:
   carries one. Its direction is the runs' ``trajdyn.objective`` (the SDK always sets it; maximize by default).
 - **error**: root status ERROR or ``trajdyn.outcome = error``: counted in ``n_errors``, never scored.
   **degenerate**: ``trajdyn.sweep.degenerate = true`` (and no error): counted in ``n_degenerate``, never scored.
-  A run that is neither and has no score counts in ``n_points_total`` only.
+  **unscored**: a run that is neither and has no finite score (no reward, or a NaN or ±inf one): counted in
+  ``n_unscored`` (``n_nonfinite`` of them with a non-finite reward), never scored.
 - **default**: the most frequent ``trajdyn.knob.default`` of the constant's runs (ties: the smallest string).
 
 Vectorised polars over the frames: no per-run Python.
@@ -156,6 +157,11 @@ def sweep_runs(steps: pl.DataFrame, trajectories: pl.DataFrame) -> SweepData:
         pl.len().cast(pl.Int64).alias("n_points_total"),
         pl.col("_error").sum().cast(pl.Int64).alias("n_errors"),
         pl.col("_degenerate").sum().cast(pl.Int64).alias("n_degenerate"),
+        (~pl.col("_ok") & ~pl.col("_error") & ~pl.col("_degenerate")).sum().cast(pl.Int64).alias("n_unscored"),
+        (~pl.col("_error") & ~pl.col("_degenerate") & pl.col("_score").is_not_null() & ~pl.col("_score").is_finite())
+        .sum()
+        .cast(pl.Int64)
+        .alias("n_nonfinite"),
         pl.when(pl.col("objective").n_unique() == 1).then(pl.col("objective").first()).alias("objective"),
     )
     default = (

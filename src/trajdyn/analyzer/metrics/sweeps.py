@@ -399,6 +399,8 @@ def _constant(
         "n_points_total": meta.get("n_points_total"),
         "n_errors": meta.get("n_errors"),
         "n_degenerate": meta.get("n_degenerate"),
+        "n_unscored": meta.get("n_unscored"),
+        "n_nonfinite": meta.get("n_nonfinite"),
         "reported": {
             "best_value": meta.get("reported_best_value"),
             "best_score": meta.get("reported_best_score"),

@@ -92,6 +92,10 @@ def _count(value: object) -> str:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
 
 
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _largest(c: Mapping[str, Any]) -> str:
     ld = c.get("largest_drop")
     if not isinstance(ld, Mapping):
@@ -115,7 +119,8 @@ def constant_row(c: Mapping[str, Any]) -> tuple[str, ...]:
         _num(c.get("spread")),
         ", ".join(f"{x['from']}→{x['to']}" for x in cliffs) or "none",
         _largest(c),
-        f"{_count(c.get('n_points'))} / {_count(c.get('n_errors'))} / {_count(c.get('n_degenerate'))}",
+        f"{_count(c.get('n_points'))} / {_count(c.get('n_errors'))} / {_count(c.get('n_degenerate'))}"
+        + (f" + {c['n_unscored']} unscored" if _positive(c.get("n_unscored")) else ""),
         str(c.get("decision")),
     )
 
@@ -162,6 +167,13 @@ def _blocked_note(constants: list[dict[str, Any]]) -> str | None:
 def _notes(c: Mapping[str, Any]) -> list[str]:
     """Lines worth reading under the table: cliffs, drops that are not cliffs, disagreements with the file."""
     out: list[str] = []
+    if _positive(c.get("n_unscored")):
+        nonfinite = c.get("n_nonfinite")
+        out.append(
+            f"{c['name']}: {c['n_unscored']} run(s) without a finite score"
+            + (f" ({nonfinite} with a NaN or infinite reward)" if _positive(nonfinite) else "")
+            + ": counted, never scored"
+        )
     ld = c.get("largest_drop")
     near = isinstance(ld, Mapping) and float(ld["delta"]) >= 0.5 * float(c.get("_cliff_min_drop") or 0.05)
     if isinstance(ld, Mapping) and near and not ld.get("cliff") and isinstance(ld.get("z"), int | float):

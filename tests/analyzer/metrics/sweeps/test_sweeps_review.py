@@ -175,3 +175,28 @@ def test_sweep_default_flag_is_canonicalised() -> None:
     args = build_parser().parse_args(["x.jsonl", "--sweep-default", "k=0.10", "--sweep-default", "m=bm25"])
     [opts] = [o for o in _options(args, None) if isinstance(o, SweepsOptions)]
     assert dict(opts.defaults) == {"k": "0.1", "m": "bm25"}
+
+
+def test_runs_without_a_finite_score_are_counted_and_shown() -> None:
+    """A NaN, an infinite and a missing reward used to vanish from the table (ok / errors / degenerate 1 / 0 / 0 of
+    4 runs)."""
+    from trajdyn.analyzer import _columns as K
+    from trajdyn.analyzer.metrics.sweep_runs import sweep_runs
+    from trajdyn.analyzer.report._sweeps import _notes, constant_row
+
+    rewards = [0.5, float("nan"), float("inf"), None, 0.7]
+    tr = pl.DataFrame(
+        [
+            {K.TRAJECTORY_ID: f"r{i}", K.HAS_ROOT: True, K.SWEEP_KNOB: "x", K.SWEEP_VALUE: str(i), K.REWARD: r}
+            for i, r in enumerate(rewards)
+        ]
+        + [{K.TRAJECTORY_ID: "e", K.HAS_ROOT: True, K.SWEEP_KNOB: "x", K.SWEEP_VALUE: "9", K.STATUS_CODE: 2}],
+        schema_overrides={K.REWARD: pl.Float64, K.STATUS_CODE: pl.Int8},
+    )
+    block = analyze_sweeps(sweep_runs(pl.DataFrame(schema={K.TRAJECTORY_ID: pl.Utf8}), tr))
+    assert block is not None
+    (c,) = block["constants"]
+    assert (c["n_points"], c["n_errors"], c["n_degenerate"], c["n_unscored"], c["n_nonfinite"]) == (2, 1, 0, 3, 2)
+    assert c["n_points"] + c["n_errors"] + c["n_degenerate"] + c["n_unscored"] == c["n_points_total"] == 6
+    assert constant_row(c)[9] == "2 / 1 / 0 + 3 unscored"
+    assert any("3 run(s) without a finite score (2 with a NaN or infinite reward)" in n for n in _notes(c))
