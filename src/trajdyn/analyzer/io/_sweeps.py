@@ -41,10 +41,12 @@ SWEEP_CONSTANT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "reported_best_score": pl.Float64(),
     "reported_cliffs": pl.Utf8(),
     "objective": pl.Utf8(),
+    "mixed_objectives": pl.Utf8(),
 }
 """One row per swept constant: its counts (``n_unscored``: runs neither errors nor degenerate without a finite
 score, ``n_nonfinite`` of them with a NaN or ±inf one; null for a file that does not say), what the file claimed (best value, cliffs as JSON), and the objective its
-runs declared (spans of sweep runs; null for a file that does not say: the section's option applies)."""
+runs declared (spans of sweep runs; null for a file that does not say: the section's option applies;
+``mixed_objectives`` lists them, comma-separated, when the runs disagree)."""
 SWEEP_PAIR_SCHEMA: Final[dict[str, pl.DataType]] = {
     "source": pl.Utf8(),
     "pair": pl.Utf8(),

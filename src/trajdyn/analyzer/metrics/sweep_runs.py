@@ -13,7 +13,8 @@ both feed one analysis. Definitions:
 - **scenario**: the run's ``trajdyn.task.id`` (:attr:`trajdyn.sweeps.Scenario.id`); **split**: ``trajdyn.split``
   (none = train).
 - **score**: the root's ``trajdyn.reward``; without one, the ``trajdyn.metric`` of its steps when exactly one step
-  carries one. Its direction is the runs' ``trajdyn.objective`` (the SDK always sets it; maximize by default).
+  carries one. Its direction is the runs' ``trajdyn.objective`` (the SDK always sets it; maximize by default); when
+  the constant's runs disagree, none (the section's option applies) and ``mixed_objectives`` names them.
 - **error**: root status ERROR or ``trajdyn.outcome = error``: counted in ``n_errors``, never scored.
   **degenerate**: ``trajdyn.sweep.degenerate = true`` (and no error): counted in ``n_degenerate``, never scored.
   **unscored**: a run that is neither and has no finite score (no reward, or a NaN or ±inf one): counted in
@@ -163,6 +164,9 @@ def sweep_runs(steps: pl.DataFrame, trajectories: pl.DataFrame) -> SweepData:
         .cast(pl.Int64)
         .alias("n_nonfinite"),
         pl.when(pl.col("objective").n_unique() == 1).then(pl.col("objective").first()).alias("objective"),
+        pl.when(pl.col("objective").n_unique() > 1)
+        .then(pl.col("objective").unique().sort().str.join(", "))
+        .alias("mixed_objectives"),
     )
     default = (
         constants.select("constant", pl.col("_defaults"))

@@ -31,7 +31,8 @@ dicts, one per (source, constant) and one per (source, pair). Definitions:
   never a cliff; categorical values (not all numbers) have no order and no cliffs. ``largest_drop`` reports the largest Δ with its z whether or not it is a cliff.
 - **best value**: the argmax of ``s·m`` (the first in sweep order on ties); **proposal**: the best value against the
   default (when known) with the train delta and its z; **validation**: when validation scores exist for both, the
-  delta's interval at ``1 − alpha``: the paired t interval of the per-scenario differences when both values ran on
+  delta's one-sided ``1 − alpha`` bounds (the ends of the central ``1 − 2 alpha`` interval; the SDK's Ratchet's
+  rule at ``confidence = 1 − alpha``): of the paired t interval of the per-scenario differences when both values ran on
   the same ≥ 2 scenarios (:func:`trajdyn.analyzer.stats.paired_t_interval`; scenarios run by one value only are
   left out), else the Welch interval of all their scores; accepted when its lower bound exceeds ``min_effect`` and
   the best value is not next to a cliff.
@@ -273,6 +274,9 @@ def _distance(c: _Curve, best: int, cliffs: Sequence[dict[str, Any]]) -> dict[st
 def _validation(
     val: Mapping[str, Mapping[str, list[float]]], best: str, default: str | None, sign: float, s: SweepSettings
 ) -> dict[str, Any] | None:
+    """The validation delta of ``best`` against ``default`` with its one-sided ``1 − alpha`` bounds (the ends of the
+    central ``1 − 2·alpha`` interval): ``low`` is the lower confidence bound the accept rule uses, as the SDK's
+    :class:`trajdyn.sweeps.Ratchet` does at ``confidence = 1 − alpha``."""
     if default is None or best == default:
         return None
     by_a, by_b = val.get(best) or {}, val.get(default) or {}
@@ -283,9 +287,10 @@ def _validation(
 
     from trajdyn.analyzer.stats import paired_t_interval, welch_interval
 
+    central = 1 - 2 * s.alpha
     if len(shared) >= 2:  # both values ran on the same scenarios: the paired interval, by scenario
         diffs = [math.fsum(by_a[k]) / len(by_a[k]) - math.fsum(by_b[k]) / len(by_b[k]) for k in shared]
-        paired = paired_t_interval(diffs, 1 - s.alpha)
+        paired = paired_t_interval(diffs, central)
         if paired is not None:
             mean, low, high = paired
             if sign < 0:
@@ -295,14 +300,16 @@ def _validation(
                 "delta": sign * mean,
                 "ci": [low, high],
                 "confidence": 1 - s.alpha,
-                "n_best": len(a),
-                "n_default": len(b),
+                "sided": "one-sided",
+                "n_best": sum(len(by_a[k]) for k in shared),
+                "n_default": sum(len(by_b[k]) for k in shared),
                 "n_pairs": len(shared),
+                "n_unpaired": len(a) + len(b) - sum(len(by_a[k]) + len(by_b[k]) for k in shared),
             }
     if len(a) < 2 or len(b) < 2:
         return None
     ma, mb = float(np.mean(a)), float(np.mean(b))
-    lo, hi = welch_interval(ma, float(np.var(a, ddof=1)), len(a), mb, float(np.var(b, ddof=1)), len(b), 1 - s.alpha)
+    lo, hi = welch_interval(ma, float(np.var(a, ddof=1)), len(a), mb, float(np.var(b, ddof=1)), len(b), central)
     low, high = float(lo), float(hi)
     if sign < 0:
         low, high = -high, -low
@@ -311,10 +318,23 @@ def _validation(
         "delta": sign * (ma - mb),
         "ci": [low, high],
         "confidence": 1 - s.alpha,
+        "sided": "one-sided",
         "n_best": len(a),
         "n_default": len(b),
         "n_pairs": 0,
+        "n_unpaired": 0,
     }
+
+
+def _not_validated(val: Mapping[str, Mapping[str, list[float]]], best: str | None, default: str | None) -> str:
+    n_best = sum(len(xs) for xs in (val.get(best or "") or {}).values())
+    n_default = sum(len(xs) for xs in (val.get(default or "") or {}).values())
+    if n_best == 0 and n_default == 0:
+        return "no validation scores for the best value and the default: not accepted"
+    return (
+        f"too few validation scores (best {n_best}, default {n_default}; need >= 2 a side, or >= 2 shared "
+        "scenarios): not accepted"
+    )
 
 
 def _constant(
@@ -369,11 +389,20 @@ def _constant(
         train_z = _z(train_delta, c.var_diff(best, d)) if best != d else None
     validation = _validation(val, best_value, default, sign, s) if best_value is not None else None
     decision, reason = _decide(best_value, default, train_delta, validation, distance, s)
+    if decision == "not-validated":
+        reason = _not_validated(val, best_value, default)
+    elif best_value is None and any(val.values()):
+        reason = "no train runs: the best value is chosen on train runs only"
     proposal = _proposal(name, default, best_value, train_delta, train_z, validation, decision, reason)
     return {
         "source": source,
         "name": name,
         "objective": objective,
+        "objective_note": (
+            f"the runs declare different objectives ({meta['mixed_objectives']}): the option's {objective} applies"
+            if meta.get("mixed_objectives")
+            else None
+        ),
         "default": default,
         "best_value": best_value,
         "best_score": best_score,
@@ -433,9 +462,10 @@ def _decide(
     if validation is None:
         return "not-validated", "no validation scores for the best value and the default: not accepted"
     low = validation["ci"][0]
+    level = f"one-sided {100 * validation['confidence']:.4g} %"
     if low > s.min_effect:
-        return "accept", f"validation delta CI lower bound {low:+.4g} > min_effect {s.min_effect:.4g}"
-    return "reject", f"validation delta CI lower bound {low:+.4g} <= min_effect {s.min_effect:.4g}"
+        return "accept", f"validation delta lower bound ({level}) {low:+.4g} > min_effect {s.min_effect:.4g}"
+    return "reject", f"validation delta lower bound ({level}) {low:+.4g} <= min_effect {s.min_effect:.4g}"
 
 
 def _proposal(
@@ -453,7 +483,10 @@ def _proposal(
         parts.append(f"train {train_delta:+.4g}" + (f", z {train_z:.2f}" if train_z is not None else ""))
     if validation is not None:
         lo, hi = validation["ci"]
-        parts.append(f"validation {validation['delta']:+.4g} [{lo:+.4g}, {hi:+.4g}]")
+        parts.append(
+            f"validation {validation['delta']:+.4g}, one-sided {100 * validation['confidence']:.4g} % bounds "
+            f"[{lo:+.4g}, {hi:+.4g}]"
+        )
     detail = f" ({'; '.join(parts)})" if parts else ""
     return f"{name}: {default if default is not None else '?'} -> {best}{detail} {decision.upper()}: {reason}"
 

@@ -141,8 +141,14 @@ def validation_row(c: Mapping[str, Any]) -> tuple[str, ...] | None:
         f"{method} by scenario" if method == "paired" else method,
         _num(v.get("delta")),
         f"[{_num(ci[0])}, {_num(ci[1])}]"
-        + (f" at {fmt_num(100 * conf)} %" if isinstance(conf, int | float) and not isinstance(conf, bool) else ""),
-        runs + (f" ({pairs} pairs)" if method == "paired" and isinstance(pairs, int) else ""),
+        + (
+            f" one-sided {fmt_num(100 * conf)} % bounds"
+            if isinstance(conf, int | float) and not isinstance(conf, bool)
+            else ""
+        ),
+        runs
+        + (f" ({pairs} pairs)" if method == "paired" and isinstance(pairs, int) else "")
+        + (f", {v['n_unpaired']} unpaired left out" if _positive(v.get("n_unpaired")) else ""),
         str(c.get("decision")),
         str(c.get("reason")),
     )
@@ -167,6 +173,8 @@ def _blocked_note(constants: list[dict[str, Any]]) -> str | None:
 def _notes(c: Mapping[str, Any]) -> list[str]:
     """Lines worth reading under the table: cliffs, drops that are not cliffs, disagreements with the file."""
     out: list[str] = []
+    if c.get("objective_note"):
+        out.append(f"{c['name']}: {c['objective_note']}")
     if _positive(c.get("n_unscored")):
         nonfinite = c.get("n_nonfinite")
         out.append(

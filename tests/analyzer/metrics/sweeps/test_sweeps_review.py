@@ -200,3 +200,102 @@ def test_runs_without_a_finite_score_are_counted_and_shown() -> None:
     assert c["n_points"] + c["n_errors"] + c["n_degenerate"] + c["n_unscored"] == c["n_points_total"] == 6
     assert constant_row(c)[9] == "2 / 1 / 0 + 3 unscored"
     assert any("3 run(s) without a finite score (2 with a NaN or infinite reward)" in n for n in _notes(c))
+
+
+def test_accept_rule_is_the_one_sided_lower_bound_like_the_ratchet() -> None:
+    """The analyzer used the lower end of the central 1 − α interval (a one-sided 97.5 % bound) where the Ratchet
+    and the issue use a one-sided 1 − α bound; the paired design with unequal replicates and a scenario run by the
+    best value only (left out, and no longer counted in n_best)."""
+    from scipy import stats
+
+    from trajdyn.sweeps import Ratchet
+
+    rng = np.random.default_rng(3)
+    train: list[Point] = [
+        ("k", v, float(m + rng.normal(0, 0.01)), f"s{i}", None)
+        for v, m in (("a", 0.5), ("b", 0.7), ("c", 0.6))
+        for i in range(3)
+    ]
+    val: list[Point] = []
+    for i in range(4):
+        off = float(rng.normal(0, 0.3))
+        val += [("k", "b", 0.52 + off + float(rng.normal(0, 0.02)), f"v{i}", "validation") for _ in range(1 + i)]
+        val += [("k", "a", 0.5 + off + float(rng.normal(0, 0.02)), f"v{i}", "validation")]
+    val.append(("k", "b", 5.0, "v9", "validation"))
+    c = _one(train + val, [{"source": "spans", "constant": "k", "default": "a"}])
+    v = c["validation"]
+    by: dict[str, dict[str, list[float]]] = {}
+    for _, value, score, sc, _ in val:
+        by.setdefault(str(sc), {}).setdefault(value, []).append(score)
+    diffs = [float(np.mean(d["b"]) - np.mean(d["a"])) for _, d in sorted(by.items()) if "a" in d and "b" in d]
+    sem = stats.sem(diffs)
+    low = float(np.mean(diffs)) - stats.t.ppf(0.95, len(diffs) - 1) * sem
+    assert v["method"] == "paired" and abs(v["ci"][0] - low) < 1e-12 and abs(v["delta"] - np.mean(diffs)) < 1e-12
+    assert (v["confidence"], v["sided"], v["n_pairs"], v["n_best"], v["n_default"], v["n_unpaired"]) == (
+        0.95,
+        "one-sided",
+        4,
+        10,
+        4,
+        1,
+    )
+    ratchet = Ratchet(min_effect=0.01, confidence=0.95).decide(
+        [float(np.mean(by[f"v{i}"]["b"])) for i in range(4)], [float(np.mean(by[f"v{i}"]["a"])) for i in range(4)]
+    )
+    assert abs(ratchet.ci_low - v["ci"][0]) < 1e-9
+    assert ("one-sided 95 %" in c["reason"]) and (c["decision"] == ("accept" if low > 0.01 else "reject"))
+
+
+def test_labels_for_one_value_validation_only_and_mixed_objectives() -> None:
+    one = _one([("k", "1", 0.5, "s0", None), ("k", "1", 0.5, "s1", None), ("k", "1", 0.6, "s2", None)])
+    assert one["sensitivity"] == "insufficient-data"  # was within-noise ("spread 0, z 0.00 <= inf")
+    val_only = _one(
+        [("k", v, 0.5, f"s{i}", "validation") for v in ("1", "2") for i in range(3)],
+        [{"source": "spans", "constant": "k", "default": "1"}],
+    )
+    assert (val_only["decision"], val_only["reason"]) == (
+        "reject",
+        "no train runs: the best value is chosen on train runs only",
+    )
+    few = _one(
+        [
+            ("k", "1", 0.5, None, None),
+            ("k", "2", 0.9, None, None),
+            ("k", "3", 0.4, None, None),
+            ("k", "2", 0.9, None, "validation"),
+            ("k", "1", 0.5, None, "validation"),
+            ("k", "1", 0.5, None, "validation"),
+        ],
+        [{"source": "spans", "constant": "k", "default": "1"}],
+    )
+    assert few["decision"] == "not-validated" and few["reason"].startswith(
+        "too few validation scores (best 1, default 2"
+    )
+    mixed = _one(
+        [("k", "1", 0.5, None, None)], [{"source": "spans", "constant": "k", "mixed_objectives": "maximize, minimize"}]
+    )
+    assert (
+        mixed["objective_note"]
+        == "the runs declare different objectives (maximize, minimize): the option's maximize applies"
+    )
+
+
+def test_sweep_runs_name_mixed_objectives() -> None:
+    from trajdyn.analyzer import _columns as K
+    from trajdyn.analyzer.metrics.sweep_runs import sweep_runs
+
+    tr = pl.DataFrame(
+        [
+            {
+                K.TRAJECTORY_ID: f"r{i}",
+                K.HAS_ROOT: True,
+                K.SWEEP_KNOB: "x",
+                K.SWEEP_VALUE: str(i),
+                K.REWARD: 0.5,
+                K.OBJECTIVE: o,
+            }
+            for i, o in enumerate(["minimize", "maximize", "minimize"])
+        ]
+    )
+    row = sweep_runs(pl.DataFrame(schema={K.TRAJECTORY_ID: pl.Utf8}), tr).constants.row(0, named=True)
+    assert (row["objective"], row["mixed_objectives"]) == (None, "maximize, minimize")
