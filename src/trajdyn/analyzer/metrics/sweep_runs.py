@@ -9,7 +9,10 @@ both feed one analysis. Definitions:
   value); or, when the root does not carry them, whose first step carrying a knob does, when the trajectory has at
   most one iteration **and** its root carries a sweep marker (``trajdyn.knob.default`` or
   ``trajdyn.sweep.degenerate``). An exploration loop sets a knob and a value on its propose steps, never on its
-  root, and has many iterations and no marker: it is never a sweep run.
+  root, and has many iterations and no marker: it is never a sweep run. A trajectory whose root span was lost
+  (a truncated file) takes its trajectory attributes from its other spans (:func:`trajdyn.analyzer.trajectories`):
+  it is a sweep run by the second rule when those spans carry the marker and a knob — no root is required there, so
+  that a run is counted (usually unscored: its reward was on the lost root) rather than silently lost.
 - **scenario**: the run's ``trajdyn.task.id`` (:attr:`trajdyn.sweeps.Scenario.id`); **split**: ``trajdyn.split``
   (none = train).
 - **score**: the root's ``trajdyn.reward``; without one, the ``trajdyn.metric`` of its steps when exactly one step

@@ -299,3 +299,23 @@ def test_sweep_runs_name_mixed_objectives() -> None:
     )
     row = sweep_runs(pl.DataFrame(schema={K.TRAJECTORY_ID: pl.Utf8}), tr).constants.row(0, named=True)
     assert (row["objective"], row["mixed_objectives"]) == (None, "maximize, minimize")
+
+
+def test_a_run_whose_root_was_lost_is_counted_as_documented() -> None:
+    """The marker rule does not require the root: a rootless run (truncated file) whose step carries the marker and
+    a knob is a sweep run, counted as unscored (its reward was on the root); without the marker it is not."""
+    from trajdyn.analyzer import _columns as K
+    from trajdyn.analyzer.metrics.sweep_runs import sweep_runs
+
+    steps = pl.DataFrame(
+        [{K.TRAJECTORY_ID: t, K.KNOB: "x", K.VALUE: "2"} for t in ("lost", "loop")],
+    )
+    tr = pl.DataFrame(
+        [
+            {K.TRAJECTORY_ID: "lost", K.HAS_ROOT: False, K.KNOB_DEFAULT: "1", "n_iterations": 1},
+            {K.TRAJECTORY_ID: "loop", K.HAS_ROOT: False, K.KNOB_DEFAULT: None, "n_iterations": 1},
+        ],
+        schema_overrides={K.KNOB_DEFAULT: pl.Utf8},
+    )
+    row = sweep_runs(steps, tr).constants.row(0, named=True)
+    assert (row["n_points_total"], row["n_unscored"], row["default"]) == (1, 1, "1")
