@@ -20,6 +20,7 @@ from typing import Any, Final
 from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct
 from trajdyn.analyzer.report._model import JSONValue, Report
+from trajdyn.analyzer.report._tables import hidden_line, shown_rows
 from trajdyn.analyzer.report.html import _charts as charts
 from trajdyn.analyzer.report.html._common import (
     binned,
@@ -95,10 +96,41 @@ def _blocks(report: Report) -> list[tuple[dict[str, JSONValue], dict[str, Any]]]
     return [(e, b) for e, b in report.section("dynamics") if isinstance(b, dict)]
 
 
+def _trajectory_table(blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext) -> Markup:
+    table_rows = [
+        (
+            short_label(e),
+            str(b.get("turns")),
+            str(b.get("regime")),
+            fmt_num(b.get("action_entropy"), 2),
+            fmt_num(b.get("lz_z"), 2),
+            _loop_text(b.get("loop")) if loop_segment(b) else "–",
+            fmt_num(b.get("laminarity"), 2),
+            _deg(obj(b.get("drift")).get("final")),
+        )
+        for e, b in blocks
+    ]
+    return join(
+        [
+            el("h3", "Trajectories"),
+            capped_table(
+                ("trajectory", "turns", "regime", "entropy", "LZ z", "loop", "laminarity", "final drift"),
+                table_rows,
+                limit=ctx.options.table_rows,
+                what="trajectories (report order)",
+                numeric=(1, 3, 4, 6, 7),
+            ),
+        ]
+    )
+
+
 def _summary(
-    blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext
+    blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext, *, hidden: bool
 ) -> tuple[Markup, list[Headline], list[Finding]]:
+    """Charts and tables over ``blocks`` (the trajectories with turns); ``hidden``: some were left out, so every count
+    says what it counts."""
     n = len(blocks)
+    with_turns = " with turns" if hidden else ""
     regimes = Counter(str(b.get("regime")) for _, b in blocks)
     order = [r for r in REGIMES if r in regimes] + sorted(r for r in regimes if r not in REGIMES)
     loops = [(e, b) for e, b in blocks if loop_segment(b) is not None]
@@ -106,7 +138,7 @@ def _summary(
         Headline(
             "Loops detected",
             f"{len(loops):,} of {n:,}",
-            "trajectories ending in a significant suffix loop (p ≤ 0.01)",
+            f"trajectories{with_turns} ending in a significant suffix loop (p ≤ 0.01)",
             tone="bad" if loops else "neutral",
             href="#s-dynamics",
         )
@@ -117,7 +149,7 @@ def _summary(
         worst = min(loops, key=lambda eb: (-_interest(eb[1])[0].score, str(eb[0].get(K.TRAJECTORY_ID))))
         findings.append(
             Finding(
-                f"Loops in {len(loops):,} of {n:,} trajectories; the longest: {short_label(worst[0])}, "
+                f"Loops in {len(loops):,} of {n:,} trajectories{with_turns}; the longest: {short_label(worst[0])}, "
                 f"{_loop_text(worst[1].get('loop'))}.",
                 tone="bad",
                 href="#s-dynamics",
@@ -126,14 +158,16 @@ def _summary(
         )
     if regimes.get("trapped"):
         findings.append(
-            Finding(f"{regimes['trapped']:,} of {n:,} trajectories are trapped.", tone="bad", href="#s-dynamics")
+            Finding(
+                f"{regimes['trapped']:,} of {n:,} trajectories{with_turns} are trapped.", tone="bad", href="#s-dynamics"
+            )
         )
     figures = [
         ctx.figure(
             charts.category_bars(
                 [{"label": r, "n": regimes[r]} for r in order], title="Regimes", x_title="trajectories"
             ),
-            "How many trajectories fell in each regime (rules in docs/metrics/dynamics.md).",
+            f"How many trajectories{with_turns} fell in each regime (rules in docs/metrics/dynamics.md).",
         )
     ]
     by_regime: dict[str, list[object]] = defaultdict(list)
@@ -149,7 +183,7 @@ def _summary(
         figures.append(
             ctx.figure(
                 charts.histogram(stacked, title="Action entropy by regime", x_title="normalised action entropy"),
-                "Distribution over all trajectories, coloured by regime.",
+                f"Distribution over all trajectories{with_turns}, coloured by regime.",
             )
         )
     few = n <= FEW
@@ -179,35 +213,10 @@ def _summary(
         caption = (
             "Normalised action entropy of each window of turns, one line per trajectory."
             if few
-            else f"Median and interquartile range over the {n:,} trajectories."
+            else f"Median and interquartile range over the {n:,} trajectories{with_turns}."
         )
         figures.append(ctx.figure(spec, caption))
-    table_rows = [
-        (
-            short_label(e),
-            str(b.get("turns")),
-            str(b.get("regime")),
-            fmt_num(b.get("action_entropy"), 2),
-            fmt_num(b.get("lz_z"), 2),
-            _loop_text(b.get("loop")) if loop_segment(b) else "–",
-            fmt_num(b.get("laminarity"), 2),
-            _deg(obj(b.get("drift")).get("final")),
-        )
-        for e, b in blocks
-    ]
-    body = join(
-        [
-            el("div", *figures, class_="figures"),
-            el("h3", "Trajectories"),
-            capped_table(
-                ("trajectory", "turns", "regime", "entropy", "LZ z", "loop", "laminarity", "final drift"),
-                table_rows,
-                limit=ctx.options.table_rows,
-                what="trajectories (report order)",
-                numeric=(1, 3, 4, 6, 7),
-            ),
-        ]
-    )
+    body = join([el("div", *figures, class_="figures"), _trajectory_table(blocks, ctx)])
     return body, headlines, findings
 
 
@@ -330,20 +339,28 @@ def _as_deg(value: object) -> float | None:
 
 
 def dynamics_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
-    """The dynamics section's part of the page."""
+    """The dynamics section's part of the page, over the trajectories with turns; those without are named in one line
+    (:func:`~.._tables.hidden_line`), their blocks are in the JSON."""
     blocks = _blocks(report)
     if not blocks:
         if _no_spans(report):
             return None
         return HtmlPart("dynamics", "Dynamics", el("p", "No trajectories."))
+    kept, hidden = shown_rows(blocks, "dynamics", "turns")
+    blocks = [(e, obj(b)) for e, b in kept]
+    note = el("p", hidden_line(hidden, "turns"), class_="muted") if hidden else Markup("")
+    if not blocks:
+        return HtmlPart("dynamics", "Dynamics", note, detail=_detail, detail_for=())
     interest = {str(e.get(K.TRAJECTORY_ID)): _interest(b) for e, b in blocks}
+    drawn = frozenset(interest)
     if len(blocks) == 1:
-        block = blocks[0][1]
+        entry, block = blocks[0]
+        one = f" ({short_label(entry)}, the one trajectory with turns)" if hidden else ""
         headlines = [
             Headline(
                 "Regime",
                 str(block.get("regime")),
-                str(block.get("regime_reason")),
+                f"{block.get('regime_reason')}{one}",
                 tone="bad" if block.get("regime") in ("trapped", "looping") else "neutral",
                 href="#s-dynamics",
             )
@@ -355,9 +372,10 @@ def dynamics_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
             findings.append(
                 Finding(f"Regime {block.get('regime')}: {block.get('regime_reason')}.", tone="bad", href="#s-dynamics")
             )
-        return HtmlPart("dynamics", "Dynamics", Markup(""), headlines, findings, interest, _detail)
-    body, headlines, findings = _summary(blocks, ctx)
-    return HtmlPart("dynamics", "Dynamics", body, headlines, findings, interest, _detail)
+        body = join([_trajectory_table(blocks, ctx), note]) if hidden else Markup("")
+        return HtmlPart("dynamics", "Dynamics", body, headlines, findings, interest, _detail, drawn)
+    body, headlines, findings = _summary(blocks, ctx, hidden=bool(hidden))
+    return HtmlPart("dynamics", "Dynamics", join([body, note]), headlines, findings, interest, _detail, drawn)
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from trajdyn.analyzer import _columns as K
 from trajdyn.analyzer.report._exploration import action_label, actions_only
 from trajdyn.analyzer.report._format import fmt_num, fmt_pct, fmt_value
 from trajdyn.analyzer.report._model import JSONValue, Report
+from trajdyn.analyzer.report._tables import hidden_line, shown_rows
 from trajdyn.analyzer.report.html import _charts as charts
 from trajdyn.analyzer.report.html._common import (
     binned,
@@ -166,10 +167,30 @@ def _per_window(blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -
     return {"rates": band_rows(rates), "coverage": band_rows(coverage), "few_rates": few_rates, "few_cov": few_cov}
 
 
+def _trajectory_table(
+    blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext, words: _Words
+) -> Markup:
+    return join(
+        [
+            el("h3", "Trajectories"),
+            capped_table(
+                ("trajectory", "iterations", words.pairs, "repeat rate", "keeps", "best", "improvement", "plateau"),
+                _summary_rows(blocks),
+                limit=ctx.options.table_rows,
+                what="trajectories (report order)",
+                numeric=range(1, 8),
+            ),
+        ]
+    )
+
+
 def _summary_body(
-    blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext
+    blocks: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ctx: HtmlContext, *, hidden: bool
 ) -> tuple[Markup, list[Headline], list[Finding]]:
+    """Charts and tables over ``blocks`` (the trajectories with iterations); ``hidden``: some were left out, so every
+    count says what it counts."""
     n = len(blocks)
+    them = f"{n:,} trajectories" + (" with iterations" if hidden else "")
     words = _Words([b for _, b in blocks])
     rates = [b.get("repeat_rate") for _, b in blocks]
     q = quartiles(rates)
@@ -180,15 +201,13 @@ def _summary_body(
             Headline(
                 "Repeat rate (median)",
                 fmt_num(q[1], 2),
-                f"interquartile {fmt_num(q[0], 2)} – {fmt_num(q[2], 2)} over {n:,} trajectories",
+                f"interquartile {fmt_num(q[0], 2)} – {fmt_num(q[2], 2)} over {them}",
                 href="#s-exploration",
             )
         )
     stuck = sum(1 for _, b in blocks if b.get("keep_count") == 0 and (b.get("iterations") or 0) > 0)
     if 0 < stuck < n:  # when no trajectory kept anything, the loop probably records no decisions at all
-        findings.append(
-            Finding(f"{stuck:,} of {n:,} trajectories kept nothing (no keep decision).", href="#s-exploration")
-        )
+        findings.append(Finding(f"{stuck:,} of {them} kept nothing (no keep decision).", href="#s-exploration"))
     figures = [
         ctx.figure(
             charts.histogram(
@@ -196,7 +215,7 @@ def _summary_body(
                 title="Repeat rate",
                 x_title="repeat rate (repeated proposals / iterations)",
             ),
-            f"Distribution over all {n:,} trajectories.",
+            f"Distribution over all {them}.",
         )
     ]
     rows = _per_window(blocks)
@@ -209,7 +228,7 @@ def _summary_body(
             (0, 1),
             "One line per trajectory."
             if few
-            else f"Median (line) and interquartile range (band) over the {n:,} trajectories, window by window.",
+            else f"Median (line) and interquartile range (band) over the {them}, window by window.",
         ),
         (
             "few_cov" if few else "coverage",
@@ -244,21 +263,14 @@ def _summary_body(
                     x_title="proposals",
                 ),
                 (f"The {len(top)} {words.knobs}" if len(top) > 1 else f"The {words.knob}")
-                + " proposed most often, over all trajectories"
+                + f" proposed most often, over all {'trajectories with iterations' if hidden else 'trajectories'}"
                 + ("." if words.actions else " (tool calls count under the tool)."),
             )
         )
     body = join(
         [
             el("div", *figures, class_="figures"),
-            el("h3", "Trajectories"),
-            capped_table(
-                ("trajectory", "iterations", words.pairs, "repeat rate", "keeps", "best", "improvement", "plateau"),
-                _summary_rows(blocks),
-                limit=ctx.options.table_rows,
-                what="trajectories (report order)",
-                numeric=range(1, 8),
-            ),
+            _trajectory_table(blocks, ctx, words),
             el("h3", f"Most proposed {words.knobs}"),
             capped_table(
                 (words.knob, "proposals", "trajectories"),
@@ -390,32 +402,45 @@ def _top_table(pairs: Sequence[Mapping[str, Any]], *, actions: bool) -> Markup:
 
 
 def exploration_part(report: Report, ctx: HtmlContext) -> HtmlPart | None:
-    """The exploration section's part of the page (``None`` when no input held spans)."""
+    """The exploration section's part of the page (``None`` when no input held spans), over the trajectories with
+    iterations; those without are named in one line (:func:`~.._tables.hidden_line`), their blocks are in the JSON."""
     blocks = _blocks(report)
     if not blocks:
         if report.inputs and all(i.get("spans") == 0 for i in report.inputs):
             return None
         return HtmlPart(NAME, "Exploration", el("p", "No trajectories."))
+    kept, hidden = shown_rows(blocks, NAME, "iterations")
+    blocks = [(e, obj(b)) for e, b in kept]
+    note = el("p", hidden_line(hidden, "iterations"), class_="muted") if hidden else Markup("")
+    if not blocks:
+        return HtmlPart(NAME, "Exploration", note, detail=_detail, detail_for=())
     interest = {str(e.get(K.TRAJECTORY_ID)): _interest(b) for e, b in blocks}
+    drawn = frozenset(interest)
     if len(blocks) == 1:
-        block = blocks[0][1]
+        entry, block = blocks[0]
+        one = f" ({short_label(entry)}, the one trajectory with iterations)" if hidden else ""
         headlines = [
             Headline(
                 "Repeat rate",
                 fmt_num(block.get("repeat_rate"), 2),
                 f"{block.get('repeat_count')} of {block.get('iterations')} iterations repeated "
-                + ("an action" if actions_only(block) else "a pair"),
+                + ("an action" if actions_only(block) else "a pair")
+                + one,
                 href="#s-exploration",
             ),
             Headline(
                 "Improvement over baseline",
                 fmt_pct(block.get("improvement")),
-                f"best {fmt_num(block.get('best_value'), 6)} at iteration {block.get('best_iteration')}"
-                if block.get("best_iteration") is not None
-                else "no metric",
+                (
+                    f"best {fmt_num(block.get('best_value'), 6)} at iteration {block.get('best_iteration')}"
+                    if block.get("best_iteration") is not None
+                    else "no metric"
+                )
+                + one,
                 href="#s-exploration",
             ),
         ]
-        return HtmlPart(NAME, "Exploration", Markup(""), headlines, (), interest, _detail)
-    body, headlines, findings = _summary_body(blocks, ctx)
-    return HtmlPart(NAME, "Exploration", body, headlines, findings, interest, _detail)
+        body = join([_trajectory_table(blocks, ctx, _Words([block])), note]) if hidden else Markup("")
+        return HtmlPart(NAME, "Exploration", body, headlines, (), interest, _detail, drawn)
+    body, headlines, findings = _summary_body(blocks, ctx, hidden=bool(hidden))
+    return HtmlPart(NAME, "Exploration", join([body, note]), headlines, findings, interest, _detail, drawn)

@@ -195,18 +195,35 @@ def _inputs(report: Report, ctx: HtmlContext) -> Markup:
     return el("section", *parts, id="s-inputs")
 
 
+def _draws(part: HtmlPart, tid: str) -> bool:
+    """Whether ``part`` draws something in the detail article of trajectory ``tid``."""
+    return part.detail is not None and (part.detail_for is None or tid in part.detail_for)
+
+
+def detail_candidates(report: Report, parts: Sequence[HtmlPart]) -> list[Mapping[str, JSONValue]]:
+    """The trajectories a detail article would show something for, in report order: when a part says which
+    trajectories its detail draws (:attr:`HtmlPart.detail_for`: exploration and dynamics leave out those with no
+    iterations / no turns), those some part draws; otherwise every trajectory. None when nothing would be drawn for
+    any: an article of dashes for each of 330 sweep runs scored on their root span says nothing the sections' lines
+    do not."""
+    if not any(p.detail_for is not None for p in parts):
+        return list(report.trajectories)
+    return [e for e in report.trajectories if any(_draws(p, str(e.get(K.TRAJECTORY_ID))) for p in parts)]
+
+
 def select_detail(report: Report, parts: Sequence[HtmlPart], n: int) -> list[tuple[Mapping[str, JSONValue], list[str]]]:
-    """The trajectories that get a detail article and why: all of them when there are at most ``n``; else the most
-    interesting ``n``, taking the kinds of interest (loop, trapped, repeats, plateau …) in turn so that no one kind
-    fills every place, then the rest in report order."""
-    entries = {str(e.get(K.TRAJECTORY_ID)): e for e in report.trajectories}
+    """The trajectories that get a detail article and why, among :func:`detail_candidates`: all of them when there
+    are at most ``n``; else the most interesting ``n``, taking the kinds of interest (loop, trapped, repeats, plateau
+    …) in turn so that no one kind fills every place, then the rest in report order."""
+    candidates = detail_candidates(report, parts)
+    entries = {str(e.get(K.TRAJECTORY_ID)): e for e in candidates}
     reasons: dict[str, list[Interest]] = {}
     for part in parts:
         for tid, items in part.interest.items():
             if tid in entries:
                 reasons.setdefault(tid, []).extend(items)
     if len(entries) <= n:
-        return [(e, [i.reason for i in reasons.get(str(e.get(K.TRAJECTORY_ID)), [])]) for e in report.trajectories]
+        return [(e, [i.reason for i in reasons.get(str(e.get(K.TRAJECTORY_ID)), [])]) for e in candidates]
     by_kind: dict[str, list[tuple[float, str]]] = {}
     for tid, items in reasons.items():
         for item in items:
@@ -220,7 +237,7 @@ def select_detail(report: Report, parts: Sequence[HtmlPart], n: int) -> list[tup
                 queues[kind].pop(0)
             if queues[kind] and len(chosen) < n:
                 chosen.append(queues[kind].pop(0)[1])
-    for e in report.trajectories:
+    for e in candidates:
         if len(chosen) >= n:
             break
         tid = str(e.get(K.TRAJECTORY_ID))
@@ -230,8 +247,9 @@ def select_detail(report: Report, parts: Sequence[HtmlPart], n: int) -> list[tup
 
 
 def _detail_piece(part: HtmlPart, entry: Mapping[str, JSONValue], ctx: HtmlContext) -> Markup:
-    """``part``'s piece of one trajectory's detail (empty without one); a failure says so in its place."""
-    if part.detail is None:
+    """``part``'s piece of one trajectory's detail (empty without one, or when the part has nothing to draw for that
+    trajectory); a failure says so in its place."""
+    if part.detail is None or not _draws(part, str(entry.get(K.TRAJECTORY_ID))):
         return Markup("")
     try:
         return part.detail(entry, ctx)
@@ -258,6 +276,25 @@ def _article(
         *pieces,
         class_="traj",
         id=anchor,
+    )
+
+
+def _detail_scope(shown: int, drawn: int, n_all: int) -> str:
+    """What the detail articles are of: all trajectories, or the most interesting; and, when some have nothing to
+    draw (no iterations, no turns), how many and that they are left out."""
+    if drawn == n_all:
+        return " (all)." if shown == n_all else ", the most interesting first (loops, trapped, repeats, plateaus)."
+    those = "the one" if drawn == 1 else f"all {drawn:,}"
+    scope = (
+        f" ({those} with iterations or turns)."
+        if shown == drawn
+        else f", the most interesting of the {drawn:,} with iterations or turns first (loops, trapped, repeats, "
+        "plateaus)."
+    )
+    rest = n_all - drawn
+    return (
+        scope + f" The other {rest:,} {'has' if rest == 1 else 'have'} no iterations and no turns: nothing to draw "
+        "(named in the sections above; in the JSON report)."
     )
 
 
@@ -337,15 +374,9 @@ def _build(report: Report, options: HtmlOptions, *, budget: int) -> Markup:
             articles.append(article)
             shown[tid] = anchors[tid]
         n_all = len(report.trajectories)
-        intro = (
-            f"{len(articles)} of {n_all:,} trajectories"
-            + (
-                " (all)."
-                if len(articles) == n_all
-                else ", the most interesting first (loops, trapped, repeats, plateaus)."
-            )
-            + f" --html-detail N changes how many (now {options.detail})."
-        )
+        n_drawn = len(detail_candidates(report, parts))
+        intro = f"{len(articles)} of {n_all:,} trajectories" + _detail_scope(len(articles), n_drawn, n_all)
+        intro += f" --html-detail N changes how many (now {options.detail})."
         if left_out:
             intro += f" {left_out} more were left out to keep the page under {budget / 1e6:.1f} MB."
         detail = el(

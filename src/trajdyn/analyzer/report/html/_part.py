@@ -9,7 +9,7 @@ page escapes it) or :class:`~._markup.Markup` made by the builders of :mod:`._ma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -99,6 +99,9 @@ class HtmlPart:
     findings: Sequence[Finding] = ()
     interest: Mapping[str, Sequence[Interest]] = field(default_factory=dict)
     detail: DetailFn | None = None
+    detail_for: Collection[str] | None = None
+    """The trajectory ids ``detail`` has something to draw for (``None``: every one). Exploration and dynamics leave
+    out trajectories with no iterations / no turns; a trajectory no part draws anything for gets no detail article."""
 
 
 class HtmlContext:
