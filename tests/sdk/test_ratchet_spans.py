@@ -64,3 +64,32 @@ def test_importing_trajdyn_ratchet_stays_light() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_only_ratchet_evidence_reaches_the_span_and_mocks_never_answer(spans: InMemorySpanExporter) -> None:
+    """The decide span takes evidence from a result's type hook (``__trajdyn_evidence__``), and only its
+    ``trajdyn.ratchet.*`` keys: another key (a secret, say) returned by a hook never leaves the process; a mock, which
+    answers any attribute asked of the instance, is read as a decision and nothing more."""
+    from unittest.mock import MagicMock
+
+    class Evidence:
+        decision = "keep"
+
+        def __trajdyn_evidence__(self) -> dict[str, Any]:
+            return {C.RATCHET_STEP: "decide", "api_key": "sk-secret", "trajdyn.task.id": "spoofed"}
+
+    mock = MagicMock()
+    mock.decision = "revert"
+
+    @trajdyn.decide
+    def decide(result: Any) -> Any:
+        return result
+
+    with trajdyn.trajectory(task_id="t", agent_name="a"):
+        decide(Evidence())
+        decide(mock)
+    first, second = (dict(s.attributes or {}) for s in spans.get_finished_spans() if s.name == C.PHASE_DECIDE)
+    assert first[C.RATCHET_STEP] == "decide" and first[C.DECISION] == "keep"
+    assert "api_key" not in first and first.get(C.TASK_ID) != "spoofed"
+    assert "sk-secret" not in repr(first)
+    assert second[C.DECISION] == "revert" and not any(k.startswith(C.RATCHET_PREFIX) for k in second)

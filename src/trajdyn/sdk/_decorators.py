@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from typing import Any, Final, ParamSpec, TypeVar, cast, overload
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -46,7 +46,6 @@ from trajdyn.sdk._extract import (
     read_proposal_fields,
 )
 from trajdyn.sdk._trajectory import Trajectory, active_trajectory
-from trajdyn.sweeps import RatchetDecision
 
 __all__ = ["ContentExtractor", "decide", "observe", "propose"]
 
@@ -158,13 +157,20 @@ def _observe_closer(extract: MetricsExtractor | None, content: ContentExtractor 
     return close
 
 
+EVIDENCE_HOOK: Final = "__trajdyn_evidence__"
+"""A ``decide`` result whose type defines this method (``trajdyn.RatchetDecision``) has the ``trajdyn.ratchet.*``
+attributes it returns recorded on the decide span; other keys are ignored. Looked up on the type, so that a mock or
+an object with ``__getattr__`` never answers it; the SDK thus needs no import of :mod:`trajdyn.sweeps`."""
+
+
 def _decide_closer(extract: DecisionExtractor | None, content: ContentExtractor | None) -> _Closer:
     def close(traj: Trajectory, span: Span, result: Any, attrs: dict[str, Any]) -> _Problem | None:
         try:
             value = extract(result) if extract is not None else result
             decision = read_decision_fast(value)
-            if type(value) is RatchetDecision:  # its evidence goes on the span: trajdyn.ratchet.*
-                attrs.update(value.attributes())
+            evidence = getattr(type(value), EVIDENCE_HOOK, None)
+            if evidence is not None:  # a trajdyn.RatchetDecision: its evidence goes on the span (trajdyn.ratchet.*)
+                attrs.update((k, v) for k, v in evidence(value).items() if k.startswith(C.RATCHET_PREFIX))
         except Exception as exc:
             traj._end_unread(span, attrs, C.PHASE_DECIDE)
             return ("extract", exc)

@@ -66,6 +66,11 @@ class RatchetDecision:
         """Whether the candidate (or, for a confirmation, the accumulated keeps) was kept."""
         return self.decision == C.DECISION_KEEP
 
+    def __trajdyn_evidence__(self) -> dict[str, Any]:
+        """The hook by which ``@trajdyn.decide`` records :meth:`attributes` on its span (see
+        ``trajdyn.sdk._decorators.EVIDENCE_HOOK``)."""
+        return self.attributes()
+
     def attributes(self) -> dict[str, Any]:
         """The decide span's ``trajdyn.ratchet.*`` attributes (docs/conventions.md)."""
         out: dict[str, Any] = {
