@@ -17,7 +17,7 @@ from typing import Final
 import polars as pl
 
 from trajdyn._problems import InputProblem
-from trajdyn.analyzer.io._sources import NamedFile
+from trajdyn.analyzer.io._sources import NamedFile, file_name, file_path
 from trajdyn.analyzer.io._sweeps import SweepData, read_sweeps
 from trajdyn.formats import FORMATS, detect_format, read_result
 
@@ -79,7 +79,7 @@ class ResultData:
 
 def _summary_kind(item: str | NamedFile) -> str | None:
     """``"results"`` or ``"sweeps"`` when a result or sweep format recognises the file, else None."""
-    name = detect_format(item.path if isinstance(item, NamedFile) else item)
+    name = detect_format(file_path(item))
     found = FORMATS.get(name) if name is not None else None
     return found.kind if found is not None and found.kind != "spans" else None
 
@@ -95,10 +95,6 @@ def _dir_labels(paths: Sequence[str]) -> dict[str, str]:
         name = parent.name or str(parent)
         out[p] = str(parent) if len(by_name.get(parent.name, set())) > 1 else name
     return out
-
-
-def _name(item: str | NamedFile) -> str:
-    return item.name if isinstance(item, NamedFile) else item
 
 
 def read_results(paths: Sequence[str | Path | NamedFile], fmt: str | None = None) -> ResultData:
@@ -119,11 +115,10 @@ def read_results(paths: Sequence[str | Path | NamedFile], fmt: str | None = None
     if sweep_items:
         sweeps, counts = read_sweeps(sweep_items, fmt if fmt_kind == "sweeps" else None)
         errors.extend(sweeps.errors)
-        inputs += [ResultInput(_name(i), 1 if r else 0, p) for i, (r, p) in zip(sweep_items, counts, strict=True)]
+        inputs += [ResultInput(file_name(i), 1 if r else 0, p) for i, (r, p) in zip(sweep_items, counts, strict=True)]
     for item in result_items:
-        name = _name(item)
-        path = item.path if isinstance(item, NamedFile) else item
-        fmt_name, records, problems = read_result(path, fmt, name=name)
+        name = file_name(item)
+        fmt_name, records, problems = read_result(file_path(item), fmt, name=name)
         for record in records:
             record["dir"] = labels[name]
             record["format"] = fmt_name

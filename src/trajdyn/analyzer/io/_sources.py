@@ -90,6 +90,16 @@ class NamedFile:
     path: Path
 
 
+def file_name(item: str | NamedFile) -> str:
+    """How a summary file is reported: its path as given, or a :class:`NamedFile`'s name."""
+    return item.name if isinstance(item, NamedFile) else item
+
+
+def file_path(item: str | NamedFile) -> str | Path:
+    """Where a summary file is read from: its path as given, or a :class:`NamedFile`'s spooled copy."""
+    return item.path if isinstance(item, NamedFile) else item
+
+
 Input: TypeAlias = str | Path | SpanDocuments | SpanStream
 """One input of :func:`~trajdyn.analyzer.read_spans`: a path, a directory, a glob, ``-``, documents in memory, or a
 stream."""

@@ -10,7 +10,7 @@ from typing import Final
 import polars as pl
 
 from trajdyn._problems import InputProblem
-from trajdyn.analyzer.io._sources import NamedFile
+from trajdyn.analyzer.io._sources import NamedFile, file_name, file_path
 from trajdyn.formats import read_sweep
 
 __all__ = ["SWEEP_CONSTANT_SCHEMA", "SWEEP_PAIR_SCHEMA", "SWEEP_POINT_SCHEMA", "SweepData", "read_sweeps"]
@@ -103,10 +103,7 @@ def read_sweeps(paths: Sequence[str | NamedFile], fmt: str | None = None) -> tup
     errors: list[InputProblem] = []
     counts: list[tuple[int, int]] = []
     for path in paths:
-        if isinstance(path, NamedFile):
-            _, records, problems = read_sweep(path.path, fmt, name=path.name)
-        else:
-            _, records, problems = read_sweep(path, fmt)
+        _, records, problems = read_sweep(file_path(path), fmt, name=file_name(path))
         for record in records:
             by_kind.setdefault(str(record.get("kind")), []).append(record)
         errors.extend(problems)
